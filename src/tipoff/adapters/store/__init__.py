@@ -1,0 +1,1 @@
+"""Store adapters (SQLAlchemy Core): SQLite embedded, PostgreSQL for scale-out."""

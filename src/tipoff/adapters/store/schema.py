@@ -1,0 +1,202 @@
+"""Table definitions shared by every SQL store (SQLite and PostgreSQL).
+
+Timestamps are stored as timezone-aware UTC (``UtcDateTime`` restores the zone on SQLite,
+which has no native timestamp type).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+from tipoff.domain.dates import UTC, require_aware
+
+SCHEMA_VERSION = 1
+
+
+class UtcDateTime(TypeDecorator):
+    """A timestamp that refuses naive values and always comes back as aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        aware = require_aware(value)
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+schema_meta = Table(
+    "schema_meta",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("migrated_at", UtcDateTime, nullable=False),
+)
+
+# --- analytics inputs (DESIGN.md §3) -------------------------------------------------------
+
+games = Table(
+    "games",
+    metadata,
+    Column("game_id", String(32), primary_key=True),
+    Column("game_date", Date, nullable=False, index=True),
+    Column("tipoff_utc", UtcDateTime, nullable=False),
+    Column("season", String(7), nullable=False, index=True),
+    Column("season_phase", String(16), nullable=False),
+    Column("home_team", String(8), nullable=False),
+    Column("away_team", String(8), nullable=False),
+)
+
+player_game_logs = Table(
+    "player_game_logs",
+    metadata,
+    Column("game_id", String(32), primary_key=True),
+    Column("player_lookup", String(64), primary_key=True),
+    Column("game_date", Date, nullable=False, index=True),
+    Column("player_name", String(128), nullable=False),
+    Column("team", String(8), nullable=False),
+    Column("opponent", String(8), nullable=False),
+    Column("is_home", Boolean, nullable=False),
+    Column("started", Boolean, nullable=False),
+    Column("minutes", Float, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("fga", Integer, nullable=False),
+    Column("fgm", Integer, nullable=False),
+    Column("fg3a", Integer, nullable=False),
+    Column("fg3m", Integer, nullable=False),
+    Column("fta", Integer, nullable=False),
+    Column("ftm", Integer, nullable=False),
+    Column("paint_fga", Integer, nullable=True),  # NULL when the source has no zone split
+    Column("mid_fga", Integer, nullable=True),
+    Column("rebounds", Integer, nullable=False),
+    Column("assists", Integer, nullable=False),
+)
+
+team_game_stats = Table(
+    "team_game_stats",
+    metadata,
+    Column("game_id", String(32), primary_key=True),
+    Column("team", String(8), primary_key=True),
+    Column("game_date", Date, nullable=False, index=True),
+    Column("pace", Float, nullable=False),
+    Column("off_rating", Float, nullable=False),
+    Column("def_rating", Float, nullable=False),
+    Column("won", Boolean, nullable=False),
+)
+
+injury_reports = Table(
+    "injury_reports",
+    metadata,
+    Column("game_date", Date, primary_key=True),
+    Column("player_lookup", String(64), primary_key=True),
+    Column("reported_at", UtcDateTime, primary_key=True),
+    Column("status", String(16), nullable=False),
+)
+
+prop_lines = Table(
+    "prop_lines",
+    metadata,
+    Column("game_date", Date, primary_key=True),
+    Column("player_lookup", String(64), primary_key=True),
+    Column("market", String(16), primary_key=True),
+    Column("bookmaker", String(32), primary_key=True),
+    Column("captured_at", UtcDateTime, primary_key=True),
+    Column("line", Float, nullable=False),
+    Column("over_price", Integer, nullable=False),
+    Column("under_price", Integer, nullable=False),
+)
+
+# The synthetic league's true per-game expected points (the irreducible-noise yardstick).
+synthetic_expected_points = Table(
+    "synthetic_expected_points",
+    metadata,
+    Column("game_id", String(32), primary_key=True),
+    Column("player_lookup", String(64), primary_key=True),
+    Column("game_date", Date, nullable=False, index=True),
+    Column("expected_points", Float, nullable=False),
+)
+
+ANALYTICS_TABLES = {
+    t.name: t
+    for t in (
+        games,
+        player_game_logs,
+        team_game_stats,
+        injury_reports,
+        prop_lines,
+        synthetic_expected_points,
+    )
+}
+
+# --- stage 4 output and operations ----------------------------------------------------------
+
+feature_store = Table(
+    "feature_store",
+    metadata,
+    Column("player_lookup", String(64), primary_key=True),
+    Column("game_date", Date, primary_key=True),
+    Column("feature_version", String(16), primary_key=True),
+    Column("game_id", String(32), nullable=False),
+    Column("player_name", String(128), nullable=False),
+    Column("team", String(8), nullable=False),
+    Column("opponent", String(8), nullable=False),
+    Column("is_home", Boolean, nullable=False),
+    Column("days_rest", Integer, nullable=True),
+    Column("features", JSON, nullable=True),  # 25 floats in canonical order; NULL early season
+    Column("feature_sources", JSON, nullable=True),
+    Column("quality_score", Float, nullable=False),
+    Column("is_production_ready", Boolean, nullable=False),
+    Column("data_quality_issues", JSON, nullable=False),
+    Column("early_season_flag", Boolean, nullable=False),
+    Column("injury_status", String(16), nullable=False),
+    Column("data_source_summary", JSON, nullable=False),
+    Column("expected_games", Integer, nullable=False),
+    Column("actual_games", Integer, nullable=False),
+    Column("completeness_pct", Float, nullable=False),
+    Column("feature_generated_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+)
+
+run_history = Table(
+    "run_history",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("processor", String(64), nullable=False, index=True),
+    Column("game_date", Date, nullable=True, index=True),
+    Column("source", String(32), nullable=True),
+    Column("decision", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("duration_ms", Float, nullable=True),
+    Column("counts", JSON, nullable=False),
+    Column("correlation_id", String(64), nullable=True),
+    Column("details", JSON, nullable=False),
+)

@@ -1,0 +1,199 @@
+"""The SQL store: one implementation of the Store port over SQLAlchemy Core.
+
+``SqliteStore`` (embedded default) and ``PostgresStore`` differ only in how they connect;
+every query is shared, so both pass the same contract suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from tipoff.adapters.store import schema
+from tipoff.adapters.store.records import frame_to_rows, rows_to_frame
+from tipoff.domain.analytics import COLUMNS
+from tipoff.errors import ConfigurationError, NotFoundError, PermanentError, TransientError
+from tipoff.ports import Clock, RunRecord
+
+_CHUNK = 2_000
+
+
+class SqlStore:
+    """System of record over any SQLAlchemy engine (see ``tipoff.ports.Store``)."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._migrate()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._engine.url.render_as_string(hide_password=True)})"
+
+    # --- infrastructure ---------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction; driver errors leave as TransientError/PermanentError."""
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise TransientError(f"store unavailable: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            raise PermanentError(f"store error: {exc}") from exc
+
+    def _migrate(self) -> None:
+        with self.transaction() as conn:
+            schema.metadata.create_all(conn)
+            current = conn.execute(select(func.max(schema.schema_meta.c.version))).scalar()
+            if current is None:
+                conn.execute(insert(schema.schema_meta).values(
+                    id=1, version=schema.SCHEMA_VERSION, migrated_at=self._clock.now()))
+            elif current > schema.SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"store schema version {current} is newer than this tipoff "
+                    f"({schema.SCHEMA_VERSION}); upgrade tipoff")
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the store."""
+        with self.transaction() as conn:
+            return int(conn.execute(select(func.max(schema.schema_meta.c.version))).scalar())
+
+    def ping(self) -> None:
+        with self.transaction() as conn:
+            conn.execute(select(1))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert rows, replacing those whose primary key already exists."""
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        keys = [c.name for c in table.primary_key.columns]
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start:start + _CHUNK]
+            stmt = dialect.insert(table).values(chunk)
+            updates = {c: stmt.excluded[c] for c in chunk[0] if c not in keys}
+            conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+                         if updates else stmt.on_conflict_do_nothing(index_elements=keys))
+
+    # --- analytics inputs -------------------------------------------------------------------
+
+    def replace_analytics(self, frames: Mapping[str, pd.DataFrame], *,
+                          dates: tuple[date, date] | None = None) -> dict[str, int]:
+        written = {}
+        with self.transaction() as conn:
+            for name, frame in frames.items():
+                table = _analytics_table(name)
+                if dates is not None:
+                    conn.execute(delete(table).where(table.c.game_date.between(*dates)))
+                rows = frame_to_rows(frame, table)
+                if rows:
+                    self._upsert(conn, table, rows)
+                written[name] = len(rows)
+        return written
+
+    def read_analytics(self, table: str, *, start: date | None = None,
+                       end: date | None = None) -> pd.DataFrame:
+        source = _analytics_table(table)
+        columns = COLUMNS[table]
+        query = select(*(source.c[c] for c in columns))
+        if start is not None:
+            query = query.where(source.c.game_date >= start)
+        if end is not None:
+            query = query.where(source.c.game_date < end)
+        with self.transaction() as conn:
+            rows = conn.execute(query).all()
+        return rows_to_frame(rows, columns, source)
+
+    def game_dates(self) -> list[date]:
+        with self.transaction() as conn:
+            query = select(schema.games.c.game_date).distinct().order_by(schema.games.c.game_date)
+            return list(conn.execute(query).scalars())
+
+    # --- features ---------------------------------------------------------------------------
+
+    def replace_features(self, game_date: date, feature_version: str,
+                         rows: list[dict[str, Any]]) -> int:
+        table = schema.feature_store
+        with self.transaction() as conn:
+            conn.execute(delete(table).where(table.c.game_date == game_date,
+                                             table.c.feature_version == feature_version))
+            for start in range(0, len(rows), _CHUNK):
+                conn.execute(insert(table), rows[start:start + _CHUNK])
+        return len(rows)
+
+    def read_features(self, game_date: date, feature_version: str) -> list[dict[str, Any]]:
+        table = schema.feature_store
+        query = (select(table)
+                 .where(table.c.game_date == game_date, table.c.feature_version == feature_version)
+                 .order_by(table.c.player_lookup))
+        with self.transaction() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    # --- run history ------------------------------------------------------------------------
+
+    def record_run(self, run: RunRecord) -> None:
+        duration = run.duration
+        row = {
+            "run_id": run.run_id, "processor": run.processor, "game_date": run.game_date,
+            "source": run.source, "decision": run.decision, "reason": run.reason,
+            "status": run.status, "started_at": run.started_at, "finished_at": run.finished_at,
+            "duration_ms": None if duration is None else duration.total_seconds() * 1000,
+            "counts": dict(run.counts), "correlation_id": run.correlation_id,
+            "details": dict(run.details),
+        }
+        with self.transaction() as conn:
+            self._upsert(conn, schema.run_history, [row])
+
+    def runs(self, *, processor: str | None = None,
+             game_date: date | None = None) -> list[RunRecord]:
+        table = schema.run_history
+        query = select(table).order_by(table.c.started_at, table.c.run_id)
+        if processor is not None:
+            query = query.where(table.c.processor == processor)
+        if game_date is not None:
+            query = query.where(table.c.game_date == game_date)
+        with self.transaction() as conn:
+            return [_run_record(r._mapping) for r in conn.execute(query)]
+
+
+def _run_record(row: Mapping[str, Any]) -> RunRecord:
+    fields = {k: v for k, v in row.items() if k != "duration_ms"}
+    return RunRecord(**fields)
+
+
+def _analytics_table(name: str) -> Table:
+    try:
+        return schema.ANALYTICS_TABLES[name]
+    except KeyError:
+        known = ", ".join(sorted(schema.ANALYTICS_TABLES))
+        raise NotFoundError(f"unknown analytics table {name!r} (known: {known})") from None
+
+
+class SqliteStore(SqlStore):
+    """The embedded store: one SQLite file (or ``sqlite://`` in memory), no server needed."""
+
+    def __init__(self, url: str, clock: Clock) -> None:
+        options: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        if url.rstrip("/") in ("sqlite:", "sqlite:///:memory:"):
+            options["poolclass"] = StaticPool  # one shared connection, or each sees its own DB
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        super().__init__(engine, clock)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,1 @@
+"""Pure rules of tipoff: no I/O, no environment, no clock reads."""

@@ -1,0 +1,93 @@
+"""Moving-average baseline (``moving_average_baseline``, edge 2.0, floor 45).
+
+Base = 0.5·L5 + 0.3·L10 + 0.2·season, plus small additive adjustments (points):
+
+    fatigue     -(100 - fatigue_score)/100 x 2.0        (0 rested .. -2.0 exhausted)
+    matchup     0.15 x shot_zone_mismatch_score          (-1.5 .. +1.5)
+                + 0.10 x (opponent_def_rating - 112), within ±1.5 (weaker defense raises)
+    pace        0.4 x pace_score                         (-1.2 .. +1.2)
+    usage       0.5 x usage_spike_score                  (-1.5 .. +1.5)
+    venue       +0.5 home, -0.5 away
+    rest        -1.0 on the second night of a back-to-back
+
+The sum of adjustments is capped at ±5 points so context never outweighs form. Confidence is
+``base.steadiness_confidence``: 85 minus volatility (60 x CV of the last 10, at most 40),
+workload (4 per game beyond 3 in 7 days, 3 per minutes_change step) and injury-risk penalties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from tipoff.domain.systems.base import (
+    LEAGUE_DEF_RATING,
+    MOVING_AVERAGE,
+    FeatureView,
+    Prediction,
+    fatigue_adjustment,
+    finish,
+    rounded,
+    steadiness_confidence,
+)
+
+WEIGHTS = {"points_avg_last_5": 0.5, "points_avg_last_10": 0.3, "points_avg_season": 0.2}
+FATIGUE_SCALE = 2.0
+MISMATCH_PER_POINT = 0.15
+DEFENSE_PER_POINT, DEFENSE_CAP = 0.10, 1.5
+PACE_PER_POINT = 0.4
+USAGE_PER_POINT = 0.5
+VENUE = 0.5
+BACK_TO_BACK = -1.0
+ADJUSTMENT_CAP = 5.0
+
+
+def blended_average(f: FeatureView) -> float:
+    """0.5·L5 + 0.3·L10 + 0.2·season."""
+    return sum(weight * f[name] for name, weight in WEIGHTS.items())
+
+
+def defense_adjustment(f: FeatureView, per_point: float, cap: float) -> float:
+    """Points for the opponent's defense: weaker than league (higher rating) raises."""
+    raw = per_point * (f.opponent_def_rating - LEAGUE_DEF_RATING)
+    return min(max(raw, -cap), cap)
+
+
+def venue_adjustment(f: FeatureView, size: float) -> float:
+    """``+size`` at home, ``-size`` away."""
+    return size if f.home_away >= 0.5 else -size
+
+
+def adjustments(f: FeatureView) -> dict[str, float]:
+    """Each context adjustment in points, before the overall cap."""
+    return {
+        "fatigue": fatigue_adjustment(f, FATIGUE_SCALE),
+        "matchup": MISMATCH_PER_POINT * f.shot_zone_mismatch_score
+        + defense_adjustment(f, DEFENSE_PER_POINT, DEFENSE_CAP),
+        "pace": PACE_PER_POINT * f.pace_score,
+        "usage": USAGE_PER_POINT * f.usage_spike_score,
+        "venue": venue_adjustment(f, VENUE),
+        "back_to_back": BACK_TO_BACK if f.back_to_back >= 0.5 else 0.0,
+    }
+
+
+def capped_total(parts: Mapping[str, float], cap: float) -> float:
+    """The sum of ``parts`` within ±``cap``."""
+    return min(max(sum(parts.values()), -cap), cap)
+
+
+def moving_average_predict(
+    features: FeatureView | Sequence[float] | Mapping[str, float], line: float | None
+) -> Prediction:
+    """Predict points with the moving-average baseline."""
+    f = FeatureView.of(features)
+    base = blended_average(f)
+    parts = adjustments(f)
+    confidence, penalties = steadiness_confidence(f)
+    components = {
+        "base": round(base, 3),
+        "adjustments": rounded(parts),
+        "adjustment_total": round(capped_total(parts, ADJUSTMENT_CAP), 3),
+        "confidence_penalties": rounded(penalties),
+    }
+    return finish(MOVING_AVERAGE, base + capped_total(parts, ADJUSTMENT_CAP), confidence, line,
+                  components)

@@ -1,0 +1,1 @@
+"""Use cases every entry point (CLI, HTTP, scheduler, workers) converges on."""

@@ -1,0 +1,137 @@
+"""Stage 4: build the feature store for one game date, record the run, announce it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import structlog
+
+from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
+from tipoff.domain.messages import PHASE4_TOPIC, Phase4Completed
+from tipoff.domain.stage4 import Stage4Inputs, build_feature_rows
+from tipoff.errors import AdapterError
+from tipoff.ports import Bus, Clock, RunRecord, Store
+
+log = structlog.get_logger(__name__)
+
+# Logs further back than this cannot influence any feature (windows are season-bound; the
+# early-season roster looks back one year).
+HISTORY_WINDOW = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What one stage 4 build did."""
+
+    game_date: date
+    run_id: str
+    players: int
+    ready: int
+    average_quality: float
+    duration_ms: float
+    published: bool
+    message: str = ""
+    issues: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary."""
+        return {
+            "game_date": self.game_date.isoformat(), "run_id": self.run_id,
+            "players": self.players, "ready": self.ready,
+            "average_quality": self.average_quality, "duration_ms": round(self.duration_ms, 1),
+            "published": self.published, "message": self.message, "issues": self.issues,
+        }
+
+
+def load_inputs(store: Store, game_date: date) -> Stage4Inputs:
+    """Everything stage 4 may read for ``game_date`` (the builder itself enforces the cut-off)."""
+    start = game_date - HISTORY_WINDOW
+    return Stage4Inputs(
+        game_date=game_date,
+        games=store.read_analytics("games", start=start, end=game_date + timedelta(days=250)),
+        logs=store.read_analytics("player_game_logs", start=start, end=game_date),
+        team_stats=store.read_analytics("team_game_stats", start=start, end=game_date),
+        injuries=store.read_analytics("injury_reports", start=game_date,
+                                      end=game_date + timedelta(days=1)),
+    )
+
+
+def build_features(store: Store, bus: Bus | None, clock: Clock, game_date: date,
+                   *, correlation_id: str | None = None) -> BuildSummary:
+    """Replace ``game_date``'s feature rows, record the run, then publish ``phase4_complete``.
+
+    A date without games records a skipped run and publishes nothing. A failed publish does not
+    fail the build: the scheduled backup covers it, and the failure is logged as a warning.
+    """
+    run_id = f"phase4-{game_date.isoformat()}-{uuid.uuid4().hex[:12]}"
+    started = clock.now()
+    rows = build_feature_rows(load_inputs(store, game_date), generated_at=started)
+    if not rows:
+        return _record_no_games(store, clock, game_date, run_id, started)
+    store.replace_features(game_date, FEATURE_VERSION, rows)
+    finished = clock.now()
+    ready = sum(1 for r in rows if r["is_production_ready"])
+    run = RunRecord(
+        run_id=run_id, processor=PROCESSOR, status="success", started_at=started,
+        finished_at=finished, game_date=game_date, correlation_id=correlation_id or run_id,
+        counts={"players_processed": len(rows), "players_ready": ready, "players_failed": 0},
+        details={"feature_version": FEATURE_VERSION, "issues": _issue_counts(rows)},
+    )
+    store.record_run(run)
+    published = _announce(bus, run, finished)
+    if not published:
+        store.record_run(_with_detail(run, "publish_failed", True))
+    return _summary(run, rows, published)
+
+
+def _announce(bus: Bus | None, run: RunRecord, finished: datetime) -> bool:
+    if bus is None:
+        return False
+    event = Phase4Completed(
+        game_date=run.game_date, run_id=run.run_id, correlation_id=run.correlation_id,
+        timestamp=finished, **run.counts,
+    )
+    try:
+        bus.publish(PHASE4_TOPIC, event.to_data(), message_id=run.run_id)
+    except AdapterError as exc:
+        log.warning("phase4_publish_failed", game_date=str(run.game_date), run_id=run.run_id,
+                    error=str(exc), consequence="the 06:00 PT backup trigger will cover it")
+        return False
+    return True
+
+
+def _record_no_games(store: Store, clock: Clock, game_date: date, run_id: str,
+                     started: datetime) -> BuildSummary:
+    finished = clock.now()
+    message = f"no games scheduled on {game_date.isoformat()}: nothing to build, no event sent"
+    store.record_run(RunRecord(
+        run_id=run_id, processor=PROCESSOR, status="skipped", started_at=started,
+        finished_at=finished, game_date=game_date, reason=message,
+    ))
+    return BuildSummary(game_date, run_id, 0, 0, 0.0,
+                        (finished - started).total_seconds() * 1000, False, message)
+
+
+def _with_detail(run: RunRecord, key: str, value: object) -> RunRecord:
+    return RunRecord(**{**run.__dict__, "details": {**run.details, key: value}})
+
+
+def _issue_counts(rows: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        for issue in row["data_quality_issues"]:
+            kind = issue.split(" ")[0] if issue else "unknown"
+            counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _summary(run: RunRecord, rows: list[dict], published: bool) -> BuildSummary:
+    quality = sum(r["quality_score"] for r in rows) / len(rows)
+    return BuildSummary(
+        game_date=run.game_date, run_id=run.run_id, players=len(rows),
+        ready=run.counts["players_ready"], average_quality=round(quality, 1),
+        duration_ms=run.duration.total_seconds() * 1000, published=published,
+        issues=dict(run.details["issues"]),
+    )

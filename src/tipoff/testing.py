@@ -1,0 +1,47 @@
+"""Test doubles shipped with tipoff, for its own tests and for users' tests.
+
+``FakeClock`` is the controllable ``tipoff.ports.Clock``: time only moves when a test says so.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from tipoff.domain.dates import require_aware
+
+
+class FakeClock:
+    """A clock that stands still until ``advance`` or ``set`` moves it forward.
+
+    Thread-safe, so background workers may read it while a test moves it.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self._now = require_aware(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The current fake instant, timezone-aware UTC."""
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move forward by ``delta`` (never backwards) and return the new instant."""
+        if delta < timedelta(0):
+            raise ValueError(f"cannot advance by a negative duration {delta!r}")
+        with self._lock:
+            self._now += delta
+            return self._now
+
+    def set(self, instant: datetime) -> datetime:
+        """Jump to ``instant``; refuse naive datetimes and going backwards."""
+        target = require_aware(instant)
+        with self._lock:
+            if target < self._now:
+                raise ValueError(f"cannot move the clock back from {self._now.isoformat()} to {target.isoformat()}")
+            self._now = target
+            return self._now
+
+    def __repr__(self) -> str:
+        return f"FakeClock({self.now().isoformat()})"
