@@ -37,3 +37,52 @@ class Phase4Completed(BaseModel):
     def to_data(self) -> dict:
         """JSON-ready dict (dates and instants as ISO-8601)."""
         return self.model_dump(mode="json")
+
+
+REQUEST_TOPIC = "prediction-request"
+RESULT_TOPIC = "prediction-ready"
+
+
+class Line(BaseModel):
+    """One points line to predict against: a sportsbook's, or tipoff's own estimate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float
+    source: Literal["sportsbook", "estimate"]
+    bookmaker: str | None = None
+
+
+class PredictionRequest(BaseModel):
+    """Predict one player of a batch (topic ``prediction-request``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batch_id: str
+    game_date: date
+    player_lookup: str
+    game_id: str
+    team: str
+    opponent: str
+    lines: tuple[Line, ...]
+    attempt: int = 1
+
+    def message_id(self) -> str:
+        """Stable per (batch, player, attempt): a re-publish of the same request de-duplicates."""
+        return f"req:{self.batch_id}:{self.player_lookup}:{self.attempt}"
+
+
+class PredictionResult(BaseModel):
+    """The one report a worker sends for every request (topic ``prediction-ready``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    batch_id: str
+    game_date: date
+    player_lookup: str
+    outcome: Literal["predicted", "skipped", "failed"]
+    reason: str = ""
+    systems_succeeded: tuple[str, ...] = ()
+    systems_failed: tuple[str, ...] = ()
+    rows_written: int = 0
+    worker_id: str = ""

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tipoff.domain.players import player_lookup
 from tipoff.errors import InputError
 
 _FLAGS = {"0": False, "1": True, "false": False, "true": True}
@@ -107,10 +108,14 @@ def parse_flags(text: pd.Series) -> pd.Series:
 
 def parse_dates(text: pd.Series) -> pd.Series:
     """``YYYY-MM-DD`` → ``datetime.date`` objects, NaT where the text is not such a date."""
-    stamps = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    return stamps.dt.date.where(stamps.notna(), pd.NaT)
+    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").dt.date
 
 
 def empty_frame(columns: Iterable[str]) -> pd.DataFrame:
     """A frame with ``columns`` and no rows."""
     return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+
+
+def player_lookups(names: pd.Series) -> pd.Series:
+    """``player_lookup`` of each name, computed once per distinct name."""
+    return names.map({name: player_lookup(name) for name in names.unique()})

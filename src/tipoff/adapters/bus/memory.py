@@ -248,7 +248,7 @@ class MemoryBus:
         """Re-enqueue dead letters for their group with attempts reset; return how many."""
         with self._lock:
             replay = [entry for entry in self._dead if topic in (None, entry[0].message.topic)]
-            self._dead = [entry for entry in self._dead if entry not in replay]
+            self._dead = [entry for entry in self._dead if topic not in (None, entry[0].message.topic)]
             for letter, record in replay:
                 self._deliver_later(record, self._topics[record.topic].groups[letter.group])
         self._wake.set()

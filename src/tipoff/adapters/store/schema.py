@@ -200,3 +200,74 @@ run_history = Table(
     Column("correlation_id", String(64), nullable=True),
     Column("details", JSON, nullable=False),
 )
+
+# --- stage 5 ---------------------------------------------------------------------------------
+
+prediction_batches = Table(
+    "prediction_batches",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("game_date", Date, nullable=False, unique=True),  # one batch per game date
+    Column("state", String(24), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime, nullable=True),
+    Column("phase4_run_id", String(64), nullable=True),
+    Column("phase4_completed_at", UtcDateTime, nullable=True),
+    Column("correlation_id", String(64), nullable=True),
+    Column("players_on_slate", Integer, nullable=False),
+    Column("players_ready", Integer, nullable=False),
+    Column("details", JSON, nullable=False),
+)
+
+batch_requests = Table(
+    "batch_requests",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("player_lookup", String(64), primary_key=True),
+    Column("game_date", Date, nullable=False, index=True),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("outcome", String(16), nullable=True),  # NULL until the worker reports
+    Column("reason", Text, nullable=True),
+    Column("systems_succeeded", Integer, nullable=True),
+    Column("systems_failed", Integer, nullable=True),
+    Column("rows_written", Integer, nullable=True),
+    Column("worker_id", String(64), nullable=True),
+    Column("reported_at", UtcDateTime, nullable=True),
+)
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("prediction_id", String(64), primary_key=True),
+    Column("system_id", String(32), nullable=False),
+    Column("player_lookup", String(64), nullable=False),
+    Column("game_id", String(32), nullable=False),
+    Column("game_date", Date, nullable=False, index=True),
+    Column("predicted_points", Float, nullable=False),
+    Column("confidence_score", Float, nullable=False),
+    Column("recommendation", String(8), nullable=False),
+    Column("line", Float, nullable=True),
+    Column("line_source", String(16), nullable=False),
+    Column("bookmaker", String(32), nullable=True),
+    Column("line_margin", Float, nullable=True),
+    Column("components", JSON, nullable=False),
+    Column("feature_quality", Float, nullable=False),
+    Column("batch_id", String(64), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("superseded_by", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+circuit_breakers = Table(
+    "circuit_breakers",
+    metadata,
+    Column("system_id", String(32), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("consecutive_successes", Integer, nullable=False),
+    Column("opened_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -19,14 +19,21 @@ from sqlalchemy.pool import StaticPool
 
 from tipoff.adapters.store import schema
 from tipoff.adapters.store.records import frame_to_rows, rows_to_frame
+from tipoff.adapters.store.sql_stage5 import Stage5Queries
 from tipoff.domain.analytics import COLUMNS
 from tipoff.errors import ConfigurationError, NotFoundError, PermanentError, TransientError
 from tipoff.ports import Clock, RunRecord
 
-_CHUNK = 2_000
+_MAX_PARAMETERS = 30_000  # below SQLite's 32,766 bound parameters per statement
 
 
-class SqlStore:
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    size = max(1, _MAX_PARAMETERS // max(1, len(rows[0]) if rows else 1))
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+class SqlStore(Stage5Queries):
     """System of record over any SQLAlchemy engine (see ``tipoff.ports.Store``)."""
 
     def __init__(self, engine: Engine, clock: Clock) -> None:
@@ -74,13 +81,16 @@ class SqlStore:
     def close(self) -> None:
         self._engine.dispose()
 
+    def _dialect_insert(self, table: Table):
+        """INSERT with ON CONFLICT support for this engine's dialect."""
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
     def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         """Insert rows, replacing those whose primary key already exists."""
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         keys = [c.name for c in table.primary_key.columns]
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start:start + _CHUNK]
-            stmt = dialect.insert(table).values(chunk)
+        for chunk in _chunks(rows):
+            stmt = self._dialect_insert(table).values(chunk)
             updates = {c: stmt.excluded[c] for c in chunk[0] if c not in keys}
             conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates)
                          if updates else stmt.on_conflict_do_nothing(index_elements=keys))
@@ -127,8 +137,8 @@ class SqlStore:
         with self.transaction() as conn:
             conn.execute(delete(table).where(table.c.game_date == game_date,
                                              table.c.feature_version == feature_version))
-            for start in range(0, len(rows), _CHUNK):
-                conn.execute(insert(table), rows[start:start + _CHUNK])
+            if rows:
+                conn.execute(insert(table), rows)
         return len(rows)
 
     def read_features(self, game_date: date, feature_version: str) -> list[dict[str, Any]]:

@@ -116,7 +116,7 @@ def finish(
 
 
 class FeatureView:
-    """Read-only name access to a 25-value feature vector: ``f["pace_score"]`` or ``f.pace_score``."""
+    """Read-only name access to a 25-value feature vector: ``f["pace_score"]``, ``f.pace_score``."""
 
     __slots__ = ("_values",)
 
@@ -165,11 +165,11 @@ class FeatureView:
 
 
 # Steadiness confidence (moving average, zone matchup): start from 85 and subtract
-#   volatility  60 x CV, CV = points_std_last_10 / max(points_avg_last_10, 1), at most 40
+#   volatility  60 x CV, CV = points_std_last_10 / max(points_avg_last_10, 1), at most 50
 #   workload    4 per game beyond 3 in the last 7 days + 3 x |minutes_change|
 #   injury      5 per injury_risk level (probable 1 .. doubtful 3)
 _STEADY_BASE = 85.0
-_CV_WEIGHT, _CV_CAP = 60.0, 40.0
+_CV_WEIGHT, _CV_CAP = 60.0, 50.0
 _BUSY_GAMES, _PER_EXTRA_GAME = 3.0, 4.0
 _PER_MINUTES_STEP = 3.0
 _PER_INJURY_LEVEL = 5.0

@@ -11,7 +11,7 @@ Base = 0.5·L5 + 0.3·L10 + 0.2·season, plus small additive adjustments (points
     rest        -1.0 on the second night of a back-to-back
 
 The sum of adjustments is capped at ±5 points so context never outweighs form. Confidence is
-``base.steadiness_confidence``: 85 minus volatility (60 x CV of the last 10, at most 40),
+``base.steadiness_confidence``: 85 minus volatility (60 x CV of the last 10, at most 50),
 workload (4 per game beyond 3 in 7 days, 3 per minutes_change step) and injury-risk penalties.
 """
 

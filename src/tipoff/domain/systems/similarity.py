@@ -9,14 +9,18 @@ similarity in [0, 1], a weighted sum of four closeness scores:
     form         0.30   exp(-|form - tonight's L5| / max(3, 0.2·L5))
 
 A match has similarity >= 0.5; the 30 most similar matches (ties: most recent first) are used,
-and fewer than 5 raise ``PredictionUnavailable``. The prediction is their similarity-weighted
-mean points plus residual adjustments for what the matching could not equalise:
+and fewer than 5 raise ``PredictionUnavailable``. The prediction is their weighted mean points,
+each game weighing similarity⁴ (a flat weight would let a game against the opposite defense
+tier, at 0.65, count almost as much as a perfect match), plus residual adjustments for what the
+matching could not equalise (means below use the same weights):
 
     form     0.5 x (L5 - weighted mean form), within ±3
     defense  0.10 x (tonight's def rating - weighted mean def rating), within ±1.5
     venue    1.0 x (home tonight - weighted home share)
-    rest     0.5 x (tonight's rest bucket - weighted mean rest bucket)
+    rest     0.75 x (tonight's rest bucket - weighted mean rest bucket)
     fatigue  -(100 - fatigue)/100 x 1.0;  pace 0.3 x pace_score;  usage 0.4 x usage_spike_score
+
+all together capped at ±5 points.
 
 Confidence = 35 + 25·min(1, n/20) + 30·mean similarity - min(40, 50·CV of the matched points),
 CV = weighted std / max(weighted mean, 1).
@@ -42,18 +46,20 @@ WINDOW_DAYS = 90
 MAX_MATCHES = 30
 MIN_MATCHES = 5
 MIN_SIMILARITY = 0.5
+WEIGHT_POWER = 4
 STRONG_DEFENSE_BELOW, WEAK_DEFENSE_ABOVE = 110.0, 116.0
 WEIGHTS = {"defense": 0.35, "rest": 0.20, "venue": 0.15, "form": 0.30}
 FORM_SCALE_MIN, FORM_SCALE_SHARE = 3.0, 0.2
 FORM_PER_POINT, FORM_CAP = 0.5, 3.0
 DEFENSE_PER_POINT, DEFENSE_CAP = 0.10, 1.5
 VENUE_PER_SHARE = 1.0
-REST_PER_BUCKET = 0.5
+REST_PER_BUCKET = 0.75
 FATIGUE_SCALE = 1.0
 PACE_PER_POINT = 0.3
 USAGE_PER_POINT = 0.4
 CONFIDENCE_BASE, COUNT_WEIGHT, COUNT_FULL, SIMILARITY_WEIGHT = 35.0, 25.0, 20.0, 30.0
 SPREAD_WEIGHT, SPREAD_CAP = 50.0, 40.0
+ADJUSTMENT_CAP = 5.0
 
 
 @dataclass(frozen=True)
@@ -123,9 +129,13 @@ def find_matches(history: Sequence[PastGame], now: Context) -> list[tuple[float,
     return matches[:MAX_MATCHES]
 
 
+def match_weight(similarity_score: float) -> float:
+    """How much a matched game counts in the means: similarity to the fourth power."""
+    return similarity_score**WEIGHT_POWER
+
+
 def matched_means(matches: Sequence[tuple[float, PastGame]]) -> dict[str, float]:
-    """Similarity-weighted means of the matched games' points and context."""
-    total = sum(s for s, _ in matches)
+    """Weighted means of the matched games' points and context."""
     columns = {
         "points": [g.points for _, g in matches],
         "form": [g.form for _, g in matches],
@@ -133,15 +143,17 @@ def matched_means(matches: Sequence[tuple[float, PastGame]]) -> dict[str, float]
         "home": [float(g.is_home) for _, g in matches],
         "rest": [float(rest_bucket(g.days_rest)) for _, g in matches],
     }
-    weights = [s for s, _ in matches]
+    weights = [match_weight(s) for s, _ in matches]
+    total = sum(weights)
     return {key: sum(w * v for w, v in zip(weights, values)) / total
             for key, values in columns.items()}
 
 
 def weighted_spread(matches: Sequence[tuple[float, PastGame]], mean_points: float) -> float:
-    """Similarity-weighted standard deviation of the matched games' points."""
-    total = sum(s for s, _ in matches)
-    return math.sqrt(sum(s * (g.points - mean_points) ** 2 for s, g in matches) / total)
+    """Weighted standard deviation of the matched games' points."""
+    weights = [match_weight(s) for s, _ in matches]
+    squares = [(g.points - mean_points) ** 2 for _, g in matches]
+    return math.sqrt(sum(w * sq for w, sq in zip(weights, squares)) / sum(weights))
 
 
 def _clamp(value: float, cap: float) -> float:
@@ -198,6 +210,8 @@ def similarity_predict(
         "spread": round(spread, 3),
         "weighted_mean_points": round(mean_points, 3),
         "adjustments": rounded(parts),
+        "adjustment_total": round(_clamp(sum(parts.values()), ADJUSTMENT_CAP), 3),
     }
     confidence = match_confidence(len(matches), mean_similarity, mean_points, spread)
-    return finish(SIMILARITY, mean_points + sum(parts.values()), confidence, line, components)
+    adjusted = mean_points + _clamp(sum(parts.values()), ADJUSTMENT_CAP)
+    return finish(SIMILARITY, adjusted, confidence, line, components)

@@ -1,0 +1,160 @@
+"""Stage 5 queries of the SQL store: batches, requests, predictions, circuit breakers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, update
+
+from tipoff.adapters.store import schema
+from tipoff.domain.batches import FAILED, PREDICTED, SKIPPED, Batch, Progress
+
+_BATCH_FIELDS = tuple(Batch.__dataclass_fields__)
+
+
+class Stage5Queries:
+    """Mixed into ``SqlStore``; relies on its ``transaction()`` and ``_upsert()``."""
+
+    # --- batches ------------------------------------------------------------------------
+
+    def claim_batch(self, batch: Batch, details: dict[str, Any] | None = None) -> tuple[Batch, bool]:
+        """Insert the batch unless its game date has one; return (stored batch, claimed?).
+
+        One atomic INSERT … ON CONFLICT DO NOTHING: of any number of racing claimers for a
+        date exactly one gets ``claimed=True``.
+        """
+        row = {f: getattr(batch, f) for f in _BATCH_FIELDS}
+        row["details"] = details or {}
+        with self.transaction() as conn:
+            stmt = self._dialect_insert(schema.prediction_batches).values(row)
+            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["game_date"]))
+            claimed = inserted.rowcount == 1
+        return self.get_batch(batch.game_date), claimed
+
+    def get_batch(self, game_date: date) -> Batch | None:
+        """The batch of a game date, if any."""
+        table = schema.prediction_batches
+        with self.transaction() as conn:
+            row = conn.execute(select(*(table.c[f] for f in _BATCH_FIELDS))
+                               .where(table.c.game_date == game_date)).first()
+        return None if row is None else Batch(**row._mapping)
+
+    def update_batch(self, batch_id: str, **values: Any) -> None:
+        """Change fields of a batch (state, completed_at, counts …)."""
+        table = schema.prediction_batches
+        with self.transaction() as conn:
+            conn.execute(update(table).where(table.c.batch_id == batch_id).values(**values))
+
+    # --- requests and results -----------------------------------------------------------
+
+    def add_requests(self, batch_id: str, game_date: date, players: Iterable[str],
+                     requested_at: datetime, attempt: int = 1) -> int:
+        """Record requests; a player already requested in the batch is reset to pending."""
+        rows = [{"batch_id": batch_id, "player_lookup": p, "game_date": game_date,
+                 "requested_at": requested_at, "attempt": attempt, "outcome": None,
+                 "reason": None, "systems_succeeded": None, "systems_failed": None,
+                 "rows_written": None, "worker_id": None, "reported_at": None}
+                for p in players]
+        if rows:
+            with self.transaction() as conn:
+                self._upsert(conn, schema.batch_requests, rows)
+        return len(rows)
+
+    def record_result(self, batch_id: str, player_lookup: str, **values: Any) -> None:
+        """Store a worker's report for one request (outcome, reason, counts, worker id)."""
+        table = schema.batch_requests
+        with self.transaction() as conn:
+            conn.execute(update(table).where(table.c.batch_id == batch_id,
+                                             table.c.player_lookup == player_lookup)
+                         .values(**values))
+
+    def batch_progress(self, batch_id: str) -> Progress:
+        """Counts of requests by outcome, from the store."""
+        table = schema.batch_requests
+        counts = [func.count()] + [func.sum(case((table.c.outcome == o, 1), else_=0))
+                                   for o in (PREDICTED, SKIPPED, FAILED)]
+        with self.transaction() as conn:
+            row = conn.execute(select(*counts).where(table.c.batch_id == batch_id)).one()
+        return Progress(*(int(v or 0) for v in row))
+
+    def batch_requests(self, batch_id: str) -> list[dict[str, Any]]:
+        """Every request of a batch with its outcome, ordered by player."""
+        table = schema.batch_requests
+        with self.transaction() as conn:
+            rows = conn.execute(select(table).where(table.c.batch_id == batch_id)
+                                .order_by(table.c.player_lookup))
+            return [dict(r._mapping) for r in rows]
+
+    # --- predictions --------------------------------------------------------------------
+
+    def write_predictions(self, game_date: date, player_lookup: str,
+                          rows: list[dict[str, Any]]) -> int:
+        """Upsert one request's rows by prediction_id; older active rows of the same player and
+        system become inactive, superseded by the new row (all in one transaction)."""
+        table = schema.predictions
+        with self.transaction() as conn:
+            if rows:
+                self._upsert(conn, table, rows)
+            for system_id, new_id in {r["system_id"]: r["prediction_id"] for r in rows}.items():
+                fresh = [r["prediction_id"] for r in rows if r["system_id"] == system_id]
+                conn.execute(update(table).where(
+                    table.c.game_date == game_date, table.c.player_lookup == player_lookup,
+                    table.c.system_id == system_id, table.c.is_active.is_(True),
+                    table.c.prediction_id.not_in(fresh),
+                ).values(is_active=False, superseded_by=new_id))
+        return len(rows)
+
+    def read_predictions(self, game_date: date, *, active_only: bool = True) -> list[dict[str, Any]]:
+        """Prediction rows of a date, ordered by player, system and line."""
+        table = schema.predictions
+        query = select(table).where(table.c.game_date == game_date)
+        if active_only:
+            query = query.where(table.c.is_active.is_(True))
+        query = query.order_by(table.c.player_lookup, table.c.system_id, table.c.line)
+        with self.transaction() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def count_predictions(self, game_date: date) -> dict[str, int]:
+        """Active prediction rows per system."""
+        table = schema.predictions
+        query = (select(table.c.system_id, func.count())
+                 .where(table.c.game_date == game_date, table.c.is_active.is_(True))
+                 .group_by(table.c.system_id))
+        with self.transaction() as conn:
+            return {system: int(n) for system, n in conn.execute(query)}
+
+    def players_with_predictions(self, game_date: date) -> set[str]:
+        """Players that have at least one active prediction on a date."""
+        table = schema.predictions
+        query = (select(table.c.player_lookup).distinct()
+                 .where(table.c.game_date == game_date, table.c.is_active.is_(True)))
+        with self.transaction() as conn:
+            return set(conn.execute(query).scalars())
+
+    # --- features for workers -----------------------------------------------------------
+
+    def read_feature_row(self, game_date: date, player_lookup: str,
+                         feature_version: str) -> dict[str, Any] | None:
+        """One player's feature row, or None."""
+        table = schema.feature_store
+        query = select(table).where(and_(table.c.game_date == game_date,
+                                         table.c.player_lookup == player_lookup,
+                                         table.c.feature_version == feature_version))
+        with self.transaction() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else dict(row._mapping)
+
+    # --- circuit breakers (shared by every worker) --------------------------------------
+
+    def load_breakers(self) -> dict[str, dict[str, Any]]:
+        """Every stored breaker by system id (systems that never tripped may be absent)."""
+        table = schema.circuit_breakers
+        with self.transaction() as conn:
+            return {r.system_id: dict(r._mapping) for r in conn.execute(select(table))}
+
+    def save_breaker(self, row: dict[str, Any]) -> None:
+        """Upsert a breaker row (system_id, state, counters, opened_at, updated_at)."""
+        with self.transaction() as conn:
+            self._upsert(conn, schema.circuit_breakers, [row])

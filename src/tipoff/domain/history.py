@@ -1,0 +1,55 @@
+"""A player's recent games described as they looked before tip-off (input of the similarity system)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from tipoff.domain.features import DEFAULTS
+from tipoff.domain.systems.similarity import WINDOW_DAYS, PastGame
+
+# Form and opponent ratings need games before the window starts.
+LOOKBACK = timedelta(days=WINDOW_DAYS + 60)
+MAX_REST = 7
+
+
+def history_window(game_date: date) -> tuple[date, date]:
+    """The [start, end) game-date range of logs that ``past_games`` needs."""
+    return game_date - LOOKBACK, game_date
+
+
+def _opponent_rating_before(team_stats: pd.DataFrame) -> pd.DataFrame:
+    """Each team's mean def_rating over its previous 15 games, as known before each game."""
+    stats = team_stats.sort_values(["team", "game_date"])
+    rolling = (stats.groupby("team")["def_rating"]
+               .transform(lambda s: s.shift(1).rolling(15, min_periods=1).mean()))
+    return stats.assign(opp_def_before=rolling)[["game_id", "team", "opp_def_before"]]
+
+
+def past_games(logs: pd.DataFrame, team_stats: pd.DataFrame,
+               game_date: date) -> dict[str, list[PastGame]]:
+    """Every player's games of the last 90 days before ``game_date``, newest first."""
+    frame = logs[logs["game_date"] < game_date].sort_values(["player_lookup", "game_date"])
+    if frame.empty:
+        return {}
+    by_player = frame.groupby("player_lookup")
+    dates = pd.to_datetime(frame["game_date"])
+    frame = frame.assign(
+        form=by_player["points"].transform(lambda s: s.shift(1).rolling(5, min_periods=1).mean()),
+        days_rest=(dates.groupby(frame["player_lookup"]).diff().dt.days - 1)
+        .clip(upper=MAX_REST).fillna(MAX_REST).astype(int),
+        days_ago=(pd.Timestamp(game_date) - dates).dt.days,
+    )
+    ratings = _opponent_rating_before(team_stats).rename(columns={"team": "opponent"})
+    frame = frame.merge(ratings, on=["game_id", "opponent"], how="left")
+    frame["opp_def_before"] = frame["opp_def_before"].fillna(DEFAULTS["opponent_def_rating"])
+    frame["form"] = frame["form"].fillna(frame["points"])
+    recent = frame[frame["days_ago"] <= WINDOW_DAYS].sort_values("days_ago")
+    history: dict[str, list[PastGame]] = {}
+    for row in recent.itertuples(index=False):
+        history.setdefault(row.player_lookup, []).append(PastGame(
+            days_ago=int(row.days_ago), points=float(row.points),
+            opponent_def_rating=float(row.opp_def_before), days_rest=int(row.days_rest),
+            is_home=bool(row.is_home), form=float(row.form)))
+    return history

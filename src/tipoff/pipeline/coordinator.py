@@ -1,0 +1,245 @@
+"""The coordinator: every trigger converges on one batch decision for a game date.
+
+Decisions (recorded in run history with their source): ``started``, ``already_running``,
+``already_complete``, ``filled_missing``, ``forced``, ``backfill_ignored``, ``not_ready``,
+``no_ready_players``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pandas as pd
+import structlog
+
+from tipoff.domain import batches as b
+from tipoff.domain.dates import game_date_at
+from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION, PROCESSOR
+from tipoff.domain.messages import (
+    REQUEST_TOPIC, Line, Phase4Completed, PredictionRequest, PredictionResult,
+)
+from tipoff.ports import Bus, Clock, RunRecord
+
+log = structlog.get_logger(__name__)
+COORDINATOR = "prediction_coordinator"
+SOURCES = ("pubsub", "scheduler_backup", "retry", "manual", "backfill")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one trigger decided, and why."""
+
+    decision: str
+    game_date: date
+    reason: str
+    batch_id: str | None = None
+    state: str | None = None
+    requested: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def started(self) -> bool:
+        return self.decision in ("started", "filled_missing", "forced")
+
+    def to_dict(self) -> dict:
+        return {"decision": self.decision, "game_date": self.game_date.isoformat(),
+                "reason": self.reason, "batch_id": self.batch_id, "state": self.state,
+                "requested": self.requested, **self.counts}
+
+
+@dataclass(frozen=True)
+class Phase4Status:
+    """Stage 4's output for a date as the coordinator sees it."""
+
+    run: RunRecord | None
+    rows: list[dict]
+
+    @property
+    def ready_rows(self) -> list[dict]:
+        return [r for r in self.rows if r["is_production_ready"]]
+
+    @property
+    def is_ready(self) -> bool:
+        return self.run is not None and b.phase4_is_ready(len(self.rows), len(self.ready_rows))
+
+
+class Coordinator:
+    """Claims batches, fans out one request per ready player, and tracks results in the store."""
+
+    def __init__(self, store, bus: Bus, clock: Clock, *, feature_version: str = FEATURE_VERSION):
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._feature_version = feature_version
+
+    # --- entry points ---------------------------------------------------------------------
+
+    def on_phase4_completed(self, event: Phase4Completed, source: str = "pubsub") -> Decision:
+        """The primary path: stage 4 announced a finished run."""
+        return self.start(event.game_date, source, correlation_id=event.correlation_id)
+
+    def start(self, game_date: date, source: str, *, force: bool = False,
+              correlation_id: str | None = None) -> Decision:
+        """The one decision every trigger converges on; recorded in run history."""
+        decision = self._decide(game_date, source, force, correlation_id)
+        self._record(decision, source, correlation_id)
+        return decision
+
+    def on_result(self, result: PredictionResult) -> None:
+        """Store a worker's report; finish the batch when no request is pending."""
+        self._store.record_result(
+            result.batch_id, result.player_lookup, outcome=result.outcome, reason=result.reason,
+            systems_succeeded=len(result.systems_succeeded),
+            systems_failed=len(result.systems_failed), rows_written=result.rows_written,
+            worker_id=result.worker_id, reported_at=self._clock.now())
+        progress = self._store.batch_progress(result.batch_id)
+        if progress.finished:
+            self._finish(result.game_date, result.batch_id, progress)
+
+    # --- decision -------------------------------------------------------------------------
+
+    def _decide(self, game_date: date, source: str, force: bool,
+                correlation_id: str | None) -> Decision:
+        today = game_date_at(self._clock.now())
+        if game_date < today and source != "backfill":
+            return Decision("backfill_ignored", game_date,
+                            f"{game_date} is before today ({today} ET): run a backfill instead")
+        batch = self._store.get_batch(game_date)
+        if batch is not None:
+            return self._existing(batch, source, force)
+        phase4 = self.phase4_status(game_date)
+        if not phase4.is_ready:
+            return Decision("not_ready", game_date, self._not_ready_reason(game_date, phase4))
+        return self._claim_and_fan_out(game_date, source, phase4, correlation_id)
+
+    def _existing(self, batch: b.Batch, source: str, force: bool) -> Decision:
+        if batch.state == b.RUNNING and not force:
+            return Decision("already_running", batch.game_date, "the batch is still running",
+                            batch.batch_id, batch.state)
+        if batch.state == b.COMPLETE and not force:
+            return Decision("already_complete", batch.game_date, "the batch is complete",
+                            batch.batch_id, batch.state)
+        phase4 = self.phase4_status(batch.game_date)
+        missing = self._missing(batch.game_date, phase4.ready_rows)
+        kind = "forced" if force else "filled_missing"
+        rows = phase4.ready_rows if force else missing
+        if not rows:
+            self._store.update_batch(batch.batch_id, state=b.COMPLETE)
+            return Decision("already_complete", batch.game_date,
+                            "every ready player already has predictions", batch.batch_id, b.COMPLETE)
+        requested = self._fan_out(batch, rows, attempt=2)
+        return Decision(kind, batch.game_date, f"requested {requested} players", batch.batch_id,
+                        b.RUNNING, requested)
+
+    def _claim_and_fan_out(self, game_date: date, source: str, phase4: Phase4Status,
+                           correlation_id: str | None) -> Decision:
+        now = self._clock.now()
+        candidate = b.Batch(
+            batch_id=f"{game_date.isoformat()}-{uuid.uuid4().hex[:8]}", game_date=game_date,
+            state=b.RUNNING, source=source, created_at=now, players_on_slate=len(phase4.rows),
+            players_ready=len(phase4.ready_rows), phase4_run_id=phase4.run.run_id,
+            phase4_completed_at=phase4.run.finished_at, correlation_id=correlation_id)
+        batch, claimed = self._store.claim_batch(candidate)
+        if not claimed:
+            return Decision("already_running", game_date, "another trigger claimed the batch",
+                            batch.batch_id, batch.state)
+        if not phase4.ready_rows:
+            self._store.update_batch(batch.batch_id, state=b.INSUFFICIENT_DATA)
+            return Decision("no_ready_players", game_date, "no production-ready players",
+                            batch.batch_id, b.INSUFFICIENT_DATA)
+        requested = self._fan_out(batch, phase4.ready_rows, attempt=1)
+        return Decision("started", game_date, f"requested {requested} players", batch.batch_id,
+                        b.RUNNING, requested, {"players_on_slate": len(phase4.rows),
+                                               "players_ready": len(phase4.ready_rows)})
+
+    # --- fan out and finish -----------------------------------------------------------------
+
+    def _fan_out(self, batch: b.Batch, rows: list[dict], attempt: int) -> int:
+        if batch.state != b.RUNNING:
+            self._store.update_batch(batch.batch_id, state=b.RUNNING, completed_at=None)
+        lines = self._lines(batch.game_date)
+        players = [r["player_lookup"] for r in rows]
+        self._store.add_requests(batch.batch_id, batch.game_date, players, self._clock.now(), attempt)
+        for row in rows:
+            request = PredictionRequest(
+                batch_id=batch.batch_id, game_date=batch.game_date,
+                player_lookup=row["player_lookup"], game_id=row["game_id"], team=row["team"],
+                opponent=row["opponent"], attempt=attempt,
+                lines=lines.get(row["player_lookup"]) or (_estimated_line(row),))
+            self._bus.publish(REQUEST_TOPIC, request.model_dump(mode="json"), request.message_id())
+        return len(rows)
+
+    def _finish(self, game_date: date, batch_id: str, progress: b.Progress) -> None:
+        batch = self._store.get_batch(game_date)
+        if batch is None or batch.state != b.RUNNING:
+            return
+        state = b.final_state(progress)
+        now = self._clock.now()
+        self._store.update_batch(batch_id, state=state, completed_at=now)
+        log.info("batch_finished", game_date=str(game_date), batch_id=batch_id, state=state,
+                 predicted=progress.predicted, skipped=progress.skipped, failed=progress.failed)
+        self._store.record_run(RunRecord(
+            run_id=f"finish-{batch_id}-{uuid.uuid4().hex[:6]}", processor=COORDINATOR,
+            status="success", started_at=batch.created_at, finished_at=now, game_date=game_date,
+            decision=f"batch_{state}", reason=f"{progress.failed} failed requests",
+            counts=_progress_counts(progress), details={"batch_id": batch_id}))
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def phase4_status(self, game_date: date) -> Phase4Status:
+        """The latest successful stage 4 run for a date and its feature rows."""
+        runs = [r for r in self._store.runs(processor=PROCESSOR, game_date=game_date)
+                if r.status == "success"]
+        rows = self._store.read_features(game_date, self._feature_version) if runs else []
+        return Phase4Status(runs[-1] if runs else None, rows)
+
+    def _missing(self, game_date: date, ready_rows: list[dict]) -> list[dict]:
+        done = self._store.players_with_predictions(game_date)
+        return [r for r in ready_rows if r["player_lookup"] not in done]
+
+    def _lines(self, game_date: date) -> dict[str, tuple[Line, ...]]:
+        frame = self._store.read_analytics("prop_lines", start=game_date,
+                                           end=game_date + timedelta(days=1))
+        return sportsbook_lines(frame)
+
+    def _not_ready_reason(self, game_date: date, phase4: Phase4Status) -> str:
+        if phase4.run is None:
+            return f"no successful stage 4 run for {game_date}"
+        threshold = b.ready_threshold(len(phase4.rows))
+        return (f"stage 4 has {len(phase4.ready_rows)} ready of {len(phase4.rows)} players; "
+                f"{threshold} needed")
+
+    def _record(self, decision: Decision, source: str, correlation_id: str | None) -> None:
+        now = self._clock.now()
+        self._store.record_run(RunRecord(
+            run_id=f"decision-{uuid.uuid4().hex}", processor=COORDINATOR, status="success",
+            started_at=now, finished_at=now, game_date=decision.game_date, source=source,
+            decision=decision.decision, reason=decision.reason, correlation_id=correlation_id,
+            counts={"requested": decision.requested, **decision.counts},
+            details={"batch_id": decision.batch_id}))
+        log.info("batch_decision", source=source, **decision.to_dict())
+
+
+def sportsbook_lines(frame: pd.DataFrame) -> dict[str, tuple[Line, ...]]:
+    """Each player's distinct latest line per bookmaker (points market)."""
+    if frame.empty:
+        return {}
+    points = frame[frame["market"] == "points"].sort_values("captured_at")
+    latest = points.groupby(["player_lookup", "bookmaker"], as_index=False).last()
+    lines: dict[str, list[Line]] = {}
+    for row in latest.drop_duplicates(["player_lookup", "line"]).itertuples():
+        lines.setdefault(row.player_lookup, []).append(
+            Line(value=float(row.line), source=b.SPORTSBOOK, bookmaker=row.bookmaker))
+    return {player: tuple(sorted(ls, key=lambda l: l.value)) for player, ls in lines.items()}
+
+
+def _estimated_line(row: dict) -> Line:
+    recent = row["features"][FEATURE_INDEX["points_avg_last_10"]]
+    return Line(value=b.estimate_line(recent), source=b.ESTIMATE)
+
+
+def _progress_counts(progress: b.Progress) -> dict[str, int]:
+    return {"requested": progress.requested, "predicted": progress.predicted,
+            "skipped": progress.skipped, "failed": progress.failed}

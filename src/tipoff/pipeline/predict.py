@@ -1,0 +1,104 @@
+"""Run the five systems for one player and every line, each behind a circuit-breaker gate.
+
+Shared by the worker (live nights) and the backtest, so both predict the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from tipoff.domain.systems import (
+    ENSEMBLE, MOVING_AVERAGE, SIMILARITY, XGBOOST, ZONE_MATCHUP, FeatureView, PastGame,
+    Prediction, PredictionUnavailable, XGBoostSystem, ensemble_predict, moving_average_predict,
+    similarity_predict, zone_matchup_predict,
+)
+
+log = structlog.get_logger(__name__)
+
+# A component system: (features, line, context) -> Prediction.
+System = Callable[[FeatureView, "float | None", "PlayerContext"], Prediction]
+
+
+@dataclass(frozen=True)
+class PlayerContext:
+    """What a system may need beyond the feature vector."""
+
+    history: Sequence[PastGame] = ()
+    days_rest: int | None = None
+
+
+class Gate:
+    """Decides whether a system may run and hears how it went (the circuit breakers)."""
+
+    def allows(self, system_id: str) -> bool:
+        return True
+
+    def succeeded(self, system_id: str) -> None:
+        """The system produced predictions."""
+
+    def failed(self, system_id: str, error: Exception) -> None:
+        """The system raised something other than PredictionUnavailable."""
+
+
+@dataclass
+class PlayerPredictions:
+    """Predictions of one player across lines, and how each system fared."""
+
+    predictions: list[Prediction] = field(default_factory=list)
+    succeeded: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def default_systems(model: XGBoostSystem) -> dict[str, System]:
+    """The four component systems in canonical order (the ensemble combines them)."""
+    return {
+        MOVING_AVERAGE: lambda f, line, ctx: moving_average_predict(f, line),
+        ZONE_MATCHUP: lambda f, line, ctx: zone_matchup_predict(f, line),
+        SIMILARITY: lambda f, line, ctx: similarity_predict(f, line, ctx.history,
+                                                            days_rest=ctx.days_rest),
+        XGBOOST: lambda f, line, ctx: model.predict(f, line),
+    }
+
+
+def predict_player(features: Sequence[float], lines: Sequence[float | None],
+                   context: PlayerContext, systems: Mapping[str, System],
+                   ensemble_weights: Mapping[str, float] | None, gate: Gate) -> PlayerPredictions:
+    """Every system for every line; a system that is gated off or fails is skipped alone."""
+    view = FeatureView.of(features)
+    result = PlayerPredictions()
+    for line in lines:
+        components = {}
+        for system_id, system in systems.items():
+            prediction = _run(system_id, lambda: system(view, line, context), gate, result)
+            if prediction is not None:
+                components[system_id] = prediction
+        result.predictions.extend(components.values())
+        ensemble = _run(ENSEMBLE, lambda: ensemble_predict(components, ensemble_weights, line),
+                        gate, result)
+        if ensemble is not None:
+            result.predictions.append(ensemble)
+    result.succeeded -= set(result.failed)
+    return result
+
+
+def _run(system_id: str, call: Callable[[], Prediction], gate: Gate,
+         result: PlayerPredictions) -> Prediction | None:
+    if not gate.allows(system_id):
+        result.failed[system_id] = "circuit breaker open"
+        return None
+    try:
+        prediction = call()
+    except PredictionUnavailable as exc:
+        result.failed[system_id] = exc.reason
+        return None
+    except Exception as exc:  # a broken system must not fail the other four
+        log.warning("system_failed", system_id=system_id, error=repr(exc), exc_info=True)
+        gate.failed(system_id, exc)
+        result.failed[system_id] = f"error: {exc!r}"
+        return None
+    gate.succeeded(system_id)
+    result.succeeded.add(system_id)
+    return prediction

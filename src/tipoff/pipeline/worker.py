@@ -1,0 +1,176 @@
+"""The stage 5 worker: one prediction request in, durable rows and exactly one result out."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import structlog
+
+from tipoff.domain import batches as b
+from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
+from tipoff.domain.history import history_window, past_games
+from tipoff.domain.messages import RESULT_TOPIC, PredictionRequest, PredictionResult
+from tipoff.domain.systems import BreakerState, Prediction, XGBoostSystem, allow
+from tipoff.domain.systems import record_failure, record_success
+from tipoff.errors import AdapterError
+from tipoff.pipeline.predict import Gate, PlayerContext, System, default_systems, predict_player
+from tipoff.ports import Bus, Clock, Message
+
+log = structlog.get_logger(__name__)
+
+
+class StoreBreakers(Gate):
+    """Circuit breakers whose state lives in the store, so every worker shares it."""
+
+    def __init__(self, store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._states: dict[str, BreakerState] = {}
+        self._changed: set[str] = set()
+
+    def load(self) -> None:
+        self._states = {k: _breaker_from_row(v) for k, v in self._store.load_breakers().items()}
+        self._changed.clear()
+
+    def _state(self, system_id: str) -> BreakerState:
+        return self._states.get(system_id) or BreakerState(system_id)
+
+    def _set(self, state: BreakerState) -> None:
+        if state != self._state(state.system_id):
+            self._states[state.system_id] = state
+            self._changed.add(state.system_id)
+
+    def allows(self, system_id: str) -> bool:
+        allowed, state = allow(self._state(system_id), self._clock.now())
+        self._set(state)
+        return allowed
+
+    def succeeded(self, system_id: str) -> None:
+        self._set(record_success(self._state(system_id), self._clock.now()))
+
+    def failed(self, system_id: str, error: Exception) -> None:
+        self._set(record_failure(self._state(system_id), self._clock.now()))
+
+    def save(self) -> None:
+        now = self._clock.now()
+        for system_id in sorted(self._changed):
+            self._store.save_breaker({**self._state(system_id).__dict__, "updated_at": now})
+        self._changed.clear()
+
+
+def _breaker_from_row(row: dict[str, Any]) -> BreakerState:
+    return BreakerState(row["system_id"], row["state"], row["consecutive_failures"],
+                        row["consecutive_successes"], row["opened_at"])
+
+
+class Worker:
+    """Handles ``prediction-request`` messages (at-least-once: every write is an upsert)."""
+
+    def __init__(self, store, bus: Bus, clock: Clock, model: XGBoostSystem, *,
+                 worker_id: str = "worker-1", max_attempts: int = 5,
+                 systems: dict[str, System] | None = None,
+                 feature_version: str = FEATURE_VERSION) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._model = model
+        self._systems = systems or default_systems(model)
+        self._worker_id = worker_id
+        self._max_attempts = max_attempts
+        self._feature_version = feature_version
+        self._history: dict[date, dict] = {}
+
+    def handle(self, message: Message) -> None:
+        """Predict one player; raise (so the bus redelivers) only while attempts remain."""
+        request = PredictionRequest.model_validate(message.data)
+        try:
+            result = self._predict(request)
+        except AdapterError as exc:
+            if message.attempt < self._max_attempts:
+                raise
+            result = self._result(request, b.FAILED, f"gave up after {message.attempt} "
+                                  f"attempts: {exc}")
+        self._bus.publish(RESULT_TOPIC, result.model_dump(mode="json"),
+                          f"res:{request.message_id()}")
+
+    def _predict(self, request: PredictionRequest) -> PredictionResult:
+        row = self._store.read_feature_row(request.game_date, request.player_lookup,
+                                           self._feature_version)
+        skip = _skip_reason(row)
+        if skip:
+            return self._result(request, b.SKIPPED, skip)
+        gate = StoreBreakers(self._store, self._clock)
+        gate.load()
+        context = PlayerContext(self._history_for(request.game_date).get(request.player_lookup, ()),
+                                row["days_rest"])
+        outcome = predict_player(row["features"], [l.value for l in request.lines], context,
+                                 self._systems, self._ensemble_weights(), gate)
+        rows = self._rows(request, row, outcome.predictions)
+        self._store.write_predictions(request.game_date, request.player_lookup, rows)
+        gate.save()
+        if not rows:
+            return self._result(request, b.FAILED, "no system could predict",
+                                failed=outcome.failed)
+        return self._result(request, b.PREDICTED, "", sorted(outcome.succeeded),
+                            outcome.failed, len(rows))
+
+    def _ensemble_weights(self):
+        artifact = self._model.artifact
+        return None if artifact is None else artifact.ensemble_weights
+
+    def _history_for(self, game_date: date) -> dict:
+        if game_date not in self._history:
+            start, end = history_window(game_date)
+            logs = self._store.read_analytics("player_game_logs", start=start, end=end)
+            stats = self._store.read_analytics("team_game_stats", start=start, end=end)
+            self._history = {game_date: past_games(logs, stats, game_date)}
+        return self._history[game_date]
+
+    def _rows(self, request: PredictionRequest, row: dict,
+              predictions: list[Prediction]) -> list[dict[str, Any]]:
+        lines = {l.value: l for l in request.lines}
+        now = self._clock.now()
+        return [prediction_row(request, row, p, lines.get(p.line), self._model_version(p), now)
+                for p in predictions]
+
+    def _model_version(self, prediction: Prediction) -> str:
+        if prediction.system_id in ("xgboost_v1", "ensemble_v1") and self._model.model_version:
+            return self._model.model_version
+        return f"{prediction.system_id}-{self._feature_version}"
+
+    def _result(self, request: PredictionRequest, outcome: str, reason: str,
+                succeeded=(), failed=None, rows: int = 0) -> PredictionResult:
+        return PredictionResult(
+            batch_id=request.batch_id, game_date=request.game_date,
+            player_lookup=request.player_lookup, outcome=outcome, reason=reason,
+            systems_succeeded=tuple(succeeded), systems_failed=tuple(sorted(failed or {})),
+            rows_written=rows, worker_id=self._worker_id)
+
+
+def _skip_reason(row: dict | None) -> str:
+    if row is None:
+        return "no feature row"
+    if not row["is_production_ready"]:
+        return "not production ready: " + "; ".join(row["data_quality_issues"])
+    if row["quality_score"] < QUALITY_READY_MIN:
+        return f"quality {row['quality_score']} below {QUALITY_READY_MIN:g}"
+    return ""
+
+
+def prediction_row(request: PredictionRequest, feature_row: dict, prediction: Prediction,
+                   line, model_version: str, now) -> dict[str, Any]:
+    """The stored form of one prediction (deterministic id: redelivery overwrites)."""
+    return {
+        "prediction_id": b.prediction_id(request.game_date, request.player_lookup,
+                                         prediction.system_id, prediction.line, model_version),
+        "system_id": prediction.system_id, "player_lookup": request.player_lookup,
+        "game_id": request.game_id, "game_date": request.game_date,
+        "predicted_points": prediction.predicted_points,
+        "confidence_score": prediction.confidence, "recommendation": prediction.recommendation,
+        "line": prediction.line, "line_source": line.source if line else b.ESTIMATE,
+        "bookmaker": line.bookmaker if line else None, "line_margin": prediction.line_margin,
+        "components": dict(prediction.components), "feature_quality": feature_row["quality_score"],
+        "batch_id": request.batch_id, "model_version": model_version, "is_active": True,
+        "superseded_by": None, "created_at": now,
+    }

@@ -1,0 +1,395 @@
+"""The Bus contract: every adapter delivers at least once, redelivers, dead-letters and de-duplicates.
+
+The first part runs against every adapter (``bus_factory``); the last part covers what only
+``MemoryBus`` offers (pumping, ``join``, background workers, inspection counts).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tipoff.adapters.bus.memory import MemoryBus
+from tipoff.errors import PermanentError
+from tipoff.ports import Message
+from tipoff.testing import FakeClock
+
+TIMEOUT = timedelta(seconds=30)
+
+
+class Inbox:
+    """A handler that records every message and fails while ``failing`` is true."""
+
+    def __init__(self, failing: bool = False) -> None:
+        self.messages: list[Message] = []
+        self.failing = failing
+
+    def __call__(self, message: Message) -> None:
+        self.messages.append(message)
+        if self.failing:
+            raise ValueError(f"boom on attempt {message.attempt}")
+
+    @property
+    def ids(self) -> list[str]:
+        return [message.message_id for message in self.messages]
+
+    @property
+    def attempts(self) -> list[int]:
+        return [message.attempt for message in self.messages]
+
+
+# --- the contract, for every adapter ---------------------------------------------------------
+
+
+def test_a_published_message_is_delivered_once_and_not_again_after_ack(bus_env):
+    topic, inbox = bus_env.topic("once"), Inbox()
+    bus_env.bus.subscribe(topic, inbox)
+    message_id = bus_env.bus.publish(topic, {"game_date": "2026-03-08"})
+    bus_env.deliver()
+    bus_env.advance(TIMEOUT * 3)
+    bus_env.deliver()
+    assert inbox.ids == [message_id]
+    assert inbox.attempts == [1]
+    assert inbox.messages[0].topic == topic
+
+
+def test_a_handler_failure_is_redelivered_with_the_attempt_incremented_after_the_visibility_timeout_and_not_before(
+    bus_factory,
+):
+    env = bus_factory(visibility_timeout=TIMEOUT)
+    topic, inbox = env.topic("retry"), Inbox(failing=True)
+    env.bus.subscribe(topic, inbox)
+    message_id = env.bus.publish(topic, {"n": 1})
+    env.deliver()
+    env.advance(TIMEOUT / 2)
+    env.deliver()
+    assert inbox.attempts == [1]
+    inbox.failing = False
+    env.advance(TIMEOUT / 2 + timedelta(seconds=1))
+    env.deliver()
+    env.advance(TIMEOUT * 3)
+    env.deliver()
+    assert inbox.attempts == [1, 2]
+    assert inbox.ids == [message_id, message_id]
+
+
+def test_a_message_is_dead_lettered_after_max_attempts_with_its_last_error_and_can_be_replayed(bus_factory):
+    env = bus_factory(visibility_timeout=TIMEOUT, max_attempts=3)
+    topic, inbox = env.topic("dlq"), Inbox(failing=True)
+    env.bus.subscribe(topic, inbox, group="workers")
+    message_id = env.bus.publish(topic, {"player_lookup": "lebronjames"})
+    for _ in range(5):
+        env.deliver()
+        env.advance(TIMEOUT + timedelta(seconds=1))
+    env.deliver()
+    assert inbox.attempts == [1, 2, 3]
+    [letter] = env.dead_letters(topic)
+    assert (letter.message.message_id, letter.message.data, letter.group) == (
+        message_id, {"player_lookup": "lebronjames"}, "workers")
+    assert "boom on attempt 3" in letter.error
+    assert letter.failed_at.utcoffset() == timedelta(0)
+
+    inbox.failing = False
+    assert env.replay_dead_letters(topic) == 1
+    env.deliver()
+    assert inbox.attempts == [1, 2, 3, 1]
+    assert env.dead_letters(topic) == []
+
+
+def test_publishing_the_same_message_id_twice_delivers_it_once(bus_env):
+    topic, inbox = bus_env.topic("dedup"), Inbox()
+    bus_env.bus.subscribe(topic, inbox)
+    first = bus_env.bus.publish(topic, {"n": 1}, message_id="phase4-2026-03-08")
+    second = bus_env.bus.publish(topic, {"n": 1}, message_id="phase4-2026-03-08")
+    bus_env.deliver()
+    assert first == second == "phase4-2026-03-08"
+    assert inbox.ids == ["phase4-2026-03-08"]
+
+
+def test_message_ids_default_to_distinct_non_empty_strings(bus_env):
+    topic = bus_env.topic("ids")
+    ids = {bus_env.bus.publish(topic, {"n": n}) for n in range(20)}
+    assert len(ids) == 20
+    assert all(isinstance(message_id, str) and message_id for message_id in ids)
+
+
+def test_two_groups_each_receive_every_message(bus_env):
+    topic, coordinator, auditor = bus_env.topic("fanout"), Inbox(), Inbox()
+    bus_env.bus.subscribe(topic, coordinator, group="coordinator")
+    bus_env.bus.subscribe(topic, auditor, group="auditor")
+    published = [bus_env.bus.publish(topic, {"n": n}) for n in range(3)]
+    bus_env.deliver()
+    assert sorted(coordinator.ids) == sorted(published)
+    assert sorted(auditor.ids) == sorted(published)
+
+
+def test_competing_consumers_in_one_group_share_the_messages_without_duplication(bus_env):
+    topic, first, second = bus_env.topic("compete"), Inbox(), Inbox()
+    bus_env.bus.subscribe(topic, first, group="workers")
+    bus_env.bus.subscribe(topic, second, group="workers")
+    published = [bus_env.bus.publish(topic, {"n": n}) for n in range(10)]
+    bus_env.deliver()
+    bus_env.advance(TIMEOUT * 3)
+    bus_env.deliver()
+    assert sorted(first.ids + second.ids) == sorted(published)
+
+
+def test_messages_published_before_a_group_subscribes_are_delivered_to_it(bus_env):
+    topic, inbox = bus_env.topic("backlog"), Inbox()
+    message_id = bus_env.bus.publish(topic, {"event_type": "phase4_complete"})
+    bus_env.bus.subscribe(topic, inbox, group="late")
+    bus_env.deliver()
+    assert inbox.ids == [message_id]
+
+
+def test_messages_published_by_a_handler_are_delivered_too(bus_env):
+    requests, results, inbox = bus_env.topic("request"), bus_env.topic("result"), Inbox()
+
+    def worker(message: Message) -> None:
+        bus_env.bus.publish(results, {"player_lookup": message.data["player_lookup"], "outcome": "predicted"})
+
+    bus_env.bus.subscribe(requests, worker)
+    bus_env.bus.subscribe(results, inbox)
+    bus_env.bus.publish(requests, {"player_lookup": "stephencurry"})
+    bus_env.deliver()
+    assert [message.data for message in inbox.messages] == [
+        {"player_lookup": "stephencurry", "outcome": "predicted"}]
+
+
+def test_message_data_round_trips_nested_dicts_lists_and_unicode(bus_env):
+    topic, inbox = bus_env.topic("data"), Inbox()
+    data = {
+        "player_name": "Nikola Jokić",
+        "note": "line moved — 24.5 → 25.5 ✓ 🏀",
+        "lines": [{"bookmaker": "draftkings", "line": 24.5, "over_price": -110}, {"line": None}],
+        "nested": {"flags": [True, False], "depth": {"n": 3, "empty": {}, "none": []}},
+        "count": 0,
+    }
+    bus_env.bus.subscribe(topic, inbox)
+    bus_env.bus.publish(topic, data)
+    bus_env.deliver()
+    assert inbox.messages[0].data == data
+
+
+def test_handlers_cannot_mutate_the_publishers_data_or_a_redelivery(bus_env):
+    topic = bus_env.topic("copy")
+    data = {"players": ["a", "b"]}
+    seen: list[list[str]] = []
+
+    def mutating(message: Message) -> None:
+        seen.append(list(message.data["players"]))
+        message.data["players"].append("mutated")
+        if message.attempt == 1:
+            raise RuntimeError("fail once")
+
+    bus_env.bus.subscribe(topic, mutating)
+    bus_env.bus.publish(topic, data)
+    bus_env.deliver()
+    bus_env.advance(TIMEOUT + timedelta(seconds=1))
+    bus_env.deliver()
+    assert data == {"players": ["a", "b"]}
+    assert seen == [["a", "b"], ["a", "b"]]
+
+
+@pytest.mark.parametrize("data", [{"at": datetime(2026, 3, 8, tzinfo=timezone.utc)}, {"ids": {1, 2}},
+                                  {"x": float("nan")}, ["not", "a", "dict"]])
+def test_data_that_is_not_a_json_object_is_rejected_with_a_permanent_error(bus_env, data):
+    with pytest.raises(PermanentError):
+        bus_env.bus.publish(bus_env.topic("bad"), data)
+
+
+def test_published_at_is_timezone_aware_utc(bus_env):
+    topic, inbox = bus_env.topic("time"), Inbox()
+    bus_env.bus.subscribe(topic, inbox)
+    bus_env.bus.publish(topic, {"n": 1})
+    bus_env.deliver()
+    published_at = inbox.messages[0].published_at
+    assert published_at is not None and published_at.tzinfo is not None
+    assert published_at.utcoffset() == timedelta(0)
+
+
+def test_ping_returns_when_the_bus_is_reachable(bus_env):
+    assert bus_env.bus.ping() is None
+
+
+# --- MemoryBus only: pumping, join, background workers, inspection ----------------------------
+
+START = datetime(2026, 3, 8, 8, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def memory(clock: FakeClock) -> Iterator[MemoryBus]:
+    bus = MemoryBus(clock, visibility_timeout=TIMEOUT, max_attempts=3, dedup_window=timedelta(minutes=10),
+                    retention=timedelta(hours=1))
+    yield bus
+    bus.close()
+
+
+def test_memory_bus_delivers_nothing_on_the_publishers_thread(memory):
+    inbox = Inbox()
+    memory.subscribe("t", inbox)
+    memory.publish("t", {"n": 1})
+    assert inbox.messages == []
+    assert memory.pump() == 1
+    assert len(inbox.messages) == 1
+
+
+def test_memory_bus_pump_delivers_at_most_max_messages(memory):
+    inbox = Inbox()
+    memory.subscribe("t", inbox)
+    for n in range(5):
+        memory.publish("t", {"n": n})
+    assert memory.pump(max_messages=2) == 2
+    assert [message.data["n"] for message in inbox.messages] == [0, 1]
+    assert memory.drain() == 3
+
+
+def test_memory_bus_join_re_raises_the_first_handler_exception_unless_told_not_to(memory):
+    memory.subscribe("t", Inbox(failing=True))
+    memory.publish("t", {"n": 1})
+    memory.publish("t", {"n": 2})
+    with pytest.raises(ValueError, match="boom on attempt 1"):
+        memory.join()
+    assert memory.pending_count("t") == 2
+    assert memory.join(raise_errors=False) == 0
+
+
+def test_memory_bus_dead_letter_records_the_group_and_clock_time(memory, clock):
+    memory.subscribe("t", Inbox(failing=True), group="workers")
+    memory.publish("t", {"n": 1})
+    for _ in range(3):
+        memory.drain()
+        clock.advance(TIMEOUT)
+    [letter] = memory.dead_letters()
+    assert letter.group == "workers"
+    assert letter.failed_at == START + 2 * TIMEOUT
+    assert letter.message.attempt == 3
+    assert memory.pending_count() == 0
+
+
+def test_memory_bus_pending_count_counts_each_group_and_messages_nobody_subscribes_to_yet(memory):
+    memory.publish("unheard", {"n": 1})
+    memory.subscribe("t", Inbox(), group="a")
+    memory.subscribe("t", Inbox(), group="b")
+    memory.publish("t", {"n": 1})
+    assert memory.pending_count("unheard") == 1
+    assert memory.pending_count("t") == 2
+    assert memory.pending_count() == 3
+    memory.drain()
+    assert memory.pending_count("t") == 0
+
+
+def test_memory_bus_published_count_ignores_duplicates(memory):
+    memory.publish("t", {"n": 1}, message_id="x")
+    memory.publish("t", {"n": 1}, message_id="x")
+    memory.publish("t", {"n": 2})
+    assert memory.published_count("t") == 2
+    assert memory.published_count("other") == 0
+
+
+def test_memory_bus_accepts_a_message_id_again_after_the_dedup_window(memory, clock):
+    inbox = Inbox()
+    memory.subscribe("t", inbox)
+    memory.publish("t", {"n": 1}, message_id="x")
+    clock.advance(timedelta(minutes=10))
+    memory.publish("t", {"n": 2}, message_id="x")
+    memory.drain()
+    assert [message.data["n"] for message in inbox.messages] == [1, 2]
+
+
+def test_memory_bus_forgets_unsubscribed_messages_after_the_retention_period(memory, clock):
+    memory.publish("t", {"n": 1})
+    clock.advance(timedelta(hours=1))
+    memory.publish("t", {"n": 2})
+    inbox = Inbox()
+    memory.subscribe("t", inbox)
+    memory.drain()
+    assert [message.data["n"] for message in inbox.messages] == [2]
+
+
+def test_memory_bus_redelivers_a_message_whose_handler_has_not_returned_by_the_visibility_timeout(memory, clock):
+    started, release, attempts = threading.Event(), threading.Event(), []
+
+    def slow(message: Message) -> None:
+        attempts.append(message.attempt)
+        if message.attempt == 1:
+            started.set()
+            release.wait(5)
+
+    memory.subscribe("t", slow)
+    memory.start(workers=1, poll_interval=timedelta(milliseconds=5))
+    memory.publish("t", {"n": 1})
+    assert started.wait(5)
+    assert memory.pump() == 0
+    clock.advance(TIMEOUT)
+    assert memory.pump() == 1
+    release.set()
+    memory.stop()
+    assert attempts == [1, 2]
+    assert memory.pending_count() == 0
+
+
+def test_memory_bus_background_workers_deliver_without_pumping_and_stop_joins_them(memory):
+    everything, received, lock = threading.Event(), [], threading.Lock()
+
+    def handler(message: Message) -> None:
+        with lock:
+            received.append(message.data["n"])
+            if len(received) == 50:
+                everything.set()
+
+    memory.subscribe("t", handler)
+    memory.start(workers=3, poll_interval=timedelta(milliseconds=5))
+    for n in range(50):
+        memory.publish("t", {"n": n})
+    assert everything.wait(5)
+    memory.stop()
+    assert sorted(received) == list(range(50))
+    assert not [t for t in threading.enumerate() if t.name.startswith("memory-bus-")]
+
+
+def test_memory_bus_join_reports_errors_raised_on_background_workers(memory):
+    failed = threading.Event()
+
+    def broken(message: Message) -> None:
+        failed.set()
+        raise KeyError("missing feature")
+
+    memory.subscribe("t", broken)
+    memory.start(workers=1, poll_interval=timedelta(milliseconds=5))
+    memory.publish("t", {"n": 1})
+    assert failed.wait(5)
+    memory.stop()
+    with pytest.raises(KeyError, match="missing feature"):
+        memory.join()
+
+
+def test_memory_bus_concurrent_publishers_lose_and_duplicate_nothing(memory):
+    inbox = Inbox()
+    memory.subscribe("t", inbox)
+
+    def publish_many(worker: int) -> Callable[[], None]:
+        return lambda: [memory.publish("t", {"w": worker, "n": n}) for n in range(200)]
+
+    threads = [threading.Thread(target=publish_many(w)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert memory.drain() == 1600
+    assert len(set(inbox.ids)) == 1600
+
+
+@pytest.mark.parametrize("options", [{"max_attempts": 0}, {"visibility_timeout": timedelta(seconds=-1)},
+                                     {"retention": timedelta(0)}])
+def test_memory_bus_refuses_settings_that_cannot_work(clock, options):
+    with pytest.raises(ValueError):
+        MemoryBus(clock, **options)

@@ -1,0 +1,156 @@
+"""The similarity system: the player's most similar recent games."""
+
+import pytest
+
+from tipoff.domain.features import FEATURE_NAMES
+from tipoff.domain.systems import PastGame, PredictionUnavailable, similarity_predict
+
+TYPICAL = {
+    "points_avg_last_5": 20.0, "points_avg_last_10": 19.0, "points_avg_season": 18.0,
+    "points_std_last_10": 5.0, "games_in_last_7_days": 3.0, "fatigue_score": 100.0,
+    "shot_zone_mismatch_score": 0.0, "pace_score": 0.0, "usage_spike_score": 0.0,
+    "rest_advantage": 0.0, "injury_risk": 0.0, "recent_trend": 0.0, "minutes_change": 0.0,
+    "opponent_def_rating": 112.0, "opponent_pace": 99.0, "home_away": 1.0, "back_to_back": 0.0,
+    "playoff_game": 0.0, "pct_paint": 0.4, "pct_mid_range": 0.2, "pct_three": 0.4,
+    "pct_free_throw": 0.15, "team_pace": 99.0, "team_off_rating": 112.0, "team_win_pct": 0.5,
+}
+
+
+def features(**overrides):
+    values = {**TYPICAL, **overrides}
+    return [values[name] for name in FEATURE_NAMES]
+
+
+def game(days_ago=10, points=20.0, def_rating=112.0, rest=1, home=True, form=20.0):
+    return PastGame(days_ago=days_ago, points=points, opponent_def_rating=def_rating,
+                    days_rest=rest, is_home=home, form=form)
+
+
+def mixed_history():
+    """Thirty-six games, two of every defense tier x rest bucket x venue, all scoring alike."""
+    return [game(days_ago=2 + 2 * i, def_rating=(106.0, 113.0, 119.0)[i % 3],
+                 rest=(i // 3) % 3, home=(i // 9) % 2 == 0) for i in range(36)]
+
+
+def test_fewer_than_five_similar_games_make_the_prediction_unavailable():
+    with pytest.raises(PredictionUnavailable, match="only 4 similar games"):
+        similarity_predict(features(), 20.5, [game(days_ago=d) for d in range(1, 5)])
+
+
+def test_five_similar_games_are_enough():
+    prediction = similarity_predict(features(), None, [game(days_ago=d) for d in range(1, 6)])
+    assert prediction.predicted_points == pytest.approx(20.0)
+    assert prediction.components["n_matches"] == 5
+
+
+def test_games_older_than_ninety_days_are_ignored():
+    old = [game(days_ago=91 + d, points=40.0) for d in range(20)]
+    with pytest.raises(PredictionUnavailable):
+        similarity_predict(features(), None, old)
+    recent = [game(days_ago=d, points=20.0) for d in range(1, 8)]
+    prediction = similarity_predict(features(), None, recent + old)
+    assert prediction.predicted_points == pytest.approx(20.0)
+    assert prediction.components["n_matches"] == 7
+
+
+def test_dissimilar_games_do_not_count_as_matches():
+    unlike = [game(days_ago=d, def_rating=104.0, rest=3, home=False, form=35.0)
+              for d in range(1, 20)]
+    with pytest.raises(PredictionUnavailable):
+        similarity_predict(features(opponent_def_rating=120.0, back_to_back=1.0), None, unlike)
+
+
+def test_at_most_thirty_matches_are_used():
+    history = [game(days_ago=d) for d in range(1, 60)]
+    assert similarity_predict(features(), None, history).components["n_matches"] == 30
+
+
+def test_weaker_defense_raises_the_prediction():
+    history = mixed_history()
+    weak = similarity_predict(features(opponent_def_rating=120.0), None, history)
+    strong = similarity_predict(features(opponent_def_rating=105.0), None, history)
+    assert weak.predicted_points > strong.predicted_points
+
+
+def test_games_against_a_similar_defense_weigh_more():
+    history = ([game(days_ago=d, def_rating=119.0, points=28.0) for d in range(1, 10)]
+               + [game(days_ago=d, def_rating=106.0, points=14.0) for d in range(10, 19)])
+    weak = similarity_predict(features(opponent_def_rating=119.0), None, history)
+    strong = similarity_predict(features(opponent_def_rating=106.0), None, history)
+    assert weak.predicted_points - strong.predicted_points > 3
+
+
+def test_home_raises_and_back_to_back_lowers():
+    history = mixed_history()
+    home = similarity_predict(features(home_away=1.0), None, history).predicted_points
+    away = similarity_predict(features(home_away=0.0), None, history).predicted_points
+    assert home > away
+    rested = similarity_predict(features(), None, history).predicted_points
+    back_to_back = similarity_predict(features(back_to_back=1.0), None, history).predicted_points
+    assert back_to_back < rested
+
+
+def test_a_player_who_scores_less_without_rest_is_predicted_lower_on_a_back_to_back():
+    history = ([game(days_ago=d, rest=0, points=15.0) for d in range(1, 12)]
+               + [game(days_ago=d, rest=2, points=22.0) for d in range(12, 24)])
+    tired = similarity_predict(features(back_to_back=1.0), None, history).predicted_points
+    rested = similarity_predict(features(), None, history, days_rest=2).predicted_points
+    assert tired < rested - 3
+
+
+def test_explicit_days_rest_sets_the_rest_bucket():
+    history = mixed_history()
+    two_days = similarity_predict(features(), None, history, days_rest=2).predicted_points
+    no_rest = similarity_predict(features(), None, history, days_rest=0).predicted_points
+    assert two_days > no_rest
+
+
+def test_tired_lowers_the_prediction():
+    history = mixed_history()
+    assert (similarity_predict(features(fatigue_score=30.0), None, history).predicted_points
+            < similarity_predict(features(), None, history).predicted_points)
+
+
+def test_better_form_than_in_the_matched_games_raises_the_prediction():
+    history = [game(days_ago=d, form=18.0) for d in range(1, 20)]
+    hot = similarity_predict(features(points_avg_last_5=22.0), None, history)
+    assert hot.predicted_points > 20.0
+
+
+def test_confidence_falls_with_the_spread_of_matched_points():
+    steady = [game(days_ago=d, points=20.0 + (d % 2)) for d in range(1, 25)]
+    erratic = [game(days_ago=d, points=8.0 if d % 2 else 32.0) for d in range(1, 25)]
+    assert (similarity_predict(features(), None, erratic).confidence
+            < similarity_predict(features(), None, steady).confidence)
+
+
+def test_confidence_rises_with_more_matches():
+    few = [game(days_ago=d) for d in range(1, 6)]
+    many = [game(days_ago=d) for d in range(1, 26)]
+    assert (similarity_predict(features(), None, many).confidence
+            > similarity_predict(features(), None, few).confidence)
+
+
+def test_components_record_matches_similarity_and_spread():
+    history = [game(days_ago=d, points=14.0 + d % 9) for d in range(1, 40)]
+    components = similarity_predict(features(), 20.5, history).components
+    assert components["n_matches"] == 30
+    assert 0.5 <= components["mean_similarity"] <= 1.0
+    assert components["spread"] > 0
+
+
+def test_close_consistent_matches_clear_the_floor_of_sixty_five():
+    history = [game(days_ago=d, points=26.0) for d in range(1, 25)]
+    prediction = similarity_predict(features(points_avg_last_5=26.0), 22.5, history)
+    assert prediction.confidence >= 65
+    assert prediction.recommendation == "OVER"
+
+
+def test_context_adjustments_together_stay_within_five_points():
+    history = [game(days_ago=d, form=10.0, def_rating=104.0, rest=2, home=False)
+               for d in range(1, 20)]
+    extreme = features(points_avg_last_5=14.0, opponent_def_rating=108.0, home_away=1.0,
+                       back_to_back=0.0, pace_score=3.0, usage_spike_score=3.0)
+    prediction = similarity_predict(extreme, None, history, days_rest=2)
+    assert prediction.components["adjustment_total"] == 5.0
+    assert prediction.predicted_points == 25.0

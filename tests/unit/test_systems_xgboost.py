@@ -1,0 +1,183 @@
+"""The xgboost system: training, the saved artefact and predictions."""
+
+import dataclasses
+import json
+from datetime import date
+
+import numpy as np
+import pytest
+
+from tipoff.domain.features import FEATURE_INDEX, FEATURE_NAMES
+from tipoff.domain.systems import ModelArtifact, PredictionUnavailable, XGBoostSystem, train_model
+from tipoff.domain.systems.xgboost_model import naive_blend, xgboost_confidence
+from tipoff.errors import InputError
+
+TRAINED_THROUGH = date(2026, 1, 31)
+
+
+def synthetic_rows(n, seed):
+    """Plausible feature rows and points that depend on form, defense, usage and venue."""
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, len(FEATURE_NAMES)))
+
+    def put(name, values):
+        X[:, FEATURE_INDEX[name]] = values
+
+    l10 = rng.uniform(5, 30, n)
+    put("points_avg_last_10", l10)
+    put("points_avg_last_5", l10 + rng.normal(0, 2, n))
+    put("points_avg_season", l10 + rng.normal(0, 1.5, n))
+    put("points_std_last_10", np.clip(0.3 * l10 + rng.normal(0, 1, n), 1, None))
+    put("games_in_last_7_days", rng.integers(2, 5, n))
+    put("fatigue_score", rng.uniform(40, 100, n))
+    put("shot_zone_mismatch_score", rng.uniform(-10, 10, n))
+    put("pace_score", rng.uniform(-3, 3, n))
+    put("usage_spike_score", rng.uniform(-3, 3, n))
+    put("opponent_def_rating", rng.uniform(104, 120, n))
+    put("opponent_pace", rng.uniform(95, 103, n))
+    put("home_away", rng.integers(0, 2, n))
+    put("back_to_back", rng.random(n) < 0.2)
+    shares = rng.dirichlet([4, 2, 4], n)
+    for i, zone in enumerate(("pct_paint", "pct_mid_range", "pct_three")):
+        put(zone, shares[:, i])
+    put("pct_free_throw", rng.uniform(0, 0.3, n))
+    put("team_pace", rng.uniform(95, 103, n))
+    put("team_off_rating", rng.uniform(105, 120, n))
+    put("team_win_pct", rng.uniform(0.2, 0.8, n))
+    def col(name):
+        return X[:, FEATURE_INDEX[name]]
+
+    y = (naive_blend(X) + 0.3 * (col("opponent_def_rating") - 112)
+         + 0.3 * col("shot_zone_mismatch_score") + 1.2 * col("usage_spike_score")
+         + 0.5 * col("home_away") - 1.0 * col("back_to_back")
+         + rng.normal(0, 1.5, n))
+    return X, np.clip(y, 0, None)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic_rows(2000, seed=7)
+
+
+@pytest.fixture(scope="module")
+def artifact(data):
+    X, y = data
+    return train_model(X, y, trained_through=TRAINED_THROUGH, seed=3)
+
+
+def test_the_trained_model_beats_a_constant_predictor_and_the_naive_blend(artifact):
+    X_test, y_test = synthetic_rows(500, seed=99)
+    system = XGBoostSystem(artifact)
+    model_mae = np.mean(np.abs(system.predict_points(X_test) - y_test))
+    assert model_mae < np.mean(np.abs(y_test.mean() - y_test)) * 0.6
+    assert model_mae < np.mean(np.abs(naive_blend(X_test) - y_test))
+
+
+def test_metrics_compare_the_model_with_the_naive_blend_on_the_validation_tail(artifact):
+    metrics = artifact.metrics
+    assert metrics["validation_rows"] == 400 and metrics["train_rows"] == 1600
+    assert metrics["validation_mae"] < metrics["baseline_validation_mae"]
+    assert metrics["validation_mae"] < metrics["mean_validation_mae"]
+    assert 1 <= metrics["trees"] <= 300
+
+
+def test_the_artefact_records_its_feature_contract_and_version(artifact):
+    assert artifact.feature_version == "v1_25"
+    assert artifact.feature_names == FEATURE_NAMES
+    assert artifact.trained_through == TRAINED_THROUGH
+    assert artifact.model_version.startswith("xgboost_v1-v1_25-20260131-")
+
+
+def test_training_is_reproducible_with_the_same_seed(data, artifact):
+    X, y = data
+    again = train_model(X, y, trained_through=TRAINED_THROUGH, seed=3)
+    assert again.model_version == artifact.model_version
+
+
+def test_save_and_load_round_trip_gives_identical_predictions(tmp_path, data, artifact):
+    X, _ = data
+    weighted = artifact.with_ensemble_weights({"xgboost_v1": 0.6, "zone_matchup_v1": 0.4})
+    path = weighted.save(tmp_path / "models" / "xgboost_v1.json")
+    loaded = ModelArtifact.load(path)
+    assert np.array_equal(XGBoostSystem(loaded).predict_points(X),
+                          XGBoostSystem(artifact).predict_points(X))
+    assert loaded.model_version == artifact.model_version
+    assert loaded.metrics == artifact.metrics
+    assert loaded.trained_through == TRAINED_THROUGH
+    assert loaded.ensemble_weights == {"xgboost_v1": 0.6, "zone_matchup_v1": 0.4}
+    assert json.loads(path.read_text())["format"] == "tipoff.xgboost_model/1"
+
+
+def test_loading_a_missing_file_says_there_is_no_model(tmp_path):
+    with pytest.raises(PredictionUnavailable, match="no model at"):
+        ModelArtifact.load(tmp_path / "absent.json")
+
+
+def test_loading_a_corrupt_file_says_it_is_corrupt(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(PredictionUnavailable, match="corrupt"):
+        ModelArtifact.load(tmp_path / "bad.json")
+    (tmp_path / "half.json").write_text(json.dumps({"format": "tipoff.xgboost_model/1"}))
+    with pytest.raises(PredictionUnavailable, match="corrupt"):
+        ModelArtifact.load(tmp_path / "half.json")
+
+
+def test_without_a_model_the_system_is_unavailable_with_a_reason():
+    system = XGBoostSystem(None, unavailable_reason="no model at /models/xgboost_v1.json")
+    assert not system.available and system.model_version is None
+    with pytest.raises(PredictionUnavailable, match="no model at /models"):
+        system.predict([0.0] * 25, 20.5)
+    with pytest.raises(PredictionUnavailable, match="no model"):
+        XGBoostSystem(None).predict([0.0] * 25, 20.5)
+
+
+def test_a_model_for_another_feature_version_is_unavailable(data, artifact):
+    old = dataclasses.replace(artifact, feature_version="v0_20")
+    with pytest.raises(PredictionUnavailable, match="feature version 'v0_20'"):
+        XGBoostSystem(old).predict(data[0][0], 20.5)
+
+
+def test_a_model_with_features_in_another_order_is_unavailable(data, artifact):
+    shuffled = dataclasses.replace(artifact, feature_names=tuple(reversed(FEATURE_NAMES)))
+    with pytest.raises(PredictionUnavailable, match="different order"):
+        XGBoostSystem(shuffled).predict(data[0][0], 20.5)
+
+
+def test_batch_predictions_match_one_at_a_time_predictions(data, artifact):
+    X, _ = data
+    system = XGBoostSystem(artifact)
+    lines = [15.5, None, 30.5]
+    batch = system.predict_many(X[:3], lines)
+    assert batch == [system.predict(row, line) for row, line in zip(X[:3], lines)]
+    assert batch[0].components["model_version"] == artifact.model_version
+    assert batch[1].recommendation == "PASS"
+
+
+def test_predictions_follow_the_shared_rules(data, artifact):
+    system = XGBoostSystem(artifact)
+    prediction = system.predict(data[0][0], 0.5)
+    assert prediction.system_id == "xgboost_v1"
+    assert prediction.predicted_points == round(prediction.predicted_points, 1)
+    assert 0 <= prediction.confidence <= 100
+    expected = "OVER" if prediction.confidence >= 60 else "PASS"
+    assert prediction.recommendation == expected
+
+
+def test_confidence_falls_as_the_model_strays_from_recent_form_and_with_volatility():
+    row = np.zeros((1, len(FEATURE_NAMES)))
+    row[0, FEATURE_INDEX["points_avg_last_10"]] = 20.0
+    row[0, FEATURE_INDEX["points_std_last_10"]] = 4.0
+    near = xgboost_confidence(np.array([20.5]), row)[0]
+    far = xgboost_confidence(np.array([28.0]), row)[0]
+    volatile = row.copy()
+    volatile[0, FEATURE_INDEX["points_std_last_10"]] = 9.0
+    assert far < near
+    assert xgboost_confidence(np.array([20.5]), volatile)[0] < near
+
+
+def test_training_refuses_too_few_rows_or_misshapen_data():
+    X, y = synthetic_rows(40, seed=1)
+    with pytest.raises(InputError, match="at least 50"):
+        train_model(X, y, trained_through=TRAINED_THROUGH, seed=0)
+    with pytest.raises(InputError, match="n x 25"):
+        train_model(X[:, :24], y, trained_through=TRAINED_THROUGH, seed=0)
