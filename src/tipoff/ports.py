@@ -99,8 +99,9 @@ class Store(Protocol):
     def replace_analytics(self, frames: Mapping[str, pd.DataFrame], *, dates: tuple[date, date] | None = None) -> dict[str, int]:
         """Write analytics tables in one transaction and return rows written per table.
 
-        Rows are upserted by primary key; with ``dates``, each table's rows in that inclusive
-        game-date range are deleted first. Either every table is written or none is.
+        Without ``dates`` rows are upserted by primary key; with ``dates`` each table's rows in
+        that inclusive game-date range are replaced by the given ones (the frames must then hold
+        each key once). Either every table is written or none is.
         """
         ...
 

@@ -18,6 +18,7 @@ from tipoff.adapters.store.schema import feature_store
 from tipoff.domain import analytics
 from tipoff.domain.features import DEFAULTS, FEATURE_INDEX, quality_score
 from tipoff.domain.stage4 import Stage4Inputs, build_feature_rows
+from tipoff.domain.stage4_context import tag
 from tipoff.domain.stage4_readiness import readiness_issues
 
 UTC = timezone.utc
@@ -167,6 +168,14 @@ def test_no_games_on_the_date_gives_no_rows():
 def test_a_naive_generation_time_is_refused():
     with pytest.raises(ValueError, match="naive"):
         build_feature_rows(base_league().inputs(), datetime(2025, 12, 1, 9))
+
+
+def test_an_empty_window_takes_the_documented_default():
+    index = pd.Index(["ann", "bob", "cat"])
+    raw = pd.Series([12.0, 11.0, float("nan")], index=index)
+    tagged = tag("points_avg_last_5", raw, pd.Series([5, 2], index=index[:2]), full=5)
+    assert tagged.value.tolist() == [12.0, 11.0, DEFAULTS["points_avg_last_5"]]
+    assert tagged.source.tolist() == ["computed", "partial", "default"]
 
 
 # --- scoring windows ------------------------------------------------------------------------
@@ -391,10 +400,10 @@ def test_a_team_without_stats_gets_default_team_and_opponent_features():
     league = base_league(12)
     for k in range(12):
         league.log(league.game(D - timedelta(days=2 * k + 3), "CCC", "EEE"), "carl", "CCC")
-    league.game(D, "CCC", "DDD")  # neither CCC nor DDD has team stats; nobody has faced DDD
+    league.game(D, "CCC", "ZZZ")  # CCC has no team stats; ZZZ has never played
     carl = league.rows()["carl"]
     for name in ("opponent_def_rating", "opponent_pace", "team_pace", "team_off_rating",
-                 "pace_score", "shot_zone_mismatch_score"):
+                 "pace_score", "shot_zone_mismatch_score", "rest_advantage"):
         assert feature(carl, name) == (DEFAULTS[name], "default"), name
     assert feature(carl, "team_win_pct") == (0.5, "default")
     assert "no opponent team data" in carl["data_quality_issues"]

@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from tipoff.domain import analytics
-from tipoff.domain.features import COMPUTED, DEFAULT, DEFAULTS, EARLY_SEASON_DAYS, INJURY_RISK, PARTIAL
+from tipoff.domain.features import (
+    COMPUTED,
+    DEFAULT,
+    DEFAULTS,
+    EARLY_SEASON_DAYS,
+    INJURY_RISK,
+    PARTIAL,
+)
 
 ROSTER_LOOKBACK_DAYS = 365
 _LOG_NUMBERS = (

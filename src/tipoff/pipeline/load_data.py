@@ -40,11 +40,14 @@ def generate_league_into(store: Store, season: str, seed: int, until: date | Non
 
 
 def import_boxscores_into(store: Store, paths: Sequence[Path], tipoffs: Path | None) -> LoadReport:
-    """Import real box scores (and tip-off times); re-importing the same files is idempotent."""
+    """Import real box scores (and tip-off times), replacing the dates they cover.
+
+    Re-importing the same files is idempotent.
+    """
     from tipoff.sim.boxscores import read_boxscores
 
     result = read_boxscores(list(paths), tipoffs)
-    written = store.replace_analytics(result.frames)
+    written = store.replace_analytics(result.frames, dates=_date_span(result.frames))
     return LoadReport(result.rows_read, written, list(result.problems))
 
 

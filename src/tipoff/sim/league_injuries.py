@@ -110,4 +110,4 @@ def injury_report_frame(
         "status": np.array(INJURY_STATUSES)[listed["status"]],
         "reported_at": reported_at,
     })
-    return frame.sort_values(["reported_at", "player_lookup"], ignore_index=True)
+    return frame.sort_values(["game_date", "reported_at", "player_lookup"], ignore_index=True)

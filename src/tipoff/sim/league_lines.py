@@ -57,7 +57,9 @@ def prop_line_frame(
         "under_price": np.clip(-220 - over, -125, -105),
         "captured_at": pd.DatetimeIndex(tipoffs)[priced["game"].to_numpy()[row]] - lead,
     })
-    return frame.sort_values(["captured_at", "player_lookup", "bookmaker"], ignore_index=True)
+    return frame.sort_values(
+        ["game_date", "captured_at", "player_lookup", "bookmaker"], ignore_index=True
+    )
 
 
 def _offers(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:

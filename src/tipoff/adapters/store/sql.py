@@ -103,10 +103,12 @@ class SqlStore(Stage5Queries):
         with self.transaction() as conn:
             for name, frame in frames.items():
                 table = _analytics_table(name)
+                rows = frame_to_rows(frame, table)
                 if dates is not None:
                     conn.execute(delete(table).where(table.c.game_date.between(*dates)))
-                rows = frame_to_rows(frame, table)
-                if rows:
+                    if rows:
+                        conn.execute(insert(table), rows)  # executemany: the fast path
+                elif rows:
                     self._upsert(conn, table, rows)
                 written[name] = len(rows)
         return written

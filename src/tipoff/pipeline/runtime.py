@@ -1,0 +1,60 @@
+"""Wire the coordinator and workers onto a bus: the same handlers serve every deployment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import structlog
+from pydantic import ValidationError
+
+from tipoff.domain.messages import (
+    PHASE4_TOPIC, REQUEST_TOPIC, RESULT_TOPIC, Phase4Completed, PredictionResult,
+)
+from tipoff.domain.systems import ModelArtifact, PredictionUnavailable, XGBoostSystem
+from tipoff.pipeline.coordinator import Coordinator
+from tipoff.pipeline.worker import Worker
+from tipoff.ports import Bus, Clock, Message
+
+log = structlog.get_logger(__name__)
+MODEL_FILE = "xgboost_v1.json"
+
+
+def load_model(model_dir: Path) -> XGBoostSystem:
+    """The xgboost system from ``model_dir``; without a usable model only that system fails."""
+    path = Path(model_dir) / MODEL_FILE
+    try:
+        return XGBoostSystem(ModelArtifact.load(path))
+    except PredictionUnavailable as exc:
+        log.warning("model_unavailable", path=str(path), reason=exc.reason)
+        return XGBoostSystem(None, unavailable_reason=exc.reason)
+
+
+def subscribe_coordinator(bus: Bus, coordinator: Coordinator) -> None:
+    """Stage 4 events start batches; worker results finish them."""
+    def on_phase4(message: Message) -> None:
+        try:
+            event = Phase4Completed.model_validate(message.data)
+        except ValidationError as exc:
+            log.error("phase4_event_rejected", message_id=message.message_id, error=str(exc))
+            return  # acknowledged: a malformed event can never succeed
+        coordinator.on_phase4_completed(event, source="pubsub")
+
+    bus.subscribe(PHASE4_TOPIC, on_phase4, group="coordinator")
+    bus.subscribe(RESULT_TOPIC, lambda m: coordinator.on_result(
+        PredictionResult.model_validate(m.data)), group="coordinator")
+
+
+def subscribe_workers(bus: Bus, workers: list[Worker]) -> None:
+    """Competing consumers of prediction requests."""
+    for worker in workers:
+        bus.subscribe(REQUEST_TOPIC, worker.handle, group="workers")
+
+
+def embedded(store, bus: Bus, clock: Clock, model: XGBoostSystem, *,
+             workers: int = 1) -> Coordinator:
+    """Coordinator and ``workers`` workers in this process, on ``bus``."""
+    coordinator = Coordinator(store, bus, clock)
+    subscribe_coordinator(bus, coordinator)
+    subscribe_workers(bus, [Worker(store, bus, clock, model, worker_id=f"worker-{n + 1}")
+                            for n in range(workers)])
+    return coordinator
