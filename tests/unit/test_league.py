@@ -155,7 +155,7 @@ def test_player_lookups_are_normalised_and_unique_per_player(logs):
     assert names.map(len).eq(1).all()
     assert all(key == player_lookup(name[0]) for key, name in names.items())
     assert 400 <= len(names) <= 460
-    assert logs.groupby(["game_id", "team"])["player_lookup"].nunique().between(7, 15).all()
+    assert logs.groupby(["game_id", "team"])["player_lookup"].nunique().between(8, 15).all()
 
 
 def test_box_score_counts_add_up(logs):
@@ -172,7 +172,7 @@ def test_each_side_has_five_starters_and_240_minutes(logs):
     sides = logs.groupby(["game_id", "team"])
     assert sides["started"].sum().eq(5).all()
     assert np.allclose(sides["minutes"].sum(), 240.0, atol=1.0)
-    assert logs["minutes"].between(1.0, 48.0).all()
+    assert logs["minutes"].between(1.0, 44.0).all()
 
 
 def test_team_game_stats_agree_with_the_players_points(league, logs):
@@ -218,7 +218,8 @@ def test_expected_points_cover_every_played_game_and_match_actual_points_on_aver
 def test_back_to_backs_cost_points(league, logs, team_days):
     days = team_days.assign(rest=team_days.groupby("team")["game_date"].diff())
     tired = days[days["rest"] == timedelta(days=1)].set_index(["team", "game_date"]).index
-    expected = league["synthetic_expected_points"].merge(logs[["game_id", "player_lookup", "team"]])
+    teams = logs[["game_id", "player_lookup", "team"]]
+    expected = league["synthetic_expected_points"].merge(teams)
     sides = expected.groupby(["team", "game_date"])["expected_points"].sum()
     on_back_to_back = sides.index.isin(tired)
     assert sides[on_back_to_back].mean() < sides[~on_back_to_back].mean()
@@ -241,7 +242,7 @@ def test_injury_reports_are_filed_hours_before_tip_off(league):
     assert {"out", "doubtful", "questionable", "probable"} <= set(reports["status"])
     tipoff = reports.merge(_player_tipoffs(league), on=["game_date", "player_lookup"])
     lead = tipoff["tipoff_utc"] - tipoff["reported_at"]
-    assert len(tipoff) > 1000
+    assert len(tipoff) > 500
     assert lead.between(pd.Timedelta(hours=1), pd.Timedelta(hours=8)).all()
     assert reports.groupby("game_date").size().min() >= 1
 

@@ -157,10 +157,10 @@ def test_an_event_for_a_past_date_is_a_backfill_and_starts_nothing(night):
 
 def test_stage_4_below_the_ready_threshold_is_not_ready(night):
     store, _, clock, coordinator, _ = night
-    seed_phase4(store, clock.now(), players=30, not_ready=10)  # 20 of 30 < 80%
+    seed_phase4(store, clock.now(), players=30, not_ready=24)  # 6 ready; 7 needed
     decision = coordinator.start(GAME_DATE, "scheduler_backup")
     assert decision.decision == "not_ready"
-    assert "20 ready of 30" in decision.reason
+    assert "6 ready of 30 players; 7 needed" in decision.reason
 
 
 def test_every_decision_is_recorded_in_run_history_with_its_source(night):

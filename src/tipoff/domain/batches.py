@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 READY_SHARE = 0.80
 READY_ABSOLUTE = 100
+FULL_SLATE = 450
 
 RUNNING, COMPLETE, PARTIAL = "running", "complete", "partial"
 WAITING, INSUFFICIENT_DATA = "waiting_for_phase4", "insufficient_data"
@@ -54,8 +55,11 @@ class Progress:
 
 
 def ready_threshold(players_on_slate: int) -> int:
-    """Ready players needed: 80% of the slate, or 100 on big slates (so it scales down)."""
-    return min(READY_ABSOLUTE, math.ceil(READY_SHARE * players_on_slate))
+    """Ready players needed: 80% of the slate, or the absolute 100 of a full 450-player slate
+    scaled to this slate's size (a 45-player night needs 10), whichever is smaller."""
+    share = math.ceil(READY_SHARE * players_on_slate)
+    absolute = math.ceil(READY_ABSOLUTE * min(1.0, players_on_slate / FULL_SLATE))
+    return max(1, min(share, absolute))
 
 
 def phase4_is_ready(players_on_slate: int, players_ready: int) -> bool:

@@ -19,12 +19,20 @@ def history_window(game_date: date) -> tuple[date, date]:
     return game_date - LOOKBACK, game_date
 
 
+def _mean_of_previous(values: pd.Series, groups: pd.Series, window: int) -> pd.Series:
+    """Per group, the mean of up to ``window`` values before each row (rows sorted by time)."""
+    grouped = values.groupby(groups)
+    total = grouped.cumsum() - values
+    earlier = total.groupby(groups).shift(window, fill_value=0.0)
+    count = grouped.cumcount().clip(upper=window)
+    return (total - earlier).where(count > 0) / count.where(count > 0)
+
+
 def _opponent_rating_before(team_stats: pd.DataFrame) -> pd.DataFrame:
     """Each team's mean def_rating over its previous 15 games, as known before each game."""
     stats = team_stats.sort_values(["team", "game_date"])
-    rolling = (stats.groupby("team")["def_rating"]
-               .transform(lambda s: s.shift(1).rolling(15, min_periods=1).mean()))
-    return stats.assign(opp_def_before=rolling)[["game_id", "team", "opp_def_before"]]
+    before = _mean_of_previous(stats["def_rating"].astype(float), stats["team"], 15)
+    return stats.assign(opp_def_before=before)[["game_id", "team", "opp_def_before"]]
 
 
 def past_games(logs: pd.DataFrame, team_stats: pd.DataFrame,
@@ -33,10 +41,9 @@ def past_games(logs: pd.DataFrame, team_stats: pd.DataFrame,
     frame = logs[logs["game_date"] < game_date].sort_values(["player_lookup", "game_date"])
     if frame.empty:
         return {}
-    by_player = frame.groupby("player_lookup")
     dates = pd.to_datetime(frame["game_date"])
     frame = frame.assign(
-        form=by_player["points"].transform(lambda s: s.shift(1).rolling(5, min_periods=1).mean()),
+        form=_mean_of_previous(frame["points"].astype(float), frame["player_lookup"], 5),
         days_rest=(dates.groupby(frame["player_lookup"]).diff().dt.days - 1)
         .clip(upper=MAX_REST).fillna(MAX_REST).astype(int),
         days_ago=(pd.Timestamp(game_date) - dates).dt.days,

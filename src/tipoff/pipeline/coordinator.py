@@ -89,12 +89,11 @@ class Coordinator:
 
     def on_result(self, result: PredictionResult) -> None:
         """Store a worker's report; finish the batch when no request is pending."""
-        self._store.record_result(
+        progress = self._store.record_result(
             result.batch_id, result.player_lookup, outcome=result.outcome, reason=result.reason,
             systems_succeeded=len(result.systems_succeeded),
             systems_failed=len(result.systems_failed), rows_written=result.rows_written,
             worker_id=result.worker_id, reported_at=self._clock.now())
-        progress = self._store.batch_progress(result.batch_id)
         if progress.finished:
             self._finish(result.game_date, result.batch_id, progress)
 

@@ -1,1 +1,1 @@
-"""Synthetic and imported NBA data: the deterministic league, the real-data importer, simulators."""
+"""Synthetic and imported NBA data: the deterministic league, the importer, the simulators."""

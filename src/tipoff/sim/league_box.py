@@ -22,7 +22,8 @@ TALENT_ELASTICITY = 0.5
 PACE_NOISE = 0.025
 FORM_CV = 0.10
 TEAM_ATTEMPT_DISPERSION = 0.3  # variance / mean of a side's attempts: possessions bound them
-MINUTES_CAP = 42.0
+MINUTES_CAP = 42.0  # of a player's expected minutes
+PLAYED_MINUTES_CAP = 44.0
 
 
 def team_sides(games: pd.DataFrame) -> pd.DataFrame:
@@ -52,13 +53,22 @@ def roster_slots(sides: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
 def share_minutes(
     side: np.ndarray, weight: np.ndarray, sides: int, cap: float = MINUTES_CAP
 ) -> np.ndarray:
-    """Spread each side's 240 minutes over its slots in proportion to ``weight``, capped."""
+    """Spread each side's 240 minutes over its slots in proportion to ``weight``, capped.
+
+    What the cap cuts off goes to the uncapped players, so a short-handed side leans on its
+    bench rather than playing its starters past the cap.
+    """
     minutes = weight.astype(float)
-    for _ in range(4):  # re-spread what the cap cut off; a few rounds settle it
-        total = np.bincount(side, weights=minutes, minlength=sides)
-        scale = np.divide(TEAM_MINUTES, total, out=np.zeros(sides), where=total > 0)
-        minutes = np.minimum(minutes * scale[side], cap)
-    return minutes
+    capped = np.zeros(len(minutes), dtype=bool)
+    for _ in range(8):  # each round caps at least one more player or settles
+        fixed = np.bincount(side, weights=capped * cap, minlength=sides)
+        free = np.bincount(side, weights=np.where(capped, 0.0, minutes), minlength=sides)
+        scale = np.divide(TEAM_MINUTES - fixed, free, out=np.zeros(sides), where=free > 0)
+        minutes = np.where(capped, cap, minutes * scale[side])
+        if not (minutes > cap).any():
+            break
+        capped |= minutes > cap
+    return np.minimum(minutes, cap)
 
 
 def shares(side: np.ndarray, weight: np.ndarray, sides: int) -> np.ndarray:
@@ -102,7 +112,7 @@ def draw_minutes(
 ) -> np.ndarray:
     """Actual minutes: each player's expected minutes with his role's spread, still 240 a side."""
     jitter = rng.lognormal(-0.5 * noise**2, noise)
-    minutes = share_minutes(side, expected * jitter, sides, cap=46.0)
+    minutes = share_minutes(side, expected * jitter, sides, cap=PLAYED_MINUTES_CAP)
     return np.round(np.maximum(minutes, 1.0), 1)
 
 

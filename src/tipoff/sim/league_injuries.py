@@ -18,10 +18,13 @@ LISTING_CHANCE = 0.05  # per game: listed for one night only
 LISTING_STATUSES = np.array([PROBABLE, QUESTIONABLE, DOUBTFUL, OUT])
 LISTING_WEIGHTS = np.array([0.45, 0.35, 0.10, 0.10])
 PRESEASON_INJURY_CHANCE = 0.03
+MIN_PLAYERS = 8
 MEAN_GAMES_OUT = 7.0
 
 
-def injury_statuses(rng: np.random.Generator, player_idx: np.ndarray, day: np.ndarray) -> np.ndarray:
+def injury_statuses(
+    rng: np.random.Generator, player_idx: np.ndarray, day: np.ndarray
+) -> np.ndarray:
     """The pre-game status of each slot, walking every player's games in date order."""
     order = np.lexsort((day, player_idx))
     players = player_idx[order]
@@ -73,11 +76,22 @@ def play_decisions(
 ) -> np.ndarray:
     """Whether each slot's player plays: fit enough, and picked by the coach.
 
-    Deep-bench players sit most nights, but get on the floor when teammates are missing.
+    Deep-bench players sit most nights, but get on the floor when teammates are missing. A short
+    team dresses at least ``MIN_PLAYERS``: benched players first, then listed players who are
+    not ruled out. ``side`` must be sorted.
     """
     fit = rng.random(len(status)) < PLAY_CHANCE[status]
     missing = np.bincount(side, weights=~fit)[side]
-    return fit & (rng.random(len(status)) >= benched_chance(dnp, missing))
+    benched = fit & (rng.random(len(status)) < benched_chance(dnp, missing))
+    plays = _call_up(fit & ~benched, benched, side)
+    return _call_up(plays, ~fit & (status != OUT), side)
+
+
+def _call_up(plays: np.ndarray, pool: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """Add players from ``pool``, in slot order, to sides with fewer than ``MIN_PLAYERS``."""
+    short = np.maximum(0, MIN_PLAYERS - np.bincount(side, weights=plays))[side]
+    rank = pd.Series(pool).groupby(side).cumsum().to_numpy()
+    return plays | (pool & (rank <= short))
 
 
 def benched_chance(dnp: np.ndarray, missing: np.ndarray) -> np.ndarray:

@@ -40,7 +40,7 @@ def final_night(start_year: int) -> date:
 
 
 def dark_days(start_year: int) -> set[date]:
-    """Nights without games: Thanksgiving, Christmas Eve and the All-Star break (Friday–Wednesday)."""
+    """Nights without games: Thanksgiving, Christmas Eve, the All-Star break (Friday–Wednesday)."""
     november = date(start_year, 11, 1)
     thanksgiving = november + timedelta(days=(3 - november.weekday()) % 7 + 21)
     february = date(start_year + 1, 2, 1)

@@ -156,8 +156,11 @@ def _with_shooting(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
     for code, style in enumerate(ARCHETYPES):
         rows = styles == code
         zones[rows] = rng.dirichlet(np.array(style.zones) * 40.0, size=int(rows.sum()))
-    pick = lambda field: np.array([getattr(ARCHETYPES[s], field) for s in styles])  # noqa: E731
     count = len(frame)
+
+    def pick(field: str) -> np.ndarray:
+        return np.array([getattr(ARCHETYPES[style], field) for style in styles])
+
     return frame.assign(
         archetype=np.array([style.name for style in ARCHETYPES])[styles],
         share_paint=zones[:, 0], share_mid=zones[:, 1], share_three=zones[:, 2],

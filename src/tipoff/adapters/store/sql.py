@@ -24,13 +24,6 @@ from tipoff.domain.analytics import COLUMNS
 from tipoff.errors import ConfigurationError, NotFoundError, PermanentError, TransientError
 from tipoff.ports import Clock, RunRecord
 
-_MAX_PARAMETERS = 30_000  # below SQLite's 32,766 bound parameters per statement
-
-
-def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    size = max(1, _MAX_PARAMETERS // max(1, len(rows[0]) if rows else 1))
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
 
 
 class SqlStore(Stage5Queries):
@@ -39,6 +32,7 @@ class SqlStore(Stage5Queries):
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self._upserts: dict[str, Any] = {}
         self._migrate()
 
     def __repr__(self) -> str:
@@ -86,14 +80,20 @@ class SqlStore(Stage5Queries):
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(table)
 
+    def _upsert_statement(self, table: Table):
+        """INSERT … ON CONFLICT (primary key) DO UPDATE every other column; run it with a list
+        of rows (executemany), so it compiles once and is cached."""
+        if table.name not in self._upserts:
+            keys = [c.name for c in table.primary_key.columns]
+            stmt = self._dialect_insert(table)
+            updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+            self._upserts[table.name] = stmt.on_conflict_do_update(index_elements=keys, set_=updates)
+        return self._upserts[table.name]
+
     def _upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-        """Insert rows, replacing those whose primary key already exists."""
-        keys = [c.name for c in table.primary_key.columns]
-        for chunk in _chunks(rows):
-            stmt = self._dialect_insert(table).values(chunk)
-            updates = {c: stmt.excluded[c] for c in chunk[0] if c not in keys}
-            conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates)
-                         if updates else stmt.on_conflict_do_nothing(index_elements=keys))
+        """Insert rows, replacing those whose primary key already exists (full rows only)."""
+        if rows:
+            conn.execute(self._upsert_statement(table), rows)
 
     # --- analytics inputs -------------------------------------------------------------------
 

@@ -6,12 +6,25 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 
 from tipoff.adapters.store import schema
 from tipoff.domain.batches import FAILED, PREDICTED, SKIPPED, Batch, Progress
 
 _BATCH_FIELDS = tuple(Batch.__dataclass_fields__)
+
+# Hot-path statements are built once; only their parameters change per call.
+_requests = schema.batch_requests
+_RECORD_RESULT = update(_requests).where(_requests.c.batch_id == bindparam("b_batch_id"),
+                                         _requests.c.player_lookup == bindparam("b_player"))
+_PROGRESS = select(func.count(), *(func.sum(case((_requests.c.outcome == o, 1), else_=0))
+                                   for o in (PREDICTED, SKIPPED, FAILED))
+                   ).where(_requests.c.batch_id == bindparam("b_batch_id"))
+_features = schema.feature_store
+_FEATURE_ROW = select(_features).where(_features.c.game_date == bindparam("b_date"),
+                                       _features.c.player_lookup == bindparam("b_player"),
+                                       _features.c.feature_version == bindparam("b_version"))
+_BREAKERS = select(schema.circuit_breakers)
 
 
 class Stage5Queries:
@@ -62,21 +75,19 @@ class Stage5Queries:
                 self._upsert(conn, schema.batch_requests, rows)
         return len(rows)
 
-    def record_result(self, batch_id: str, player_lookup: str, **values: Any) -> None:
-        """Store a worker's report for one request (outcome, reason, counts, worker id)."""
-        table = schema.batch_requests
+    def record_result(self, batch_id: str, player_lookup: str, **values: Any) -> Progress:
+        """Store a worker's report for one request (outcome, reason, counts, worker id) and
+        return the batch's progress as of that write (one transaction)."""
         with self.transaction() as conn:
-            conn.execute(update(table).where(table.c.batch_id == batch_id,
-                                             table.c.player_lookup == player_lookup)
-                         .values(**values))
+            conn.execute(_RECORD_RESULT, {"b_batch_id": batch_id, "b_player": player_lookup,
+                                          **values})
+            row = conn.execute(_PROGRESS, {"b_batch_id": batch_id}).one()
+        return Progress(*(int(v or 0) for v in row))
 
     def batch_progress(self, batch_id: str) -> Progress:
         """Counts of requests by outcome, from the store."""
-        table = schema.batch_requests
-        counts = [func.count()] + [func.sum(case((table.c.outcome == o, 1), else_=0))
-                                   for o in (PREDICTED, SKIPPED, FAILED)]
         with self.transaction() as conn:
-            row = conn.execute(select(*counts).where(table.c.batch_id == batch_id)).one()
+            row = conn.execute(_PROGRESS, {"b_batch_id": batch_id}).one()
         return Progress(*(int(v or 0) for v in row))
 
     def batch_requests(self, batch_id: str) -> list[dict[str, Any]]:
@@ -94,16 +105,16 @@ class Stage5Queries:
         """Upsert one request's rows by prediction_id; older active rows of the same player and
         system become inactive, superseded by the new row (all in one transaction)."""
         table = schema.predictions
+        newest = {r["system_id"]: r["prediction_id"] for r in rows}
         with self.transaction() as conn:
             if rows:
-                self._upsert(conn, table, rows)
-            for system_id, new_id in {r["system_id"]: r["prediction_id"] for r in rows}.items():
-                fresh = [r["prediction_id"] for r in rows if r["system_id"] == system_id]
+                conn.execute(self._upsert_statement(table), rows)
                 conn.execute(update(table).where(
                     table.c.game_date == game_date, table.c.player_lookup == player_lookup,
-                    table.c.system_id == system_id, table.c.is_active.is_(True),
-                    table.c.prediction_id.not_in(fresh),
-                ).values(is_active=False, superseded_by=new_id))
+                    table.c.system_id.in_(newest), table.c.is_active.is_(True),
+                    table.c.prediction_id.not_in([r["prediction_id"] for r in rows]),
+                ).values(is_active=False,
+                         superseded_by=case(newest, value=table.c.system_id)))
         return len(rows)
 
     def read_predictions(self, game_date: date, *, active_only: bool = True) -> list[dict[str, Any]]:
@@ -138,21 +149,17 @@ class Stage5Queries:
     def read_feature_row(self, game_date: date, player_lookup: str,
                          feature_version: str) -> dict[str, Any] | None:
         """One player's feature row, or None."""
-        table = schema.feature_store
-        query = select(table).where(and_(table.c.game_date == game_date,
-                                         table.c.player_lookup == player_lookup,
-                                         table.c.feature_version == feature_version))
         with self.transaction() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_FEATURE_ROW, {"b_date": game_date, "b_player": player_lookup,
+                                              "b_version": feature_version}).first()
         return None if row is None else dict(row._mapping)
 
     # --- circuit breakers (shared by every worker) --------------------------------------
 
     def load_breakers(self) -> dict[str, dict[str, Any]]:
         """Every stored breaker by system id (systems that never tripped may be absent)."""
-        table = schema.circuit_breakers
         with self.transaction() as conn:
-            return {r.system_id: dict(r._mapping) for r in conn.execute(select(table))}
+            return {r.system_id: dict(r._mapping) for r in conn.execute(_BREAKERS)}
 
     def save_breaker(self, row: dict[str, Any]) -> None:
         """Upsert a breaker row (system_id, state, counters, opened_at, updated_at)."""

@@ -1,0 +1,118 @@
+"""Train the XGBoost model (and the ensemble weights) on historical stage 4 rows.
+
+Each training night's features are rebuilt as stage 4 would have built them that night, so no
+row knows its own outcome; the target is the points the player then scored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+
+from tipoff.domain.features import FEATURE_VERSION
+from tipoff.domain.systems import (
+    MOVING_AVERAGE, SIMILARITY, XGBOOST, ZONE_MATCHUP, ModelArtifact, PredictionUnavailable,
+    XGBoostSystem, fit_ensemble_weights, moving_average_predict, similarity_predict,
+    train_model, zone_matchup_predict,
+)
+from tipoff.errors import InputError
+from tipoff.pipeline.replay import Snapshot
+from tipoff.ports import Clock, Store
+
+Progress = Callable[[int, int, str], None]
+MIN_TRAINING_ROWS = 200
+WEIGHT_DATES = 10  # recent nights whose held-out predictions fit the ensemble weights
+COMPONENTS = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training row: a ready player's features that night and the points they scored."""
+
+    game_date: date
+    player_lookup: str
+    features: list[float]
+    days_rest: int | None
+    points: float
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What training produced."""
+
+    path: Path
+    artifact: ModelArtifact
+    nights: int
+    rows: int
+
+    def to_dict(self) -> dict:
+        return {"path": str(self.path), "model_version": self.artifact.model_version,
+                "trained_through": self.artifact.trained_through.isoformat(),
+                "nights": self.nights, "rows": self.rows, "metrics": self.artifact.metrics,
+                "ensemble_weights": self.artifact.ensemble_weights}
+
+
+def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime,
+             progress: Progress | None = None) -> list[Example]:
+    """Ready players' feature rows of each night, joined to what they scored."""
+    found: list[Example] = []
+    for n, day in enumerate(dates, start=1):
+        scored = snapshot.actual_points(day)
+        for row in snapshot.feature_rows(day, now):
+            if row["is_production_ready"] and row["player_lookup"] in scored:
+                found.append(Example(day, row["player_lookup"], row["features"],
+                                     row["days_rest"], scored[row["player_lookup"]]))
+        if progress:
+            progress(n, len(dates), f"stage 4 {day}")
+    return found
+
+
+def train(store: Store, model_path: Path, through: date, clock: Clock, *, seed: int = 7,
+          max_nights: int | None = None, progress: Progress | None = None) -> TrainReport:
+    """Fit on the nights through ``through`` (the latest ``max_nights`` when given) and save
+    the artefact at ``model_path``."""
+    snapshot = Snapshot.load(store, through)
+    played = set(snapshot.logs["game_date"])
+    dates = [d for d in snapshot.game_dates(end=through) if d in played][-(max_nights or 0):]
+    rows = examples(snapshot, dates, clock.now(), progress)
+    if len(rows) < MIN_TRAINING_ROWS:
+        raise InputError(f"only {len(rows)} training rows through {through}: need "
+                         f"{MIN_TRAINING_ROWS} (load more history or train through a later date)")
+    X = np.array([r.features for r in rows], dtype=float)
+    y = np.array([r.points for r in rows], dtype=float)
+    artifact = train_model(X, y, trained_through=through, feature_version=FEATURE_VERSION, seed=seed)
+    artifact = artifact.with_ensemble_weights(ensemble_weights(snapshot, rows, artifact))
+    return TrainReport(artifact.save(model_path), artifact, len(dates), len(rows))
+
+
+def ensemble_weights(snapshot: Snapshot, rows: list[Example],
+                     artifact: ModelArtifact) -> dict[str, float]:
+    """Weights of the four components fit on the most recent nights' predictions."""
+    recent = sorted({r.game_date for r in rows})[-WEIGHT_DATES:]
+    held_out = [r for r in rows if r.game_date in set(recent)]
+    model = XGBoostSystem(artifact)
+    matrix = []
+    for day in recent:
+        history = snapshot.history(day)
+        for r in (r for r in held_out if r.game_date == day):
+            matrix.append(_component_points(r, history.get(r.player_lookup, ()), model))
+    actual = np.array([r.points for r in held_out], dtype=float)
+    return fit_ensemble_weights(np.array(matrix, dtype=float), actual, COMPONENTS)
+
+
+def _component_points(row: Example, history, model: XGBoostSystem) -> list[float]:
+    calls = (lambda: moving_average_predict(row.features, None),
+             lambda: zone_matchup_predict(row.features, None),
+             lambda: similarity_predict(row.features, None, history, days_rest=row.days_rest),
+             lambda: model.predict(row.features, None))
+    points = []
+    for call in calls:
+        try:
+            points.append(call().predicted_points)
+        except PredictionUnavailable:
+            points.append(np.nan)
+    return points
