@@ -39,6 +39,7 @@ class Message:
 
 
 Handler = Callable[[Message], None]
+BatchHandler = Callable[[list[Message]], None]
 
 
 class Bus(Protocol):
@@ -58,6 +59,15 @@ class Bus(Protocol):
         A message is acknowledged when the handler returns; if it raises, the message is
         redelivered after the visibility timeout, up to the maximum number of attempts,
         after which it is moved to the dead-letter list.
+        """
+        ...
+
+    def subscribe_batch(self, topic: str, handler: BatchHandler, *, group: str = "default",
+                        max_batch: int = 100) -> None:
+        """Like ``subscribe``, but hand due messages over in lists of up to ``max_batch``.
+
+        All messages of a list are acknowledged when the handler returns; if it raises, each
+        of them is redelivered (attempt + 1) and dead-lettered after the maximum attempts.
         """
         ...
 

@@ -19,6 +19,8 @@ from sqlalchemy.pool import StaticPool
 
 from tipoff.adapters.store import schema
 from tipoff.adapters.store.records import frame_to_rows, rows_to_frame
+from tipoff.adapters.store.sql_alerts import AlertQueries
+from tipoff.adapters.store.sql_schedule import ScheduleQueries
 from tipoff.adapters.store.sql_stage5 import Stage5Queries
 from tipoff.domain.analytics import COLUMNS
 from tipoff.errors import ConfigurationError, NotFoundError, PermanentError, TransientError
@@ -26,7 +28,7 @@ from tipoff.ports import Clock, RunRecord
 
 
 
-class SqlStore(Stage5Queries):
+class SqlStore(Stage5Queries, AlertQueries, ScheduleQueries):
     """System of record over any SQLAlchemy engine (see ``tipoff.ports.Store``)."""
 
     def __init__(self, engine: Engine, clock: Clock) -> None:
