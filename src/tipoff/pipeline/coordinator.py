@@ -89,13 +89,20 @@ class Coordinator:
 
     def on_result(self, result: PredictionResult) -> None:
         """Store a worker's report; finish the batch when no request is pending."""
-        progress = self._store.record_result(
-            result.batch_id, result.player_lookup, outcome=result.outcome, reason=result.reason,
-            systems_succeeded=len(result.systems_succeeded),
-            systems_failed=len(result.systems_failed), rows_written=result.rows_written,
-            worker_id=result.worker_id, reported_at=self._clock.now())
-        if progress.finished:
-            self._finish(result.game_date, result.batch_id, progress)
+        self.on_results([result])
+
+    def on_results(self, results: list[PredictionResult]) -> None:
+        """Store workers' reports in one write; finish every batch left with nothing pending."""
+        now = self._clock.now()
+        progress = self._store.record_results([{
+            "batch_id": r.batch_id, "player_lookup": r.player_lookup, "outcome": r.outcome,
+            "reason": r.reason, "systems_succeeded": len(r.systems_succeeded),
+            "systems_failed": len(r.systems_failed), "rows_written": r.rows_written,
+            "worker_id": r.worker_id, "reported_at": now} for r in results])
+        dates = {r.batch_id: r.game_date for r in results}
+        for batch_id, state in progress.items():
+            if state.finished:
+                self._finish(dates[batch_id], batch_id, state)
 
     # --- decision -------------------------------------------------------------------------
 

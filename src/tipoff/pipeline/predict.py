@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import structlog
 
 from tipoff.domain.systems import (
@@ -24,10 +25,15 @@ System = Callable[[FeatureView, "float | None", "PlayerContext"], Prediction]
 
 @dataclass(frozen=True)
 class PlayerContext:
-    """What a system may need beyond the feature vector."""
+    """What a system may need beyond the feature vector.
+
+    ``precomputed`` holds predictions already made for a whole batch at once (keyed by system
+    id and line), so a vectorised model is not called row by row.
+    """
 
     history: Sequence[PastGame] = ()
     days_rest: int | None = None
+    precomputed: Mapping[tuple[str, float | None], Prediction] = field(default_factory=dict)
 
 
 class Gate:
@@ -59,8 +65,22 @@ def default_systems(model: XGBoostSystem) -> dict[str, System]:
         ZONE_MATCHUP: lambda f, line, ctx: zone_matchup_predict(f, line),
         SIMILARITY: lambda f, line, ctx: similarity_predict(f, line, ctx.history,
                                                             days_rest=ctx.days_rest),
-        XGBOOST: lambda f, line, ctx: model.predict(f, line),
+        XGBOOST: lambda f, line, ctx: (ctx.precomputed.get((XGBOOST, line))
+                                       or model.predict(f, line)),
     }
+
+
+def precompute_xgboost(model: XGBoostSystem, rows: Sequence[tuple[Sequence[float], float | None]]
+                       ) -> list[Prediction] | None:
+    """The model's predictions for many (features, line) pairs in one call; None when the
+    model cannot predict (each player then fails that system with the model's reason)."""
+    if not rows or not model.available:
+        return None
+    try:
+        return model.predict_many(np.array([f for f, _ in rows], dtype=float),
+                                  [line for _, line in rows])
+    except PredictionUnavailable:
+        return None
 
 
 def predict_player(features: Sequence[float], lines: Sequence[float | None],

@@ -40,14 +40,15 @@ def subscribe_coordinator(bus: Bus, coordinator: Coordinator) -> None:
         coordinator.on_phase4_completed(event, source="pubsub")
 
     bus.subscribe(PHASE4_TOPIC, on_phase4, group="coordinator")
-    bus.subscribe(RESULT_TOPIC, lambda m: coordinator.on_result(
-        PredictionResult.model_validate(m.data)), group="coordinator")
+    bus.subscribe_batch(RESULT_TOPIC, lambda messages: coordinator.on_results(
+        [PredictionResult.model_validate(m.data) for m in messages]), group="coordinator")
 
 
-def subscribe_workers(bus: Bus, workers: list[Worker]) -> None:
-    """Competing consumers of prediction requests."""
+def subscribe_workers(bus: Bus, workers: list[Worker], *, max_batch: int = 50) -> None:
+    """Competing consumers of prediction requests, each taking up to ``max_batch`` at once."""
     for worker in workers:
-        bus.subscribe(REQUEST_TOPIC, worker.handle, group="workers")
+        bus.subscribe_batch(REQUEST_TOPIC, worker.handle_batch, group="workers",
+                            max_batch=max_batch)
 
 
 def embedded(store, bus: Bus, clock: Clock, model: XGBoostSystem, *,

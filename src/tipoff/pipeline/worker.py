@@ -11,10 +11,12 @@ from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
 from tipoff.domain.history import history_window, past_games
 from tipoff.domain.messages import RESULT_TOPIC, PredictionRequest, PredictionResult
-from tipoff.domain.systems import BreakerState, Prediction, XGBoostSystem, allow
+from tipoff.domain.systems import XGBOOST, BreakerState, Prediction, XGBoostSystem, allow
 from tipoff.domain.systems import record_failure, record_success
 from tipoff.errors import AdapterError
-from tipoff.pipeline.predict import Gate, PlayerContext, System, default_systems, predict_player
+from tipoff.pipeline.predict import (
+    Gate, PlayerContext, System, default_systems, precompute_xgboost, predict_player,
+)
 from tipoff.ports import Bus, Clock, Message
 
 log = structlog.get_logger(__name__)
@@ -65,7 +67,11 @@ def _breaker_from_row(row: dict[str, Any]) -> BreakerState:
 
 
 class Worker:
-    """Handles ``prediction-request`` messages (at-least-once: every write is an upsert)."""
+    """Handles ``prediction-request`` messages (at-least-once: every write is an upsert).
+
+    Messages may arrive one at a time (``handle``) or in lists (``handle_batch``); a list is
+    predicted with one read of features and breakers and written in one transaction.
+    """
 
     def __init__(self, store, bus: Bus, clock: Clock, model: XGBoostSystem, *,
                  worker_id: str = "worker-1", max_attempts: int = 5,
@@ -82,38 +88,74 @@ class Worker:
         self._history: dict[date, dict] = {}
 
     def handle(self, message: Message) -> None:
-        """Predict one player; raise (so the bus redelivers) only while attempts remain."""
-        request = PredictionRequest.model_validate(message.data)
-        try:
-            result = self._predict(request)
-        except AdapterError as exc:
-            if message.attempt < self._max_attempts:
-                raise
-            result = self._result(request, b.FAILED, f"gave up after {message.attempt} "
-                                  f"attempts: {exc}")
-        self._bus.publish(RESULT_TOPIC, result.model_dump(mode="json"),
-                          f"res:{request.message_id()}")
+        """Predict one player (see ``handle_batch``)."""
+        self.handle_batch([message])
 
-    def _predict(self, request: PredictionRequest) -> PredictionResult:
-        row = self._store.read_feature_row(request.game_date, request.player_lookup,
-                                           self._feature_version)
-        skip = _skip_reason(row)
-        if skip:
-            return self._result(request, b.SKIPPED, skip)
+    def handle_batch(self, messages: list[Message]) -> None:
+        """Predict, write durably, then publish exactly one result per request.
+
+        A store failure raises (so the bus redelivers) while any message has attempts left;
+        on the last attempt every request is reported ``failed`` instead, so the batch ends.
+        """
+        requests = [PredictionRequest.model_validate(m.data) for m in messages]
+        try:
+            results = self._predict_all(requests)
+        except AdapterError as exc:
+            if any(m.attempt < self._max_attempts for m in messages):
+                raise
+            results = [self._result(r, b.FAILED, f"gave up after {self._max_attempts} "
+                                    f"attempts: {exc}") for r in requests]
+        for request, result in zip(requests, results):
+            self._bus.publish(RESULT_TOPIC, result.model_dump(mode="json"),
+                              f"res:{request.message_id()}")
+
+    def _predict_all(self, requests: list[PredictionRequest]) -> list[PredictionResult]:
         gate = StoreBreakers(self._store, self._clock)
         gate.load()
-        context = PlayerContext(self._history_for(request.game_date).get(request.player_lookup, ()),
-                                row["days_rest"])
-        outcome = predict_player(row["features"], [l.value for l in request.lines], context,
-                                 self._systems, self._ensemble_weights(), gate)
-        rows = self._rows(request, row, outcome.predictions)
-        self._store.write_predictions(request.game_date, request.player_lookup, rows)
+        results, rows_by_date = [], {}
+        for game_date, group in _by_date(requests).items():
+            features = self._store.read_feature_rows(
+                game_date, [r.player_lookup for r in group], self._feature_version)
+            model_predictions = self._precompute(group, features)
+            for request in group:
+                result, rows = self._predict(request, features.get(request.player_lookup), gate,
+                                             model_predictions.get(request.player_lookup, {}))
+                results.append((request, result))
+                rows_by_date.setdefault(game_date, []).extend(rows)
+        for game_date, rows in rows_by_date.items():
+            self._store.write_predictions(game_date, rows)
         gate.save()
+        order = {id(r): n for n, r in enumerate(requests)}
+        return [result for _, result in sorted(results, key=lambda pair: order[id(pair[0])])]
+
+    def _precompute(self, requests: list[PredictionRequest],
+                    features: dict[str, dict]) -> dict[str, dict]:
+        """XGBoost predictions for every ready (player, line) of the batch in one model call."""
+        pairs = [(r.player_lookup, line.value) for r in requests
+                 if not _skip_reason(features.get(r.player_lookup)) for line in r.lines]
+        made = precompute_xgboost(self._model, [(features[p]["features"], line)
+                                                for p, line in pairs])
+        by_player: dict[str, dict] = {}
+        for (player, line), prediction in zip(pairs, made or ()):
+            by_player.setdefault(player, {})[(XGBOOST, line)] = prediction
+        return by_player
+
+    def _predict(self, request: PredictionRequest, row: dict | None, gate: Gate,
+                 precomputed: dict) -> tuple[PredictionResult, list[dict]]:
+        skip = _skip_reason(row)
+        if skip:
+            return self._result(request, b.SKIPPED, skip), []
+        history = self._history_for(request.game_date).get(request.player_lookup, ())
+        outcome = predict_player(row["features"], [l.value for l in request.lines],
+                                 PlayerContext(history, row["days_rest"], precomputed),
+                                 self._systems,
+                                 self._ensemble_weights(), gate)
+        rows = self._rows(request, row, outcome.predictions)
         if not rows:
             return self._result(request, b.FAILED, "no system could predict",
-                                failed=outcome.failed)
+                                failed=outcome.failed), []
         return self._result(request, b.PREDICTED, "", sorted(outcome.succeeded),
-                            outcome.failed, len(rows))
+                            outcome.failed, len(rows)), rows
 
     def _ensemble_weights(self):
         artifact = self._model.artifact
@@ -146,6 +188,13 @@ class Worker:
             player_lookup=request.player_lookup, outcome=outcome, reason=reason,
             systems_succeeded=tuple(succeeded), systems_failed=tuple(sorted(failed or {})),
             rows_written=rows, worker_id=self._worker_id)
+
+
+def _by_date(requests: list[PredictionRequest]) -> dict[date, list[PredictionRequest]]:
+    grouped: dict[date, list[PredictionRequest]] = {}
+    for request in requests:
+        grouped.setdefault(request.game_date, []).append(request)
+    return grouped
 
 
 def _skip_reason(row: dict | None) -> str:

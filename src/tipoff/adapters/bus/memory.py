@@ -27,13 +27,14 @@ import uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 
 from tipoff.domain.dates import require_aware
 from tipoff.errors import PermanentError
-from tipoff.ports import Clock, Handler, Message
+from tipoff.ports import BatchHandler, Clock, Handler, Message
 
 log = structlog.get_logger(__name__)
 
@@ -60,14 +61,20 @@ class _Record:
         return Message(self.topic, self.message_id, json.loads(self.payload), attempt, self.published_at)
 
 
+@dataclass(frozen=True)
+class _Consumer:
+    handler: Callable[..., None]
+    max_batch: int | None = None  # None: one Message per call; else a list of up to max_batch
+
+
 @dataclass(eq=False)
 class _Group:
     topic: str
     name: str
-    handlers: list[Handler] = field(default_factory=list)
+    handlers: list[_Consumer] = field(default_factory=list)
     turn: int = 0
 
-    def next_handler(self) -> Handler:
+    def next_handler(self) -> _Consumer:
         handler = self.handlers[self.turn % len(self.handlers)]
         self.turn += 1
         return handler
@@ -169,15 +176,25 @@ class MemoryBus:
         The first subscription of a group also receives the topic's retained messages.
         Several handlers in one group compete for its messages.
         """
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, got {handler!r}")
+        self._add_consumer(topic, group, _Consumer(handler))
+
+    def subscribe_batch(self, topic: str, handler: BatchHandler, *, group: str = "default",
+                        max_batch: int = 100) -> None:
+        """Like ``subscribe``, with up to ``max_batch`` due messages per call, settled together."""
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
+        self._add_consumer(topic, group, _Consumer(handler, max_batch))
+
+    def _add_consumer(self, topic: str, group: str, consumer: _Consumer) -> None:
+        if not callable(consumer.handler):
+            raise TypeError(f"handler must be callable, got {consumer.handler!r}")
         with self._lock:
             state = self._topic(topic)
             if group not in state.groups:
                 state.groups[group] = _Group(topic, group)
                 for record in state.log:
                     self._deliver_later(record, state.groups[group])
-            state.groups[group].handlers.append(handler)
+            state.groups[group].handlers.append(consumer)
         self._wake.set()
 
     def ping(self) -> None:
@@ -320,33 +337,64 @@ class MemoryBus:
         return delivered
 
     def _deliver_next(self, errors: list[Exception] | deque[Exception] | None) -> bool:
-        """Hand one due message to its handler and settle the outcome (lock not held)."""
+        """Hand due messages to one handler and settle the outcome (lock not held)."""
         with self._lock:
             job = self._take_due()
         if job is None:
             return False
-        delivery, handler, message = job
+        deliveries, consumer, messages = job
         try:
-            handler(message)
+            consumer.handler(messages if consumer.max_batch else messages[0])
         except Exception as exc:  # any handler bug becomes a redelivery, never a lost message
-            self._fail(delivery, message, exc)
+            for delivery, message in zip(deliveries, messages):
+                self._fail(delivery, message, exc)
             if errors is not None:
                 errors.append(exc)
         else:
-            self._ack(delivery)
+            for delivery in deliveries:
+                self._ack(delivery)
         return True
 
-    def _take_due(self) -> tuple[_Delivery, Handler, Message] | None:
+    def _take_due(self) -> tuple[list[_Delivery], _Consumer, list[Message]] | None:
         now = self._now()
         self._release_expired(now)
+        first = self._next_ready()
+        if first is None:
+            return None
+        consumer = first.group.next_handler()
+        batch = [first]
+        if consumer.max_batch:
+            batch += self._more_ready(first.group, consumer.max_batch - 1)
+        messages = []
+        for delivery in batch:
+            delivery.attempt += 1
+            self._hold_until(delivery, now + self._visibility_timeout)
+            messages.append(delivery.record.message(delivery.attempt))
+        return batch, consumer, messages
+
+    def _next_ready(self) -> _Delivery | None:
         while self._ready:
             delivery = self._ready.popleft()
             delivery.queued = False
             if not delivery.settled:
-                delivery.attempt += 1
-                self._hold_until(delivery, now + self._visibility_timeout)
-                return delivery, delivery.group.next_handler(), delivery.record.message(delivery.attempt)
+                return delivery
         return None
+
+    def _more_ready(self, group: _Group, limit: int) -> list[_Delivery]:
+        """Take up to ``limit`` more ready deliveries of ``group``, keeping the others' order."""
+        taken, kept = [], deque()
+        while self._ready and len(taken) < limit:
+            delivery = self._ready.popleft()
+            if delivery.settled:
+                delivery.queued = False
+            elif delivery.group is group:
+                delivery.queued = False
+                taken.append(delivery)
+            else:
+                kept.append(delivery)
+        kept.extend(self._ready)
+        self._ready = kept
+        return taken
 
     def _release_expired(self, now: datetime) -> None:
         """Make in-flight deliveries whose visibility timeout has passed due again."""

@@ -1,7 +1,105 @@
-"""Alert log queries of the SQL store (at most once per game date, type and channel)."""
+"""Alert log queries of the SQL store (at most once per game date, type and channel).
+
+Importing this module registers the ``alert_log`` table on the shared metadata, so every SQL
+store creates it with the rest of the schema.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Column, Date, Integer, String, Table, Text, and_, or_, select, update
+
+from tipoff.adapters.store.schema import UtcDateTime, metadata
+
+CLAIMED = "claimed"
+SENT = "sent"
+FAILED = "failed"
+ALERT_STATUSES = (CLAIMED, SENT, FAILED)
+# A claim whose holder never reported (crash mid-delivery) may be taken over after this long.
+STALE_CLAIM = timedelta(minutes=5)
+MAX_ERROR_CHARS = 2000
+
+alert_log_table = Table(
+    "alert_log",
+    metadata,
+    Column("game_date", Date, primary_key=True),
+    Column("alert_type", String(32), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("severity", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+)
+
+
+def _key(game_date: date, alert_type: str, channel: str):
+    return and_(alert_log_table.c.game_date == game_date, alert_log_table.c.alert_type == alert_type,
+                alert_log_table.c.channel == channel)
+
 
 class AlertQueries:
-    """Mixed into ``SqlStore``; relies on its ``transaction()`` and ``_upsert()``."""
+    """Mixed into ``SqlStore``; relies on its ``transaction()`` and ``_dialect_insert()``."""
+
+    def claim_alert(self, game_date: date, alert_type: str, channel: str, severity: str,
+                    title: str, now: datetime) -> bool:
+        """Claim the right to deliver one alert on one channel; True when the caller should send.
+
+        True when the row is new, or when an earlier delivery failed, or when an earlier claim
+        is stale (older than ``STALE_CLAIM``, its holder presumably died). False when the alert
+        was sent or another caller holds a fresh claim. Each step is one atomic statement
+        (insert-if-absent, then a conditional update), so of racing claimers exactly one wins.
+        Every successful claim counts one attempt.
+        """
+        row = {"game_date": game_date, "alert_type": alert_type, "channel": channel,
+               "severity": severity, "title": title, "status": CLAIMED, "attempts": 1,
+               "last_error": None, "first_at": now, "updated_at": now, "sent_at": None}
+        with self.transaction() as conn:
+            stmt = self._dialect_insert(alert_log_table).values(row).on_conflict_do_nothing(
+                index_elements=["game_date", "alert_type", "channel"])
+            if conn.execute(stmt).rowcount == 1:
+                return True
+            return conn.execute(self._reclaim(game_date, alert_type, channel, severity,
+                                              title, now)).rowcount == 1
+
+    @staticmethod
+    def _reclaim(game_date: date, alert_type: str, channel: str, severity: str, title: str,
+                 now: datetime):
+        retryable = or_(alert_log_table.c.status == FAILED,
+                        and_(alert_log_table.c.status == CLAIMED,
+                             alert_log_table.c.updated_at < now - STALE_CLAIM))
+        return (update(alert_log_table)
+                .where(_key(game_date, alert_type, channel), retryable)
+                .values(status=CLAIMED, severity=severity, title=title, updated_at=now,
+                        attempts=alert_log_table.c.attempts + 1))
+
+    def mark_alert(self, game_date: date, alert_type: str, channel: str, status: str,
+                   now: datetime, error: str | None = None) -> None:
+        """Record the outcome of a delivery (``sent`` or ``failed``, with the error text).
+
+        Marking ``sent`` keeps the last error, so the log shows a channel that recovered.
+        """
+        if status not in ALERT_STATUSES:
+            raise ValueError(f"unknown alert status {status!r} (known: {', '.join(ALERT_STATUSES)})")
+        values: dict[str, Any] = {"status": status, "updated_at": now}
+        if status == SENT:
+            values["sent_at"] = now
+        if error is not None:
+            values["last_error"] = error[:MAX_ERROR_CHARS]
+        with self.transaction() as conn:
+            conn.execute(update(alert_log_table).where(_key(game_date, alert_type, channel))
+                         .values(**values))
+
+    def alert_log(self, game_date: date | None = None) -> list[dict[str, Any]]:
+        """Alert log rows (optionally of one game date), oldest first."""
+        query = select(alert_log_table).order_by(alert_log_table.c.first_at, alert_log_table.c.game_date,
+                                           alert_log_table.c.alert_type, alert_log_table.c.channel)
+        if game_date is not None:
+            query = query.where(alert_log_table.c.game_date == game_date)
+        with self.transaction() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]

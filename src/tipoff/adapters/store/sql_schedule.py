@@ -1,7 +1,117 @@
-"""Scheduler queries of the SQL store: job runs claimed once per local day, the leader lease."""
+"""Scheduler queries of the SQL store: job runs claimed once per local day, the leader lease.
+
+``job_runs`` has one row per (job, Pacific day): inserting it is the claim, so a job runs once
+per day across scheduler instances and restarts. ``scheduler_lease`` elects the one scheduler
+instance that acts when several coordinators run.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Column, Date, String, Table, case, delete, literal, or_, select, update
+
+from tipoff.adapters.store.schema import UtcDateTime, metadata
+
+RUNNING = "running"
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(32), primary_key=True),
+    Column("local_day", Date, primary_key=True),  # the America/Los_Angeles day of the firing
+    Column("fired_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("status", String(16), nullable=False),  # running → succeeded | failed
+    Column("instance_id", String(128), nullable=False),
+    Column("result", JSON, nullable=False),
+)
+
+scheduler_lease = Table(
+    "scheduler_lease",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+)
+
 
 class ScheduleQueries:
-    """Mixed into ``SqlStore``; relies on its ``transaction()`` and ``_upsert()``."""
+    """Mixed into ``SqlStore``; relies on its ``transaction()`` and ``_dialect_insert()``."""
+
+    # --- job runs -----------------------------------------------------------------------
+
+    def claim_job_run(self, job: str, local_day: date, instance_id: str, now: datetime) -> bool:
+        """Record that ``job`` fires for ``local_day``; True only for the first claimer.
+
+        One atomic INSERT … ON CONFLICT DO NOTHING on (job, local_day): of any number of
+        instances, restarts and ticks claiming the same firing exactly one gets True.
+        """
+        row = {"job": job, "local_day": local_day, "fired_at": now, "finished_at": None,
+               "status": RUNNING, "instance_id": instance_id, "result": {}}
+        stmt = self._dialect_insert(job_runs).values(row)
+        with self.transaction() as conn:
+            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["job", "local_day"]))
+        return inserted.rowcount == 1
+
+    def finish_job_run(self, job: str, local_day: date, status: str, now: datetime,
+                       result: dict[str, Any]) -> None:
+        """Record the outcome (``succeeded``/``failed``) and result of a claimed job run."""
+        with self.transaction() as conn:
+            conn.execute(update(job_runs)
+                         .where(job_runs.c.job == job, job_runs.c.local_day == local_day)
+                         .values(status=status, finished_at=now, result=result))
+
+    def job_runs(self, since: date | None = None) -> list[dict[str, Any]]:
+        """Job run rows (oldest first), optionally only Pacific days on or after ``since``."""
+        query = select(job_runs).order_by(job_runs.c.fired_at, job_runs.c.job)
+        if since is not None:
+            query = query.where(job_runs.c.local_day >= since)
+        with self.transaction() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    # --- leader lease -------------------------------------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the lease ``name`` until ``now + ttl``; True when ``holder`` has it.
+
+        Succeeds when the lease is free, expired or already held by ``holder`` (renewal).
+        Atomic across racing holders: one conditional UPDATE, then, when no row exists yet,
+        INSERT … ON CONFLICT DO NOTHING — so exactly one of two racers wins.
+        """
+        expires_at = now + ttl
+        with self.transaction() as conn:
+            if conn.execute(self._take_lease(name, holder, now, expires_at)).rowcount == 1:
+                return True
+            stmt = self._dialect_insert(scheduler_lease).values(
+                name=name, holder=holder, expires_at=expires_at, acquired_at=now)
+            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+        return inserted.rowcount == 1
+
+    @staticmethod
+    def _take_lease(name: str, holder: str, now: datetime, expires_at: datetime):
+        """UPDATE the lease row if ``holder`` has it or it has expired."""
+        lease = scheduler_lease.c
+        mine = lease.holder == holder
+        # acquired_at only moves on a change of holder, so it tells how long a leader has led
+        return (update(scheduler_lease)
+                .where(lease.name == name, or_(mine, lease.expires_at < now))
+                .values(holder=holder, expires_at=expires_at,
+                        acquired_at=case((mine, lease.acquired_at),
+                                         else_=literal(now, UtcDateTime))))
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give the lease up if ``holder`` has it, so another instance may take over at once."""
+        with self.transaction() as conn:
+            conn.execute(delete(scheduler_lease).where(scheduler_lease.c.name == name,
+                                                       scheduler_lease.c.holder == holder))
+
+    def lease_holder(self, name: str, now: datetime) -> str | None:
+        """The current (unexpired) holder of the lease ``name``, if any."""
+        lease = scheduler_lease.c
+        with self.transaction() as conn:
+            return conn.execute(select(lease.holder).where(
+                lease.name == name, lease.expires_at >= now)).scalar()
+

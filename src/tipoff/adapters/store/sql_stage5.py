@@ -21,9 +21,17 @@ _PROGRESS = select(func.count(), *(func.sum(case((_requests.c.outcome == o, 1), 
                                    for o in (PREDICTED, SKIPPED, FAILED))
                    ).where(_requests.c.batch_id == bindparam("b_batch_id"))
 _features = schema.feature_store
-_FEATURE_ROW = select(_features).where(_features.c.game_date == bindparam("b_date"),
-                                       _features.c.player_lookup == bindparam("b_player"),
-                                       _features.c.feature_version == bindparam("b_version"))
+_FEATURE_ROWS = select(_features).where(
+    _features.c.game_date == bindparam("b_date"),
+    _features.c.player_lookup.in_(bindparam("b_players", expanding=True)),
+    _features.c.feature_version == bindparam("b_version"))
+_predictions = schema.predictions
+_ACTIVE_PREDICTIONS = select(
+    _predictions.c.prediction_id, _predictions.c.player_lookup, _predictions.c.system_id,
+).where(_predictions.c.game_date == bindparam("b_date"), _predictions.c.is_active.is_(True),
+        _predictions.c.player_lookup.in_(bindparam("b_players", expanding=True)))
+_SUPERSEDE = (update(_predictions).where(_predictions.c.prediction_id == bindparam("b_id"))
+              .values(is_active=False))
 _BREAKERS = select(schema.circuit_breakers)
 
 
@@ -75,14 +83,18 @@ class Stage5Queries:
                 self._upsert(conn, schema.batch_requests, rows)
         return len(rows)
 
-    def record_result(self, batch_id: str, player_lookup: str, **values: Any) -> Progress:
-        """Store a worker's report for one request (outcome, reason, counts, worker id) and
-        return the batch's progress as of that write (one transaction)."""
+    def record_results(self, reports: list[dict[str, Any]]) -> dict[str, Progress]:
+        """Store workers' reports (batch_id, player_lookup, outcome, reason, counts, worker id,
+        reported_at) in one transaction; return each touched batch's progress after it."""
+        params = [{"b_batch_id": r["batch_id"], "b_player": r["player_lookup"],
+                   **{k: v for k, v in r.items() if k not in ("batch_id", "player_lookup")}}
+                  for r in reports]
         with self.transaction() as conn:
-            conn.execute(_RECORD_RESULT, {"b_batch_id": batch_id, "b_player": player_lookup,
-                                          **values})
-            row = conn.execute(_PROGRESS, {"b_batch_id": batch_id}).one()
-        return Progress(*(int(v or 0) for v in row))
+            if params:
+                conn.execute(_RECORD_RESULT, params)
+            return {batch_id: Progress(*(int(v or 0) for v in
+                                         conn.execute(_PROGRESS, {"b_batch_id": batch_id}).one()))
+                    for batch_id in dict.fromkeys(r["batch_id"] for r in reports)}
 
     def batch_progress(self, batch_id: str) -> Progress:
         """Counts of requests by outcome, from the store."""
@@ -100,21 +112,23 @@ class Stage5Queries:
 
     # --- predictions --------------------------------------------------------------------
 
-    def write_predictions(self, game_date: date, player_lookup: str,
-                          rows: list[dict[str, Any]]) -> int:
-        """Upsert one request's rows by prediction_id; older active rows of the same player and
-        system become inactive, superseded by the new row (all in one transaction)."""
+    def write_predictions(self, game_date: date, rows: list[dict[str, Any]]) -> int:
+        """Upsert prediction rows by prediction_id in one transaction; any other active row of
+        the same (player, system) on that date becomes inactive, superseded by the new row."""
+        if not rows:
+            return 0
         table = schema.predictions
-        newest = {r["system_id"]: r["prediction_id"] for r in rows}
+        newest = {(r["player_lookup"], r["system_id"]): r["prediction_id"] for r in rows}
+        fresh = {r["prediction_id"] for r in rows}
         with self.transaction() as conn:
-            if rows:
-                conn.execute(self._upsert_statement(table), rows)
-                conn.execute(update(table).where(
-                    table.c.game_date == game_date, table.c.player_lookup == player_lookup,
-                    table.c.system_id.in_(newest), table.c.is_active.is_(True),
-                    table.c.prediction_id.not_in([r["prediction_id"] for r in rows]),
-                ).values(is_active=False,
-                         superseded_by=case(newest, value=table.c.system_id)))
+            active = conn.execute(_ACTIVE_PREDICTIONS, {
+                "b_date": game_date, "b_players": sorted({p for p, _ in newest})}).all()
+            conn.execute(self._upsert_statement(table), rows)
+            stale = [{"b_id": pid, "superseded_by": newest[(player, system)]}
+                     for pid, player, system in active
+                     if pid not in fresh and (player, system) in newest]
+            if stale:
+                conn.execute(_SUPERSEDE, stale)
         return len(rows)
 
     def read_predictions(self, game_date: date, *, active_only: bool = True) -> list[dict[str, Any]]:
@@ -146,13 +160,13 @@ class Stage5Queries:
 
     # --- features for workers -----------------------------------------------------------
 
-    def read_feature_row(self, game_date: date, player_lookup: str,
-                         feature_version: str) -> dict[str, Any] | None:
-        """One player's feature row, or None."""
+    def read_feature_rows(self, game_date: date, players: Iterable[str],
+                          feature_version: str) -> dict[str, dict[str, Any]]:
+        """Feature rows of the given players on a date, by player (absent players left out)."""
         with self.transaction() as conn:
-            row = conn.execute(_FEATURE_ROW, {"b_date": game_date, "b_player": player_lookup,
-                                              "b_version": feature_version}).first()
-        return None if row is None else dict(row._mapping)
+            rows = conn.execute(_FEATURE_ROWS, {"b_date": game_date, "b_players": sorted(players),
+                                                "b_version": feature_version})
+            return {r.player_lookup: dict(r._mapping) for r in rows}
 
     # --- circuit breakers (shared by every worker) --------------------------------------
 
