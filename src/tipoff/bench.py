@@ -6,7 +6,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -81,3 +81,70 @@ def bench_features(seed: int = 7, repeat: int = 5, progress=None) -> dict:
             })
             store.close()
     return {"game_date": game_date.isoformat(), "seed": seed, "repeat": repeat, "sizes": sizes}
+
+
+def _extra_lines(store, game_date: date, per_player: int) -> int:
+    """Price every player of the date at ``per_player`` extra lines (bookmakers bench1…)."""
+    from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
+
+    rows = [r for r in store.read_features(game_date, FEATURE_VERSION) if r["is_production_ready"]]
+    captured = store.read_analytics("games", start=game_date,
+                                    end=game_date + timedelta(days=1))["tipoff_utc"].min()
+    lines = [{"game_date": game_date, "player_lookup": r["player_lookup"], "market": "points",
+              "bookmaker": f"bench{n}", "line": round(r["features"][FEATURE_INDEX["points_avg_last_10"]]) + 0.5 + n,
+              "over_price": -110, "under_price": -110,
+              "captured_at": captured - timedelta(hours=3)}
+             for r in rows for n in range(per_player)]
+    store.replace_analytics({"prop_lines": pd.DataFrame(lines)})
+    return len(lines)
+
+
+def bench_predict(seed: int = 7, multipliers: tuple[int, ...] = (1, 10, 100), progress=None) -> dict:
+    """Stage 4 complete → every prediction durable, embedded (SQLite + in-process bus).
+
+    The 1× size is a full slate with its sportsbook lines; 10× and 100× price every ready
+    player at 10 and 100 extra lines, multiplying the rows each request writes.
+    """
+    import resource
+
+    from tipoff.adapters.bus.memory import MemoryBus
+    from tipoff.adapters.clock import ScaledClock
+    from tipoff.domain.dates import pacific_instant
+    from tipoff.pipeline.runtime import MODEL_FILE, embedded, load_model
+    from tipoff.pipeline.train import train
+    from tipoff.sim.league import generate_league
+
+    league = generate_league("2025-26", seed)
+    game_date = busiest_date(league["games"])
+    sizes = []
+    with tempfile.TemporaryDirectory() as folder:
+        model_path = Path(folder) / MODEL_FILE
+        for multiplier in multipliers:
+            if progress is not None:
+                progress.print(f"predicting {game_date} at {multiplier}× …")
+            clock = ScaledClock(pacific_instant(game_date, 0, 30), 1.0, SystemClock())
+            store = open_store(f"sqlite:///{Path(folder) / f'predict{multiplier}.db'}", clock)
+            store.replace_analytics(league)
+            if not model_path.exists():
+                train(store, model_path, game_date - timedelta(days=1), clock, seed=seed, max_nights=30)
+            bus = MemoryBus(clock)
+            embedded(store, bus, clock, load_model(Path(folder)))
+            build_features(store, bus, clock, game_date)  # the event waits on the bus
+            if multiplier > 1:
+                _extra_lines(store, game_date, multiplier)
+            started = time.perf_counter()
+            bus.join()
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            batch = store.get_batch(game_date)
+            progress_counts = store.batch_progress(batch.batch_id)
+            rows = sum(store.count_predictions(game_date).values())
+            sizes.append({
+                "multiplier": multiplier, "players_on_slate": batch.players_on_slate,
+                "players_ready": batch.players_ready, "players_predicted": progress_counts.predicted,
+                "rows": rows, "elapsed_ms": round(elapsed_ms, 1),
+                "rows_per_second": round(rows / (elapsed_ms / 1000)),
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "batch_state": batch.state,
+            })
+            store.close()
+    return {"game_date": game_date.isoformat(), "seed": seed, "sizes": sizes}

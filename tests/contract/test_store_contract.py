@@ -129,3 +129,53 @@ def test_a_run_is_updated_in_place_by_run_id(any_store, clock):
     assert stored.duration == timedelta(seconds=2)
     assert stored.counts == {"players_processed": 3}
     assert stored.started_at.tzinfo is not None
+
+
+def prediction(pid: str, line: float, at: datetime, system: str = "xgboost_v1") -> dict:
+    return {
+        "prediction_id": pid, "system_id": system, "player_lookup": "a", "game_id": "G1",
+        "game_date": date(2026, 1, 15), "predicted_points": 20.0, "confidence_score": 70.0,
+        "recommendation": "PASS", "line": line, "line_source": "sportsbook",
+        "bookmaker": "fanduel", "line_margin": 20.0 - line, "components": {"x": 1.0},
+        "feature_quality": 95.0, "batch_id": "b1", "model_version": "m1", "is_active": True,
+        "superseded_by": None, "created_at": at,
+    }
+
+
+def test_a_re_prediction_supersedes_the_old_active_row(any_store, clock):
+    day = date(2026, 1, 15)
+    any_store.write_predictions(day, [prediction("old", 20.5, clock.now()),
+                                      prediction("other", 20.5, clock.now(), "ensemble_v1")])
+    any_store.write_predictions(day, [prediction("new", 21.5, clock.now())])
+    rows = {r["prediction_id"]: r for r in any_store.read_predictions(day, active_only=False)}
+    assert (rows["old"]["is_active"], rows["old"]["superseded_by"]) == (False, "new")
+    assert rows["new"]["is_active"] and rows["other"]["is_active"]
+
+
+def test_rewriting_the_same_prediction_keeps_one_active_row(any_store, clock):
+    day = date(2026, 1, 15)
+    for _ in range(3):
+        any_store.write_predictions(day, [prediction("same", 20.5, clock.now())])
+    rows = any_store.read_predictions(day, active_only=False)
+    assert [(r["prediction_id"], r["is_active"]) for r in rows] == [("same", True)]
+
+
+def test_concurrent_claims_for_one_date_have_one_winner(any_store, clock):
+    import threading
+
+    from tipoff.domain.batches import Batch
+
+    results, barrier = [], threading.Barrier(6)
+
+    def claim(n: int) -> None:
+        barrier.wait()
+        results.append(any_store.claim_batch(Batch(f"b{n}", date(2026, 1, 15), "running",
+                                                   "manual", clock.now(), 10, 9)))
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(claimed for _, claimed in results) == 1
+    assert len({batch.batch_id for batch, _ in results}) == 1

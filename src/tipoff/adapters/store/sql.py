@@ -7,9 +7,11 @@ every query is shared, so both pass the same contract suite.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from typing import Any
+
+import threading
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
@@ -31,8 +33,10 @@ from tipoff.ports import Clock, RunRecord
 class SqlStore(Stage5Queries, AlertQueries, ScheduleQueries):
     """System of record over any SQLAlchemy engine (see ``tipoff.ports.Store``)."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, *,
+                 serial: AbstractContextManager | None = None) -> None:
         self._engine = engine
+        self._serial = serial or nullcontext()
         self._clock = clock
         self._upserts: dict[str, Any] = {}
         self._migrate()
@@ -46,7 +50,7 @@ class SqlStore(Stage5Queries, AlertQueries, ScheduleQueries):
     def transaction(self) -> Iterator[Connection]:
         """One transaction; driver errors leave as TransientError/PermanentError."""
         try:
-            with self._engine.begin() as conn:
+            with self._serial, self._engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
             raise TransientError(f"store unavailable: {exc.orig}") from exc
@@ -198,11 +202,15 @@ class SqliteStore(SqlStore):
 
     def __init__(self, url: str, clock: Clock) -> None:
         options: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        serial = None
         if url.rstrip("/") in ("sqlite:", "sqlite:///:memory:"):
-            options["poolclass"] = StaticPool  # one shared connection, or each sees its own DB
+            # One shared connection (each connection would see its own empty database), so
+            # transactions from different threads must take turns.
+            options["poolclass"] = StaticPool
+            serial = threading.RLock()
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
-        super().__init__(engine, clock)
+        super().__init__(engine, clock, serial=serial)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -15,6 +15,9 @@ from sqlalchemy import JSON, Column, Date, String, Table, case, delete, literal,
 from tipoff.adapters.store.schema import UtcDateTime, metadata
 
 RUNNING = "running"
+# SQLAlchemy only guarantees rowcount for UPDATE/DELETE; psycopg reports -1 for an INSERT
+# unless asked to keep it, and the claims below are decided by that count.
+_ROWCOUNT = {"preserve_rowcount": True}
 
 job_runs = Table(
     "job_runs",
@@ -53,8 +56,9 @@ class ScheduleQueries:
                "status": RUNNING, "instance_id": instance_id, "result": {}}
         stmt = self._dialect_insert(job_runs).values(row)
         with self.transaction() as conn:
-            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["job", "local_day"]))
-        return inserted.rowcount == 1
+            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["job", "local_day"]),
+                                    execution_options=_ROWCOUNT)
+            return inserted.rowcount == 1
 
     def finish_job_run(self, job: str, local_day: date, status: str, now: datetime,
                        result: dict[str, Any]) -> None:
@@ -66,7 +70,7 @@ class ScheduleQueries:
 
     def job_runs(self, since: date | None = None) -> list[dict[str, Any]]:
         """Job run rows (oldest first), optionally only Pacific days on or after ``since``."""
-        query = select(job_runs).order_by(job_runs.c.fired_at, job_runs.c.job)
+        query = select(job_runs).order_by(job_runs.c.local_day, job_runs.c.fired_at, job_runs.c.job)
         if since is not None:
             query = query.where(job_runs.c.local_day >= since)
         with self.transaction() as conn:
@@ -87,8 +91,9 @@ class ScheduleQueries:
                 return True
             stmt = self._dialect_insert(scheduler_lease).values(
                 name=name, holder=holder, expires_at=expires_at, acquired_at=now)
-            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
-        return inserted.rowcount == 1
+            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]),
+                                    execution_options=_ROWCOUNT)
+            return inserted.rowcount == 1
 
     @staticmethod
     def _take_lease(name: str, holder: str, now: datetime, expires_at: datetime):

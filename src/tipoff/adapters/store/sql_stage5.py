@@ -43,15 +43,17 @@ class Stage5Queries:
     def claim_batch(self, batch: Batch, details: dict[str, Any] | None = None) -> tuple[Batch, bool]:
         """Insert the batch unless its game date has one; return (stored batch, claimed?).
 
-        One atomic INSERT … ON CONFLICT DO NOTHING: of any number of racing claimers for a
+        One atomic INSERT … ON CONFLICT DO NOTHING RETURNING: of any number of racing claimers for a
         date exactly one gets ``claimed=True``.
         """
         row = {f: getattr(batch, f) for f in _BATCH_FIELDS}
         row["details"] = details or {}
         with self.transaction() as conn:
-            stmt = self._dialect_insert(schema.prediction_batches).values(row)
-            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["game_date"]))
-            claimed = inserted.rowcount == 1
+            table = schema.prediction_batches
+            stmt = (self._dialect_insert(table).values(row)
+                    .on_conflict_do_nothing(index_elements=["game_date"])
+                    .returning(table.c.batch_id))
+            claimed = conn.execute(stmt).first() is not None
         return self.get_batch(batch.game_date), claimed
 
     def get_batch(self, game_date: date) -> Batch | None:

@@ -1,0 +1,319 @@
+"""Backtest: replay past nights through stage 4 and the five systems, and score them.
+
+The model is trained once on the nights through ``train_through`` (default: the day before the
+first replayed night). Each replayed night then sees only what stage 4 would have seen that night
+(the builder drops every fact on or after it); the points the players then scored are the answer
+key. The naive blend 0.5·L5 + 0.3·L10 + 0.2·season is scored alongside as ``naive_blend``.
+
+How rows are counted:
+
+- ``rows``, MAE, RMSE and the within-3/5 shares are over player-nights: one row per ready player
+  who played, using the system's prediction at the player's first line. Predicted points do not
+  depend on the line, so this compares the systems on the same player-nights and does not weigh
+  a player priced by three books three times. Errors of exactly 3 (5) points count as within.
+- ``line_rows`` / ``line_mae``: the player-nights whose first line is a sportsbook line, and
+  |that line − points| on them; ``mae_on_line_rows`` is the system's MAE on the same rows.
+- Recommendations, picks, hits and pushes count every (player, sportsbook line) prediction, as
+  the live system writes them; a push is points == line, and hit rate = hits / (picks − pushes).
+  Predictions against tipoff's estimated line (no book priced the player) are counted apart
+  under ``vs_estimate``.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from tipoff.domain import batches as b
+from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
+from tipoff.domain.messages import Line
+from tipoff.domain.systems import (
+    ENSEMBLE, OVER, PASS, SYSTEM_IDS, UNDER, XGBOOST, ModelArtifact, Prediction,
+    PredictionUnavailable, XGBoostSystem,
+)
+from tipoff.domain.systems.xgboost_model import naive_blend
+from tipoff.errors import InputError
+from tipoff.pipeline.coordinator import sportsbook_lines
+from tipoff.pipeline.predict import (
+    Gate, PlayerContext, default_systems, precompute_xgboost, predict_player,
+)
+from tipoff.pipeline.replay import Snapshot
+from tipoff.pipeline.runtime import MODEL_FILE
+from tipoff.pipeline.train import Progress, train
+from tipoff.ports import Clock, Store
+
+NAIVE_BLEND = "naive_blend"
+REPORTED_SYSTEMS = (*SYSTEM_IDS, NAIVE_BLEND)
+HIT, MISS, PUSH = "hit", "miss", "push"
+DIGITS = 3
+
+
+@dataclass(frozen=True)
+class PlayerNight:
+    """One ready player who played on a replayed night: lines, predictions and the answer."""
+
+    game_date: date
+    player_lookup: str
+    points: float
+    blend: float
+    lines: tuple[Line, ...]
+    predictions: tuple[Prediction, ...]
+
+    def predicted(self, system_id: str) -> float | None:
+        """The system's points at the first line (None when it could not predict)."""
+        if system_id == NAIVE_BLEND:
+            return self.blend
+        first = self.lines[0].value
+        return next((p.predicted_points for p in self.predictions
+                     if p.system_id == system_id and p.line == first), None)
+
+    @property
+    def book_line(self) -> float | None:
+        """The first line when a sportsbook priced the player, else None."""
+        return self.lines[0].value if self.lines[0].source == b.SPORTSBOOK else None
+
+    def line_source(self, value: float | None) -> str | None:
+        """Where the line ``value`` came from (sportsbook / estimate)."""
+        return next((line.source for line in self.lines if line.value == value), None)
+
+
+# --- scoring (pure) --------------------------------------------------------------------------
+
+
+def score(pairs: Iterable[tuple[float, float]]) -> dict:
+    """Rows, MAE, RMSE and the shares within 3 and 5 points of (predicted, actual) pairs."""
+    errors = np.array([abs(p - a) for p, a in pairs], dtype=float)
+    if errors.size == 0:
+        return {"rows": 0, "mae": None, "rmse": None, "within_3_pct": None, "within_5_pct": None}
+    return {"rows": int(errors.size),
+            "mae": round(float(errors.mean()), DIGITS),
+            "rmse": round(math.sqrt(float(np.mean(errors ** 2))), DIGITS),
+            "within_3_pct": _pct(int((errors <= 3).sum()), errors.size),
+            "within_5_pct": _pct(int((errors <= 5).sum()), errors.size)}
+
+
+def pick_outcome(recommendation: str, line: float, points: float) -> str | None:
+    """hit / miss / push of an OVER or UNDER pick; None for PASS."""
+    if recommendation not in (OVER, UNDER):
+        return None
+    if points == line:
+        return PUSH
+    return HIT if (points > line) == (recommendation == OVER) else MISS
+
+
+def hit_rate_pct(hits: int, picks: int, pushes: int) -> float | None:
+    """Hits over decided picks (pushes excluded), in percent; None without any."""
+    decided = picks - pushes
+    return _pct(hits, decided) if decided > 0 else None
+
+
+def pick_summary(picks: Iterable[tuple[str, float, float]]) -> dict:
+    """Recommendation counts and hit rate of (recommendation, line, points) rows."""
+    counts = Counter({OVER: 0, UNDER: 0, PASS: 0})
+    outcomes: Counter = Counter()
+    for recommendation, line, points in picks:
+        counts[recommendation] += 1
+        outcomes[pick_outcome(recommendation, line, points)] += 1
+    made = counts[OVER] + counts[UNDER]
+    return {"rows": sum(counts.values()), "recommendations": dict(counts), "picks": made,
+            "hits": outcomes[HIT], "pushes": outcomes[PUSH],
+            "hit_rate_pct": hit_rate_pct(outcomes[HIT], made, outcomes[PUSH])}
+
+
+def system_summary(system_id: str, nights: Sequence[PlayerNight]) -> dict:
+    """Accuracy, line and pick figures of one system (or the naive blend) over ``nights``."""
+    mine = [(n, n.predicted(system_id)) for n in nights]
+    mine = [(n, p) for n, p in mine if p is not None]
+    on_book = [(n, p) for n, p in mine if n.book_line is not None]
+    summary = score((p, n.points) for n, p in mine)
+    summary |= {"line_rows": len(on_book),
+                "line_mae": score((n.book_line, n.points) for n, _ in on_book)["mae"],
+                "mae_on_line_rows": score((p, n.points) for n, p in on_book)["mae"]}
+    if system_id == NAIVE_BLEND:  # not a system: it makes no recommendations
+        return summary | {"recommendations": None, "picks": None, "hits": None,
+                          "pushes": None, "hit_rate_pct": None, "vs_estimate": None}
+    book = pick_summary(_picks(nights, system_id, b.SPORTSBOOK))
+    summary |= {key: book[key] for key in ("recommendations", "picks", "hits", "pushes",
+                                           "hit_rate_pct")}
+    return summary | {"vs_estimate": pick_summary(_picks(nights, system_id, b.ESTIMATE))}
+
+
+def ensemble_vs_blend(nights: Sequence[PlayerNight]) -> dict:
+    """The ensemble's MAE next to the naive blend's on the player-nights the ensemble predicted."""
+    pairs = [(n.predicted(ENSEMBLE), n.blend, n.points) for n in nights]
+    pairs = [(e, bl, pts) for e, bl, pts in pairs if e is not None]
+    if not pairs:
+        return {"rows": 0, "ensemble_mae": None, "blend_mae": None, "improvement": None,
+                "improvement_pct": None}
+    ensemble = float(np.mean([abs(e - pts) for e, _, pts in pairs]))
+    blend = float(np.mean([abs(bl - pts) for _, bl, pts in pairs]))
+    return {"rows": len(pairs), "ensemble_mae": round(ensemble, DIGITS),
+            "blend_mae": round(blend, DIGITS), "improvement": round(blend - ensemble, DIGITS),
+            "improvement_pct": round(100 * (blend - ensemble) / blend, 2) if blend else None}
+
+
+def summarise(nights: Sequence[PlayerNight]) -> dict:
+    """The ``systems`` and ``ensemble_vs_blend`` parts of a backtest report."""
+    return {"systems": {sid: system_summary(sid, nights) for sid in REPORTED_SYSTEMS},
+            "ensemble_vs_blend": ensemble_vs_blend(nights)}
+
+
+def _picks(nights: Sequence[PlayerNight], system_id: str,
+           source: str) -> Iterable[tuple[str, float, float]]:
+    for night in nights:
+        for p in night.predictions:
+            if p.system_id == system_id and night.line_source(p.line) == source:
+                yield p.recommendation, p.line, night.points
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 2)
+
+
+# --- the replay ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Counts:
+    nights: int = 0
+    ready: int = 0
+    not_played: int = 0
+
+
+def run_backtest(store: Store, start: date, end: date, clock: Clock, *,
+                 train_through: date | None = None, model_path: Path | None = None,
+                 seed: int = 7, max_nights: int | None = None,
+                 progress: Progress | None = None) -> dict:
+    """Train once through ``train_through``, replay every game night in [start, end] and score
+    each system against the points scored (a JSON-ready report; see the module docstring).
+
+    ``model_path`` is the artefact file (default: a temporary one); an artefact already there
+    trained through the same date is reused. ``max_nights`` limits training to the latest nights.
+    """
+    train_through = train_through or start - timedelta(days=1)
+    snapshot, dates = _replay_dates(store, start, end, train_through)
+    began = time.perf_counter()
+    model, reused = _model(store, train_through, model_path, clock, seed, max_nights, progress)
+    trained = time.perf_counter()
+    counts = _Counts()
+    nights = _replay(snapshot, dates, model, clock.now(), counts, progress)
+    report = {"from": start.isoformat(), "to": end.isoformat(),
+              "train_through": train_through.isoformat(), "model_version": model.model_version,
+              "model_reused": reused, "nights": counts.nights, "ready_players": counts.ready,
+              "players_evaluated": len(nights), "players_not_played": counts.not_played}
+    report |= summarise(nights)
+    report["seconds"] = {"train": round(trained - began, 1),
+                         "replay": round(time.perf_counter() - trained, 1)}
+    return report
+
+
+def _replay_dates(store: Store, start: date, end: date,
+                  train_through: date) -> tuple[Snapshot, list[date]]:
+    """The snapshot (results through ``end``) and the nights to replay, or a clear InputError."""
+    if end < start:
+        raise InputError(f"backtest range is empty: {start} is after {end}")
+    if train_through >= start:
+        raise InputError(f"train_through {train_through} must be before the first backtest "
+                         f"night {start}: the model would have seen the nights it is scored on")
+    snapshot = Snapshot.load(store, end)
+    dates = snapshot.game_dates(start, end)
+    if not dates:
+        raise InputError(f"no games scheduled between {start} and {end}")
+    played = set(snapshot.logs["game_date"])
+    with_results = [d for d in dates if d in played]
+    if not with_results:
+        raise InputError(f"no box scores for the games between {start} and {end}: import or "
+                         f"generate results for those nights first")
+    return snapshot, with_results
+
+
+def _model(store: Store, through: date, model_path: Path | None, clock: Clock, seed: int,
+           max_nights: int | None, progress: Progress | None) -> tuple[XGBoostSystem, bool]:
+    """The model trained through ``through``: reused from ``model_path`` or trained now."""
+    if model_path is not None:
+        existing = _existing_model(Path(model_path), through)
+        if existing is not None:
+            return XGBoostSystem(existing), True
+        report = train(store, Path(model_path), through, clock, seed=seed,
+                       max_nights=max_nights, progress=progress)
+        return XGBoostSystem(report.artifact), False
+    with tempfile.TemporaryDirectory(prefix="tipoff-backtest-") as folder:
+        report = train(store, Path(folder) / MODEL_FILE, through, clock, seed=seed,
+                       max_nights=max_nights, progress=progress)
+    return XGBoostSystem(report.artifact), False
+
+
+def _existing_model(path: Path, through: date) -> ModelArtifact | None:
+    if not path.exists():
+        return None
+    try:
+        artifact = ModelArtifact.load(path)
+    except PredictionUnavailable:
+        return None  # unreadable: train afresh over it
+    fits = artifact.trained_through == through and artifact.feature_version == FEATURE_VERSION
+    return artifact if fits else None
+
+
+def _replay(snapshot: Snapshot, dates: Sequence[date], model: XGBoostSystem, now: datetime,
+            counts: _Counts, progress: Progress | None) -> list[PlayerNight]:
+    found: list[PlayerNight] = []
+    systems = default_systems(model)
+    for n, day in enumerate(dates, start=1):
+        found.extend(_night(snapshot, day, model, systems, now, counts))
+        if progress:
+            progress(n, len(dates), f"backtest {day}")
+    return found
+
+
+def _night(snapshot: Snapshot, day: date, model: XGBoostSystem, systems: dict, now: datetime,
+           counts: _Counts) -> list[PlayerNight]:
+    """Stage 4 then every system for the night's ready players who went on to play."""
+    ready = [r for r in snapshot.feature_rows(day, now) if r["is_production_ready"]]
+    scored = snapshot.actual_points(day)
+    played = [r for r in ready if r["player_lookup"] in scored]
+    counts.nights += 1
+    counts.ready += len(ready)
+    counts.not_played += len(ready) - len(played)
+    if not played:
+        return []
+    history = snapshot.history(day)
+    book = sportsbook_lines(snapshot.lines_on(day))
+    lines = {r["player_lookup"]: book.get(r["player_lookup"]) or (_estimated_line(r),)
+             for r in played}
+    precomputed = _precomputed(model, played, lines)
+    weights = None if model.artifact is None else model.artifact.ensemble_weights
+    blends = naive_blend(np.array([r["features"] for r in played], dtype=float))
+    nights = []
+    for row, blend in zip(played, blends):
+        player = row["player_lookup"]
+        context = PlayerContext(history.get(player, ()), row["days_rest"],
+                                precomputed.get(player, {}))
+        outcome = predict_player(row["features"], [line.value for line in lines[player]],
+                                 context, systems, weights, Gate())
+        nights.append(PlayerNight(day, player, scored[player], float(blend), lines[player],
+                                  tuple(outcome.predictions)))
+    return nights
+
+
+def _precomputed(model: XGBoostSystem, rows: list[dict],
+                 lines: dict[str, tuple[Line, ...]]) -> dict[str, dict]:
+    """The model's predictions for every (player, line) of the night in one call."""
+    pairs = [(r, line.value) for r in rows for line in lines[r["player_lookup"]]]
+    made = precompute_xgboost(model, [(r["features"], value) for r, value in pairs])
+    by_player: dict[str, dict] = {}
+    for (row, value), prediction in zip(pairs, made or ()):
+        by_player.setdefault(row["player_lookup"], {})[(XGBOOST, value)] = prediction
+    return by_player
+
+
+def _estimated_line(row: dict) -> Line:
+    recent = row["features"][FEATURE_INDEX["points_avg_last_10"]]
+    return Line(value=b.estimate_line(recent), source=b.ESTIMATE)

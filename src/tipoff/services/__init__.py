@@ -1,0 +1,1 @@
+"""Thin long-running processes: the coordinator (HTTP), workers and the scheduler."""

@@ -1,0 +1,138 @@
+"""The backtest: replayed nights scored per system, on a small synthetic league."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timezone
+
+import pytest
+
+from tipoff.adapters.store.sql import SqliteStore
+from tipoff.domain.messages import Line
+from tipoff.domain.systems import (
+    ENSEMBLE, MOVING_AVERAGE, OVER, PASS, SYSTEM_IDS, UNDER, ModelArtifact, Prediction,
+)
+from tipoff.errors import InputError
+from tipoff.pipeline.backtest import NAIVE_BLEND, PlayerNight, run_backtest, score, summarise
+from tipoff.pipeline.load_data import generate_league_into
+from tipoff.testing import FakeClock
+
+FIRST, LAST = date(2025, 11, 21), date(2025, 11, 23)
+TRAIN_NIGHTS = 10
+
+
+@pytest.fixture(scope="module")
+def league(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("backtest")
+    clock = FakeClock(datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
+    store = SqliteStore(f"sqlite:///{folder / 's.db'}", clock)
+    generate_league_into(store, "2025-26", 7, date(2025, 11, 25))
+    yield store, clock, folder / "model.json"
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def report(league):
+    store, clock, model_path = league
+    seen = []
+    result = run_backtest(store, FIRST, LAST, clock, model_path=model_path,
+                          max_nights=TRAIN_NIGHTS, progress=lambda n, t, label: seen.append(label))
+    return result, seen
+
+
+def test_every_system_and_the_naive_blend_report_rows_and_mae(report):
+    result, _ = report
+    assert result["nights"] == 3
+    assert set(result["systems"]) == {*SYSTEM_IDS, NAIVE_BLEND}
+    for figures in result["systems"].values():
+        assert 0 < figures["rows"] <= result["players_evaluated"]
+        assert 0 < figures["mae"] <= figures["rmse"] < 20
+        assert 0 <= figures["within_3_pct"] <= figures["within_5_pct"] <= 100
+
+
+def test_progress_is_reported_for_every_replayed_night(report):
+    _, seen = report
+    assert [label for label in seen if label.startswith("backtest")] == [
+        "backtest 2025-11-21", "backtest 2025-11-22", "backtest 2025-11-23"]
+
+
+def test_ready_players_who_did_not_play_are_counted_but_not_scored(report):
+    result, _ = report
+    assert result["players_evaluated"] + result["players_not_played"] == result["ready_players"]
+    assert result["systems"][NAIVE_BLEND]["rows"] == result["players_evaluated"]
+
+
+def test_the_ensemble_is_compared_with_the_blend_on_the_same_rows(report):
+    result, _ = report
+    versus = result["ensemble_vs_blend"]
+    assert versus["rows"] == result["systems"][ENSEMBLE]["rows"]
+    assert versus["improvement"] == pytest.approx(versus["blend_mae"] - versus["ensemble_mae"],
+                                                  abs=2e-3)
+
+
+def test_the_model_is_trained_only_on_nights_before_the_first_replayed_night(league, report):
+    result, _ = report
+    _, _, model_path = league
+    assert result["train_through"] == "2025-11-20"
+    assert ModelArtifact.load(model_path).trained_through < FIRST
+
+
+def test_a_model_already_trained_through_the_same_date_is_reused(league, report):
+    store, clock, model_path = league
+    again = run_backtest(store, FIRST, FIRST, clock, model_path=model_path,
+                         max_nights=TRAIN_NIGHTS)
+    assert again["model_reused"] is True
+    assert again["model_version"] == report[0]["model_version"]
+
+
+def test_a_range_without_games_is_an_input_error(league):
+    store, clock, _ = league
+    with pytest.raises(InputError, match="no games"):
+        run_backtest(store, date(2025, 7, 1), date(2025, 7, 31), clock)
+
+
+def test_training_through_a_replayed_night_is_refused_as_leakage(league):
+    store, clock, _ = league
+    with pytest.raises(InputError, match="before the first backtest night"):
+        run_backtest(store, FIRST, LAST, clock, train_through=FIRST)
+
+
+def test_scores_match_a_hand_computation():
+    # errors 2, 5, 0, 4
+    figures = score([(10, 12), (20, 15), (7, 7), (30, 26)])
+    assert figures["rows"] == 4
+    assert figures["mae"] == pytest.approx(11 / 4)
+    assert figures["rmse"] == pytest.approx(math.sqrt((4 + 25 + 0 + 16) / 4), abs=1e-3)
+    assert figures["within_3_pct"] == 50.0
+    assert figures["within_5_pct"] == 100.0  # exactly 5 points off counts as within 5
+
+
+def test_no_rows_score_as_none_rather_than_zero():
+    assert score([]) == {"rows": 0, "mae": None, "rmse": None, "within_3_pct": None,
+                         "within_5_pct": None}
+
+
+def _night(player: str, points: float, line: float, recommendation: str) -> PlayerNight:
+    prediction = Prediction(MOVING_AVERAGE, 20.0, 80.0, recommendation, line, 20.0 - line)
+    return PlayerNight(FIRST, player, points, 20.0, (Line(value=line, source="sportsbook"),),
+                       (prediction,))
+
+
+def test_the_hit_rate_excludes_pushes():
+    nights = [_night("a", 25, 20.5, OVER),   # hit
+              _night("b", 25, 20.5, UNDER),  # miss
+              _night("c", 20, 20.0, OVER),   # push
+              _night("d", 12, 20.5, UNDER),  # hit
+              _night("e", 30, 20.5, PASS)]
+    figures = summarise(nights)["systems"][MOVING_AVERAGE]
+    assert figures["recommendations"] == {OVER: 2, UNDER: 2, PASS: 1}
+    assert (figures["picks"], figures["hits"], figures["pushes"]) == (4, 2, 1)
+    assert figures["hit_rate_pct"] == pytest.approx(100 * 2 / 3, abs=0.01)
+
+
+def test_line_mae_uses_the_sportsbook_line_of_each_player_night():
+    nights = [_night("a", 25, 20.5, OVER), _night("b", 18, 20.5, PASS)]
+    figures = summarise(nights)["systems"][MOVING_AVERAGE]
+    assert figures["line_rows"] == 2
+    assert figures["line_mae"] == pytest.approx((4.5 + 2.5) / 2)
+    assert figures["mae_on_line_rows"] == pytest.approx((5 + 2) / 2)
