@@ -6,10 +6,16 @@ by the whole run). Tests talk to the bus through the port and to the environment
 ``BusEnv``: ``topic``, ``deliver``, ``advance`` and the dead-letter helpers. A real-broker
 environment implements those differently (waiting on the server instead of pumping, letting
 real time pass or using short broker timeouts instead of advancing a FakeClock).
+
+The NATS parameter needs the JetStream server of ``TIPOFF_TEST_NATS_URL`` (default
+``nats://127.0.0.1:4222``); it skips when the server is unreachable, and fails instead under
+``TIPOFF_REQUIRE_SERVICES=1``.
 """
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -17,11 +23,14 @@ from typing import Protocol
 
 import pytest
 
+from tests.conftest import service_unavailable
 from tipoff.adapters.bus.memory import DeadLetter, MemoryBus
+from tipoff.errors import TransientError
 from tipoff.ports import Bus
 from tipoff.testing import FakeClock
 
 START = datetime(2026, 3, 8, 8, 30, tzinfo=timezone.utc)
+NATS_URL = os.environ.get("TIPOFF_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
 class BusEnv(Protocol):
@@ -88,7 +97,64 @@ class MemoryBusEnv:
         self.memory.close()
 
 
-_BUILDERS: dict[str, Callable[..., BusEnv]] = {"memory": MemoryBusEnv}
+class NatsBusEnv:
+    """A ``NatsBus`` on a real server, with its own streams (deleted on close).
+
+    JetStream measures redelivery in real time, so the requested ``visibility_timeout`` is
+    played by an ``ack_wait`` of ``REAL_VISIBILITY`` and ``advance`` sleeps for the scaled
+    duration. Beyond one visibility timeout nothing more happens until the next delivery, so a
+    longer ``advance`` sleeps only ``REAL_VISIBILITY + SLACK``. The FakeClock moves too, for
+    the instants the bus stamps (published_at, failed_at).
+    """
+
+    REAL_VISIBILITY = timedelta(seconds=1.5)
+    SLACK = timedelta(milliseconds=250)
+    IDLE = timedelta(milliseconds=100)
+
+    def __init__(self, prefix: str, *, visibility_timeout: timedelta = timedelta(seconds=30),
+                 max_attempts: int = 5, dedup_window: timedelta = timedelta(minutes=10)) -> None:
+        from tipoff.adapters.bus.nats import NatsBus
+
+        self.prefix = prefix
+        self.clock = FakeClock(START)
+        self._scale = self.REAL_VISIBILITY / visibility_timeout
+        try:
+            self.nats = NatsBus(NATS_URL, self.clock, stream_prefix=prefix.upper(),
+                                ack_wait=self.REAL_VISIBILITY, max_deliver=max_attempts,
+                                dedup_window=dedup_window, connect_timeout=timedelta(seconds=2))
+        except TransientError as exc:
+            service_unavailable(f"NATS JetStream at {NATS_URL} unreachable: {exc}")
+        self.bus: Bus = self.nats
+
+    def topic(self, name: str) -> str:
+        """A topic name unique to this test."""
+        return f"{self.prefix}-{name}"
+
+    def deliver(self) -> None:
+        """Fetch and handle until the server has nothing due (handler errors are redeliveries)."""
+        self.nats.join(raise_errors=False, idle=self.IDLE)
+
+    def advance(self, delta: timedelta) -> None:
+        """Let ``delta`` pass: scaled to real time, capped just past one visibility timeout."""
+        self.clock.advance(delta)
+        time.sleep(min(delta * self._scale, self.REAL_VISIBILITY + self.SLACK).total_seconds())
+
+    def dead_letters(self, topic: str) -> list[DeadLetter]:
+        """The dead letters of ``topic``."""
+        return self.nats.dead_letters(topic)
+
+    def replay_dead_letters(self, topic: str) -> int:
+        """Re-publish the dead letters of ``topic`` for their group; return how many."""
+        return self.nats.replay_dead_letters(topic)
+
+    def close(self) -> None:
+        try:
+            self.nats.delete_streams()
+        finally:
+            self.nats.close()
+
+
+_BUILDERS: dict[str, Callable[..., BusEnv]] = {"memory": MemoryBusEnv, "nats": NatsBusEnv}
 
 
 @pytest.fixture(params=sorted(_BUILDERS))

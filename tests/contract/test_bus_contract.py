@@ -1,7 +1,8 @@
 """The Bus contract: every adapter delivers at least once, redelivers, dead-letters and de-duplicates.
 
-The first part runs against every adapter (``bus_factory``); the last part covers what only
-``MemoryBus`` offers (pumping, ``join``, background workers, inspection counts).
+The first parts run against every adapter (``bus_factory``); then come what only ``MemoryBus``
+offers (pumping, ``join``, inspection counts) and what only ``NatsBus`` has to prove (errors
+when the server is away, idempotent setup, foreign and abandoned messages).
 """
 
 from __future__ import annotations
@@ -213,6 +214,107 @@ def test_published_at_is_timezone_aware_utc(bus_env):
 
 def test_ping_returns_when_the_bus_is_reachable(bus_env):
     assert bus_env.bus.ping() is None
+
+
+def test_replaying_a_dead_letter_delivers_it_only_to_the_group_that_failed_it(bus_factory):
+    env = bus_factory(max_attempts=1)
+    topic, auditor, worker = env.topic("replay-group"), Inbox(), Inbox(failing=True)
+    env.bus.subscribe(topic, auditor, group="auditor")
+    env.bus.subscribe(topic, worker, group="workers")
+    message_id = env.bus.publish(topic, {"n": 1})
+    env.deliver()
+    [letter] = env.dead_letters(topic)
+    assert letter.group == "workers"
+    worker.failing = False
+    assert env.replay_dead_letters(topic) == 1
+    env.deliver()
+    assert auditor.ids == [message_id]
+    assert worker.ids == [message_id, message_id]
+    assert worker.attempts == [1, 1]
+
+
+def test_background_workers_deliver_without_explicit_delivery_until_stopped(bus_env):
+    topic, everything, received, lock = bus_env.topic("background"), threading.Event(), [], threading.Lock()
+
+    def handler(message: Message) -> None:
+        with lock:
+            received.append(message.data["n"])
+            if len(received) == 20:
+                everything.set()
+
+    bus_env.bus.subscribe(topic, handler)
+    bus_env.bus.start(workers=2, poll_interval=timedelta(milliseconds=50))
+    for n in range(20):
+        bus_env.bus.publish(topic, {"n": n})
+    assert everything.wait(10)
+    bus_env.bus.stop()
+    assert sorted(received) == list(range(20))
+
+
+# --- subscribe_batch, for every adapter ---------------------------------------------------------
+
+
+class BatchInbox:
+    """A batch handler that records every list it gets and fails while ``failing`` is true."""
+
+    def __init__(self, failing: bool = False) -> None:
+        self.batches: list[list[Message]] = []
+        self.failing = failing
+
+    def __call__(self, messages: list[Message]) -> None:
+        self.batches.append(list(messages))
+        if self.failing:
+            raise ValueError(f"batch of {len(messages)} failed")
+
+    @property
+    def messages(self) -> list[Message]:
+        return [message for batch in self.batches for message in batch]
+
+
+def test_a_batch_subscriber_gets_every_message_once_in_lists_of_at_most_max_batch(bus_env):
+    topic, inbox = bus_env.topic("batch"), BatchInbox()
+    bus_env.bus.subscribe_batch(topic, inbox, max_batch=3)
+    published = [bus_env.bus.publish(topic, {"n": n}) for n in range(7)]
+    bus_env.deliver()
+    bus_env.advance(TIMEOUT * 3)
+    bus_env.deliver()
+    assert sorted(message.message_id for message in inbox.messages) == sorted(published)
+    assert all(1 <= len(batch) <= 3 for batch in inbox.batches)
+    assert len(inbox.batches) >= 3
+    assert {message.attempt for message in inbox.messages} == {1}
+
+
+def test_a_failing_batch_handler_gets_each_message_redelivered_then_dead_lettered(bus_factory):
+    env = bus_factory(visibility_timeout=TIMEOUT, max_attempts=2)
+    topic, inbox = env.topic("batch-fail"), BatchInbox(failing=True)
+    env.bus.subscribe_batch(topic, inbox, group="workers", max_batch=10)
+    published = sorted(env.bus.publish(topic, {"n": n}) for n in range(3))
+    for _ in range(3):
+        env.deliver()
+        env.advance(TIMEOUT + timedelta(seconds=1))
+    env.deliver()
+    attempts: dict[str, list[int]] = {}
+    for message in inbox.messages:
+        attempts.setdefault(message.message_id, []).append(message.attempt)
+    assert attempts == {message_id: [1, 2] for message_id in published}
+    letters = env.dead_letters(topic)
+    assert sorted(letter.message.message_id for letter in letters) == published
+    assert all("failed" in letter.error and letter.group == "workers" for letter in letters)
+
+
+def test_a_batch_and_a_single_subscriber_in_different_groups_each_get_every_message(bus_env):
+    topic, batches, singles = bus_env.topic("batch-fanout"), BatchInbox(), Inbox()
+    bus_env.bus.subscribe_batch(topic, batches, group="coordinator", max_batch=50)
+    bus_env.bus.subscribe(topic, singles, group="auditor")
+    published = [bus_env.bus.publish(topic, {"n": n}) for n in range(4)]
+    bus_env.deliver()
+    assert sorted(message.message_id for message in batches.messages) == sorted(published)
+    assert sorted(singles.ids) == sorted(published)
+
+
+def test_subscribe_batch_refuses_a_max_batch_below_one(bus_env):
+    with pytest.raises(ValueError):
+        bus_env.bus.subscribe_batch(bus_env.topic("batch-bad"), BatchInbox(), max_batch=0)
 
 
 # --- MemoryBus only: pumping, join, background workers, inspection ----------------------------

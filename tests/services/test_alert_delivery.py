@@ -7,6 +7,7 @@ import email
 import email.policy
 import io
 import json
+import logging
 import re
 import socket
 import sys
@@ -369,7 +370,9 @@ def test_an_unreachable_store_does_not_silence_the_alert(clock, smtp_server):
     assert alerts.stats()["email"]["store_errors"] == 2
 
 
-def test_secrets_never_reach_logs_tracebacks_or_the_alert_log(sqlite_store, clock, receiver, smtp_server):
+def test_secrets_never_reach_logs_tracebacks_or_the_alert_log(sqlite_store, clock, receiver,
+                                                               smtp_server, caplog):
+    caplog.set_level(logging.INFO, logger="httpx")  # httpx logs each request's URL at INFO
     receiver.status = 500
     bad_mail = mailer(smtp_server, user=SMTP_USER, password=SecretStr(SMTP_PASSWORD + "x"))
     down_url = SecretStr(f"http://127.0.0.1:{free_port()}/services/T000/B000/{WEBHOOK_TOKEN}")
@@ -379,8 +382,9 @@ def test_secrets_never_reach_logs_tracebacks_or_the_alert_log(sqlite_store, cloc
         AlertDispatcher(sqlite_store, clock, [SlackAlerter(down_url, timeout=2.0)]).send(
             alert("other"))
     failures = [e for e in logs if e["event"] == "alert delivery failed"]
-    text = repr(logs) + repr(sqlite_store.alert_log())
+    text = repr(logs) + repr(sqlite_store.alert_log()) + caplog.text
 
+    assert "HTTP Request: POST" in caplog.text
     assert len(failures) == 3 and all("Traceback" in e["traceback"] for e in failures)
     assert "self = SlackAlerter" in text  # locals are rendered, so the check means something
     for secret in (WEBHOOK_TOKEN, SMTP_PASSWORD):
@@ -409,7 +413,7 @@ def test_smtp_without_sender_or_recipients_is_a_configuration_error(sqlite_store
         AlertDispatcher.from_settings(settings, sqlite_store, clock)
 
 
-# --- the alert log's claim --------------------------------------------------------------------
+# --- the alert log's claim, over every store adapter (PostgreSQL skips locally when down) ------
 
 def claim(store, clock, key: str = "coverage", channel: str = "slack") -> bool:
     return store.claim_alert(D, key, channel, "critical", "title", clock.now())
@@ -431,37 +435,37 @@ def race(store, clock, key: str, claimers: int = 2) -> list[bool]:
     return results
 
 
-def test_two_concurrent_claimers_of_a_new_alert_yield_exactly_one_winner(sqlite_store, clock):
+def test_two_concurrent_claimers_of_a_new_alert_yield_exactly_one_winner(any_store, clock):
     for i in range(10):
-        assert sorted(race(sqlite_store, clock, f"type-{i}")) == [False, True]
+        assert sorted(race(any_store, clock, f"type-{i}")) == [False, True]
 
 
-def test_two_concurrent_claimers_of_a_failed_alert_yield_exactly_one_winner(sqlite_store, clock):
+def test_two_concurrent_claimers_of_a_failed_alert_yield_exactly_one_winner(any_store, clock):
     for i in range(10):
         key = f"type-{i}"
-        assert claim(sqlite_store, clock, key)
-        sqlite_store.mark_alert(D, key, "slack", "failed", clock.now(), error="down")
-        assert sorted(race(sqlite_store, clock, key)) == [False, True]
+        assert claim(any_store, clock, key)
+        any_store.mark_alert(D, key, "slack", "failed", clock.now(), error="down")
+        assert sorted(race(any_store, clock, key)) == [False, True]
 
 
-def test_a_sent_alert_is_never_claimed_again(sqlite_store, clock):
-    assert claim(sqlite_store, clock)
-    sqlite_store.mark_alert(D, "coverage", "slack", "sent", clock.now())
+def test_a_sent_alert_is_never_claimed_again(any_store, clock):
+    assert claim(any_store, clock)
+    any_store.mark_alert(D, "coverage", "slack", "sent", clock.now())
     clock.advance(timedelta(days=2))
 
-    assert not claim(sqlite_store, clock)
-    assert claim(sqlite_store, clock, channel="email")
+    assert not claim(any_store, clock)
+    assert claim(any_store, clock, channel="email")
 
 
-def test_a_claim_left_by_a_crashed_sender_is_taken_over_after_five_minutes(sqlite_store, clock):
-    assert claim(sqlite_store, clock)
+def test_a_claim_left_by_a_crashed_sender_is_taken_over_after_five_minutes(any_store, clock):
+    assert claim(any_store, clock)
     clock.advance(timedelta(minutes=5))
-    assert not claim(sqlite_store, clock)
+    assert not claim(any_store, clock)
     clock.advance(timedelta(seconds=1))
-    assert claim(sqlite_store, clock)
-    assert sqlite_store.alert_log()[0]["attempts"] == 2
+    assert claim(any_store, clock)
+    assert any_store.alert_log()[0]["attempts"] == 2
 
 
-def test_marking_an_unknown_status_is_refused(sqlite_store, clock):
+def test_marking_an_unknown_status_is_refused(any_store, clock):
     with pytest.raises(ValueError, match="unknown alert status"):
-        sqlite_store.mark_alert(D, "coverage", "slack", "delivered", clock.now())
+        any_store.mark_alert(D, "coverage", "slack", "delivered", clock.now())

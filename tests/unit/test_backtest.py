@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import pytest
@@ -15,6 +16,7 @@ from tipoff.domain.systems import (
 from tipoff.errors import InputError
 from tipoff.pipeline.backtest import NAIVE_BLEND, PlayerNight, run_backtest, score, summarise
 from tipoff.pipeline.load_data import generate_league_into
+from tipoff.pipeline.replay import Snapshot
 from tipoff.testing import FakeClock
 
 FIRST, LAST = date(2025, 11, 21), date(2025, 11, 23)
@@ -42,7 +44,7 @@ def report(league):
 
 def test_every_system_and_the_naive_blend_report_rows_and_mae(report):
     result, _ = report
-    assert result["nights"] == 3
+    assert (result["nights"], result["nights_without_results"]) == (3, 0)
     assert set(result["systems"]) == {*SYSTEM_IDS, NAIVE_BLEND}
     for figures in result["systems"].values():
         assert 0 < figures["rows"] <= result["players_evaluated"]
@@ -77,6 +79,19 @@ def test_the_model_is_trained_only_on_nights_before_the_first_replayed_night(lea
     assert ModelArtifact.load(model_path).trained_through < FIRST
 
 
+def test_a_replayed_night_sees_none_of_its_own_or_later_results(league):
+    store, clock, _ = league
+    full = Snapshot.load(store, LAST)
+    cut = replace(full, logs=full.logs[full.logs["game_date"] < FIRST],
+                  team_stats=full.team_stats[full.team_stats["game_date"] < FIRST])
+    assert _features(full, clock) == _features(cut, clock)
+
+
+def _features(snapshot: Snapshot, clock) -> dict:
+    return {r["player_lookup"]: (r["features"], r["is_production_ready"])
+            for r in snapshot.feature_rows(FIRST, clock.now())}
+
+
 def test_a_model_already_trained_through_the_same_date_is_reused(league, report):
     store, clock, model_path = league
     again = run_backtest(store, FIRST, FIRST, clock, model_path=model_path,
@@ -89,6 +104,12 @@ def test_a_range_without_games_is_an_input_error(league):
     store, clock, _ = league
     with pytest.raises(InputError, match="no games"):
         run_backtest(store, date(2025, 7, 1), date(2025, 7, 31), clock)
+
+
+def test_a_range_whose_games_have_no_results_yet_is_an_input_error(league):
+    store, clock, _ = league
+    with pytest.raises(InputError, match="no box scores"):
+        run_backtest(store, date(2025, 12, 1), date(2025, 12, 5), clock)
 
 
 def test_training_through_a_replayed_night_is_refused_as_leakage(league):

@@ -76,14 +76,20 @@ def test_a_full_simulated_day_fires_each_action_once_with_the_game_date(sqlite_s
     assert recorder.calls["status_check"][0][1] == pt(DAY, 7)
 
 
-def test_on_the_spring_forward_day_each_job_fires_once_an_hour_earlier_in_utc(sqlite_store, clock):
-    clock.set(pt(date(2026, 3, 7), 5))
+@pytest.mark.parametrize(("first_day", "utc_hours"), [
+    (date(2026, 3, 7), [14, 13, 13]),   # spring forward on 2026-03-08
+    (date(2026, 10, 31), [13, 14, 14]),  # fall back on 2026-11-01
+])
+def test_across_a_dst_change_each_job_fires_once_a_day_at_its_local_time(
+        sqlite_store, clock, first_day, utc_hours):
+    clock.set(pt(first_day, 5))
     recorder = Recorder(clock)
-    tick_until(clock, pt(date(2026, 3, 9), 8), scheduler(sqlite_store, clock, recorder))
-    fired = [t for _, t in recorder.calls["backup_start"]]
-    assert fired == [datetime(2026, 3, 7, 14, tzinfo=UTC), datetime(2026, 3, 8, 13, tzinfo=UTC),
-                     datetime(2026, 3, 9, 13, tzinfo=UTC)]
-    assert all(len(calls) == 3 for calls in recorder.calls.values())
+    tick_until(clock, pt(first_day + timedelta(days=2), 8), scheduler(sqlite_store, clock, recorder),
+               step=timedelta(minutes=1))
+    days = [first_day + timedelta(days=n) for n in range(3)]
+    assert [t for _, t in recorder.calls["backup_start"]] == [
+        datetime(d.year, d.month, d.day, h, tzinfo=UTC) for d, h in zip(days, utc_hours)]
+    assert recorder.dates() == {name: days for name in JOB_NAMES}
 
 
 def test_job_runs_are_recorded_with_status_result_and_aware_times(sqlite_store, clock):
@@ -132,7 +138,7 @@ def test_down_at_six_and_back_at_0645_runs_the_missed_jobs_once_on_start_up(sqli
     recorder = Recorder(clock)
     sched = scheduler(sqlite_store, clock, recorder)
     assert sched.tick() == ["backup_start", "retry_1", "retry_2"]
-    assert tick_until(clock, pt(DAY + timedelta(days=1), 5), sched) == ["status_check"]
+    assert tick_until(clock, pt(DAY, 8), sched) == ["status_check"]
     assert recorder.dates() == {name: [DAY] for name in JOB_NAMES}
     assert {row["local_day"] for row in sqlite_store.job_runs()} == {DAY}
 
@@ -140,7 +146,8 @@ def test_down_at_six_and_back_at_0645_runs_the_missed_jobs_once_on_start_up(sqli
 def test_back_the_next_night_runs_nothing_from_yesterday(sqlite_store, clock):
     clock.set(pt(DAY, 23, 30))
     recorder = Recorder(clock)
-    assert tick_until(clock, pt(DAY + timedelta(days=1), 5), scheduler(sqlite_store, clock, recorder)) == []
+    sched = scheduler(sqlite_store, clock, recorder)
+    assert tick_until(clock, pt(DAY + timedelta(days=1), 5), sched) == []
     assert sqlite_store.job_runs() == []
 
 
@@ -181,7 +188,8 @@ def test_two_instances_ticking_alternately_run_each_job_once_by_the_lease_holder
     rec_a, rec_b = Recorder(clock), Recorder(clock)
     a = scheduler(sqlite_store, clock, rec_a, "a")
     b = scheduler(sqlite_store, clock, rec_b, "b")
-    tick_until(clock, pt(DAY + timedelta(days=1), 4), a, b)
+    clock.set(pt(DAY, 5, 30))
+    tick_until(clock, pt(DAY, 10, 30), a, b)
     assert rec_a.dates() == {name: [DAY] for name in JOB_NAMES}
     assert rec_b.calls == {}
     assert a.is_leader and not b.is_leader

@@ -18,6 +18,9 @@ OUTCOMES = (PREDICTED, SKIPPED, FAILED)
 
 SPORTSBOOK, ESTIMATE = "sportsbook", "estimate"
 
+# States of a durable wait for stage 4.
+WAIT_OPEN, WAIT_RESOLVED, WAIT_EXPIRED = "waiting", "resolved", "expired"
+
 
 @dataclass(frozen=True)
 class Batch:

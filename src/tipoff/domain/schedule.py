@@ -34,7 +34,7 @@ class Job:
 
     def __post_init__(self) -> None:
         if not (0 <= self.hour < 24 and 0 <= self.minute < 60):
-            raise ValueError(f"invalid time {self.hour:02d}:{self.minute:02d} for job {self.name!r}")
+            raise ValueError(f"invalid time {self.hour}:{self.minute} for job {self.name!r}")
 
     @property
     def local_time(self) -> str:

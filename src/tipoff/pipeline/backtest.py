@@ -17,6 +17,8 @@ How rows are counted:
   the live system writes them; a push is points == line, and hit rate = hits / (picks − pushes).
   Predictions against tipoff's estimated line (no book priced the player) are counted apart
   under ``vs_estimate``.
+- ``ensemble_vs_blend`` pairs the ensemble with the naive blend on exactly the player-nights the
+  ensemble predicted; ``improvement`` = blend MAE − ensemble MAE (positive: the ensemble wins).
 """
 
 from __future__ import annotations
@@ -196,10 +198,12 @@ def run_backtest(store: Store, start: date, end: date, clock: Clock, *,
     each system against the points scored (a JSON-ready report; see the module docstring).
 
     ``model_path`` is the artefact file (default: a temporary one); an artefact already there
-    trained through the same date is reused. ``max_nights`` limits training to the latest nights.
+    trained through the same date (and feature version) is reused as is, whatever ``seed`` and
+    ``max_nights`` (which limits training to the latest nights) say. ``progress`` hears the
+    training nights first ("stage 4 D"), then each replayed night ("backtest D").
     """
     train_through = train_through or start - timedelta(days=1)
-    snapshot, dates = _replay_dates(store, start, end, train_through)
+    snapshot, scheduled, dates = _replay_dates(store, start, end, train_through)
     began = time.perf_counter()
     model, reused = _model(store, train_through, model_path, clock, seed, max_nights, progress)
     trained = time.perf_counter()
@@ -207,8 +211,10 @@ def run_backtest(store: Store, start: date, end: date, clock: Clock, *,
     nights = _replay(snapshot, dates, model, clock.now(), counts, progress)
     report = {"from": start.isoformat(), "to": end.isoformat(),
               "train_through": train_through.isoformat(), "model_version": model.model_version,
-              "model_reused": reused, "nights": counts.nights, "ready_players": counts.ready,
-              "players_evaluated": len(nights), "players_not_played": counts.not_played}
+              "model_reused": reused, "nights": counts.nights,
+              "nights_without_results": len(scheduled) - len(dates),
+              "ready_players": counts.ready, "players_evaluated": len(nights),
+              "players_not_played": counts.not_played}
     report |= summarise(nights)
     report["seconds"] = {"train": round(trained - began, 1),
                          "replay": round(time.perf_counter() - trained, 1)}
@@ -216,8 +222,9 @@ def run_backtest(store: Store, start: date, end: date, clock: Clock, *,
 
 
 def _replay_dates(store: Store, start: date, end: date,
-                  train_through: date) -> tuple[Snapshot, list[date]]:
-    """The snapshot (results through ``end``) and the nights to replay, or a clear InputError."""
+                  train_through: date) -> tuple[Snapshot, list[date], list[date]]:
+    """The snapshot (results through ``end``), the game nights in range and those of them with
+    results (the ones replayed), or a clear InputError."""
     if end < start:
         raise InputError(f"backtest range is empty: {start} is after {end}")
     if train_through >= start:
@@ -232,7 +239,7 @@ def _replay_dates(store: Store, start: date, end: date,
     if not with_results:
         raise InputError(f"no box scores for the games between {start} and {end}: import or "
                          f"generate results for those nights first")
-    return snapshot, with_results
+    return snapshot, dates, with_results
 
 
 def _model(store: Store, through: date, model_path: Path | None, clock: Clock, seed: int,

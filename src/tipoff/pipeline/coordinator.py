@@ -1,8 +1,9 @@
 """The coordinator: every trigger converges on one batch decision for a game date.
 
 Decisions (recorded in run history with their source): ``started``, ``already_running``,
-``already_complete``, ``filled_missing``, ``forced``, ``backfill_ignored``, ``not_ready``,
-``no_ready_players``.
+``already_complete``, ``complete`` (a retry with nothing missing), ``filled_missing``,
+``forced``, ``backfill_ignored``, ``not_ready``, ``waiting_for_phase4``, ``no_ready_players``,
+``event_path_disabled``, ``partial_after_wait``, ``insufficient_data``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION, PROCESSOR
 from tipoff.domain.messages import (
     REQUEST_TOPIC, Line, Phase4Completed, PredictionRequest, PredictionResult,
 )
+from tipoff.adapters.alerts.log import LogAlerter
+from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.ports import Bus, Clock, RunRecord
 
 log = structlog.get_logger(__name__)
 COORDINATOR = "prediction_coordinator"
+WAIT_FOR_PHASE4 = timedelta(minutes=30)
+EVENT_PATH_SWITCH = "event_path_enabled"
 SOURCES = ("pubsub", "scheduler_backup", "retry", "manual", "backfill")
 
 
@@ -41,7 +46,7 @@ class Decision:
 
     @property
     def started(self) -> bool:
-        return self.decision in ("started", "filled_missing", "forced")
+        return self.decision in ("started", "filled_missing", "forced", "partial_after_wait")
 
     def to_dict(self) -> dict:
         return {"decision": self.decision, "game_date": self.game_date.isoformat(),
@@ -68,24 +73,85 @@ class Phase4Status:
 class Coordinator:
     """Claims batches, fans out one request per ready player, and tracks results in the store."""
 
-    def __init__(self, store, bus: Bus, clock: Clock, *, feature_version: str = FEATURE_VERSION):
+    def __init__(self, store, bus: Bus, clock: Clock, *, alerts=None,
+                 feature_version: str = FEATURE_VERSION, wait_for: timedelta = WAIT_FOR_PHASE4):
         self._store = store
         self._bus = bus
         self._clock = clock
+        self._alerts = alerts or AlertDispatcher(store, clock, [LogAlerter()])
         self._feature_version = feature_version
+        self._wait_for = wait_for
+
+    @property
+    def alerts(self):
+        """Where this coordinator's alerts go (every configured channel)."""
+        return self._alerts
 
     # --- entry points ---------------------------------------------------------------------
 
     def on_phase4_completed(self, event: Phase4Completed, source: str = "pubsub") -> Decision:
-        """The primary path: stage 4 announced a finished run."""
+        """The primary path: stage 4 announced a finished run (unless the path is disabled)."""
+        if not self.event_path_enabled():
+            decision = Decision("event_path_disabled", event.game_date,
+                                "the event path is disabled; the scheduled backup will start it")
+            self._record(decision, source, event.correlation_id)
+            return decision
         return self.start(event.game_date, source, correlation_id=event.correlation_id)
 
     def start(self, game_date: date, source: str, *, force: bool = False,
-              correlation_id: str | None = None) -> Decision:
-        """The one decision every trigger converges on; recorded in run history."""
+              wait_for_phase4: bool = False, correlation_id: str | None = None) -> Decision:
+        """The one decision every trigger converges on; recorded in run history.
+
+        With ``wait_for_phase4`` a date whose stage 4 is not ready gets a durable wait (with a
+        deadline) instead of a refusal; ``poll_waits`` or the stage 4 event resolves it.
+        """
         decision = self._decide(game_date, source, force, correlation_id)
+        if decision.decision == "not_ready" and wait_for_phase4:
+            decision = self._wait(game_date, source, decision.reason)
+        if decision.started:
+            self._store.close_wait(game_date, b.WAIT_RESOLVED, self._clock.now(), decision.decision)
         self._record(decision, source, correlation_id)
         return decision
+
+    def retry(self, game_date: date) -> Decision:
+        """Predict only the ready players that still have no active prediction."""
+        batch = self._store.get_batch(game_date)
+        if batch is None:
+            return self.start(game_date, "retry")
+        decision = self._retry(batch)
+        self._record(decision, "retry", batch.correlation_id)
+        return decision
+
+    def start_partial(self, game_date: date, source: str, reason: str) -> Decision:
+        """Predict whatever stage 4 has ready, below the readiness threshold (graceful partial
+        after a wait ran out); recorded as ``partial_after_wait``."""
+        phase4 = self.phase4_status(game_date)
+        if phase4.run is None or not phase4.ready_rows:
+            decision = Decision("insufficient_data", game_date, reason, state=b.INSUFFICIENT_DATA)
+        else:
+            started = self._claim_and_fan_out(game_date, source, phase4, None)
+            decision = Decision("partial_after_wait" if started.decision == "started"
+                                else started.decision, game_date, reason, started.batch_id,
+                                started.state, started.requested, started.counts)
+        self._record(decision, source, None)
+        return decision
+
+    def reject(self, reason: str, source: str, details: dict | None = None) -> None:
+        """Record a message that can never be processed (it is acknowledged, not retried)."""
+        now = self._clock.now()
+        self._store.record_run(RunRecord(
+            run_id=f"rejected-{uuid.uuid4().hex}", processor=COORDINATOR, status="rejected",
+            started_at=now, finished_at=now, source=source, decision="rejected", reason=reason,
+            details=details or {}))
+        log.warning("message_rejected", source=source, reason=reason)
+
+    def event_path_enabled(self) -> bool:
+        """Whether stage 4 events start batches (operators can fall back to scheduler-only)."""
+        return bool(self._store.switch(EVENT_PATH_SWITCH, True))
+
+    def set_event_path(self, enabled: bool) -> None:
+        """Enable or disable the event path without touching any infrastructure."""
+        self._store.set_switch(EVENT_PATH_SWITCH, enabled, self._clock.now())
 
     def on_result(self, result: PredictionResult) -> None:
         """Store a worker's report; finish the batch when no request is pending."""
@@ -117,7 +183,7 @@ class Coordinator:
             return self._existing(batch, source, force)
         phase4 = self.phase4_status(game_date)
         if not phase4.is_ready:
-            return Decision("not_ready", game_date, self._not_ready_reason(game_date, phase4))
+            return Decision("not_ready", game_date, self.not_ready_reason(game_date, phase4))
         return self._claim_and_fan_out(game_date, source, phase4, correlation_id)
 
     def _existing(self, batch: b.Batch, source: str, force: bool) -> Decision:
@@ -127,17 +193,33 @@ class Coordinator:
         if batch.state == b.COMPLETE and not force:
             return Decision("already_complete", batch.game_date, "the batch is complete",
                             batch.batch_id, batch.state)
-        phase4 = self.phase4_status(batch.game_date)
-        missing = self._missing(batch.game_date, phase4.ready_rows)
-        kind = "forced" if force else "filled_missing"
-        rows = phase4.ready_rows if force else missing
-        if not rows:
-            self._store.update_batch(batch.batch_id, state=b.COMPLETE)
-            return Decision("already_complete", batch.game_date,
-                            "every ready player already has predictions", batch.batch_id, b.COMPLETE)
-        requested = self._fan_out(batch, rows, attempt=2)
-        return Decision(kind, batch.game_date, f"requested {requested} players", batch.batch_id,
-                        b.RUNNING, requested)
+        if force:
+            rows = self.phase4_status(batch.game_date).ready_rows
+            requested = self._fan_out(batch, rows)
+            return Decision("forced", batch.game_date, f"re-requested all {requested} ready "
+                            "players", batch.batch_id, b.RUNNING, requested)
+        return self._retry(batch)
+
+    def _retry(self, batch: b.Batch) -> Decision:
+        if batch.state == b.RUNNING:
+            return Decision("already_running", batch.game_date, "the batch is still running",
+                            batch.batch_id, batch.state)
+        missing = self._missing(batch.game_date, self.phase4_status(batch.game_date).ready_rows)
+        if not missing:
+            return Decision("complete", batch.game_date,
+                            "every ready player already has predictions", batch.batch_id,
+                            batch.state)
+        requested = self._fan_out(batch, missing)
+        return Decision("filled_missing", batch.game_date,
+                        f"requested the {requested} ready players without predictions",
+                        batch.batch_id, b.RUNNING, requested)
+
+    def _wait(self, game_date: date, source: str, reason: str) -> Decision:
+        now = self._clock.now()
+        wait = self._store.open_wait(game_date, source, now, now + self._wait_for)
+        return Decision("waiting_for_phase4", game_date,
+                        f"{reason}; waiting until {wait['deadline'].isoformat()}",
+                        state=b.WAITING)
 
     def _claim_and_fan_out(self, game_date: date, source: str, phase4: Phase4Status,
                            correlation_id: str | None) -> Decision:
@@ -162,7 +244,10 @@ class Coordinator:
 
     # --- fan out and finish -----------------------------------------------------------------
 
-    def _fan_out(self, batch: b.Batch, rows: list[dict], attempt: int) -> int:
+    def _fan_out(self, batch: b.Batch, rows: list[dict], attempt: int | None = None) -> int:
+        if attempt is None:
+            attempt = 1 + max((r["attempt"] for r in self._store.batch_requests(batch.batch_id)),
+                              default=0)
         if batch.state != b.RUNNING:
             self._store.update_batch(batch.batch_id, state=b.RUNNING, completed_at=None)
         lines = self._lines(batch.game_date)
@@ -210,7 +295,8 @@ class Coordinator:
                                            end=game_date + timedelta(days=1))
         return sportsbook_lines(frame)
 
-    def _not_ready_reason(self, game_date: date, phase4: Phase4Status) -> str:
+    def not_ready_reason(self, game_date: date, phase4: Phase4Status) -> str:
+        """Why stage 4 is not usable for a date, in words."""
         if phase4.run is None:
             return f"no successful stage 4 run for {game_date}"
         threshold = b.ready_threshold(len(phase4.rows))

@@ -168,7 +168,7 @@ class Scheduler:
 
 
 def _json_value(value: Any) -> Any:
-    """``value`` itself when it can be stored as JSON (``to_dict()`` when offered), else its repr."""
+    """``value`` (or its ``to_dict()``) when it can be stored as JSON, else its repr."""
     if hasattr(value, "to_dict"):
         value = value.to_dict()
     try:

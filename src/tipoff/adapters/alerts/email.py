@@ -40,7 +40,7 @@ class EmailAlerter:
                 f"starttls={self._starttls})")
 
     def send(self, alert: Alert) -> None:
-        """Deliver ``alert`` to every recipient; raise ``TransientError``/``PermanentError`` on failure."""
+        """Deliver ``alert`` to every recipient; raise ``TransientError``/``PermanentError``."""
         failure = self._deliver(self.message(alert))
         if failure is not None:
             # Raised outside the except block: smtplib frames hold the password as a local.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,12 +34,14 @@ class SlackAlerter:
         self._url = webhook_url
         self._host = parts.hostname
         self._timeout = timeout
+        _HTTPX_LOG_GUARD.protect(*self._secret_parts())
 
     def __repr__(self) -> str:
-        return f"SlackAlerter(host={self._host!r}, webhook_url=SecretStr('**********'), timeout={self._timeout})"
+        return (f"SlackAlerter(host={self._host!r}, webhook_url=SecretStr('**********'), "
+                f"timeout={self._timeout})")
 
     def send(self, alert: Alert) -> None:
-        """Deliver ``alert``; raise ``TransientError``/``PermanentError`` when Slack does not accept it."""
+        """Deliver ``alert``; raise ``TransientError``/``PermanentError`` if Slack refuses it."""
         failure = self._post(slack_payload(alert))
         if failure is not None:
             # Raised here, outside the except block, so no SDK traceback rides along.
@@ -58,29 +61,61 @@ class SlackAlerter:
         if 200 <= status < 300:
             return None
         answer = self._redact(response.text[:MAX_ANSWER_CHARS])
-        message = f"Slack webhook at {self._host} answered {status} {response.reason_phrase}: {answer}"
+        message = (f"Slack webhook at {self._host} answered {status} "
+                   f"{response.reason_phrase}: {answer}")
         if status in _RETRYABLE_STATUS or status >= 500:
             return TransientError(message)
         return PermanentError(message)
 
     def _describe(self, problem: str, exc: Exception) -> str:
-        return f"Slack webhook at {self._host} {problem}: {type(exc).__name__}: {self._redact(str(exc))}"
+        detail = self._redact(str(exc))
+        return f"Slack webhook at {self._host} {problem}: {type(exc).__name__}: {detail}"
 
     def _redact(self, text: str) -> str:
+        return redact(text, *self._secret_parts())
+
+    def _secret_parts(self) -> tuple[str, ...]:
+        """The URL, and its path and query alone (where the token lives), to mask anywhere."""
         url = self._url.get_secret_value()
         parts = urlsplit(url)
-        return redact(text, url, parts.path if len(parts.path) > 1 else None, parts.query)
+        return tuple(p for p in (url, parts.path if len(parts.path) > 1 else "", parts.query) if p)
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks registered secrets in log records; httpx logs every request's full URL at INFO."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: frozenset[str] = frozenset()
+
+    def protect(self, *secrets: str) -> None:
+        """Install on the ``httpx`` logger (once) and mask ``secrets`` from now on."""
+        self._secrets = self._secrets | set(secrets)  # rebinding keeps filter() lock-free
+        logger = logging.getLogger("httpx")
+        if self not in logger.filters:
+            logger.addFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact(message, *self._secrets)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+_HTTPX_LOG_GUARD = _RedactingFilter()
 
 
 def slack_payload(alert: Alert) -> dict[str, Any]:
     """The webhook body: plain ``text`` (notifications, fallbacks) and richer ``blocks``."""
     text = f"{alert.subject}\n{alert.body}"
+    section = f"*{alert.subject}*\n{alert.body}"[:MAX_SECTION_CHARS]
     context = f"{alert.type} · game date {alert.game_date.isoformat()} · {alert.severity.value}"
     return {
         "text": text,
         "blocks": [
             {"type": "section",
-             "text": {"type": "mrkdwn", "text": f"*{alert.subject}*\n{alert.body}"[:MAX_SECTION_CHARS]}},
+             "text": {"type": "mrkdwn", "text": section}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
         ],
     }

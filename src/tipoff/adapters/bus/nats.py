@@ -26,10 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,32 +36,24 @@ import structlog
 from nats.js import api
 
 from tipoff.adapters.bus.memory import DeadLetter
-from tipoff.adapters.bus.nats_codec import (
-    DEDUP_HEADER, GROUP_HEADER, Layout, check_name, dead_letter_record, decode, encode, headers,
-    read_dead_letter,
-)
+from tipoff.adapters.bus.nats_codec import Layout, check_name, encode, headers, read_dead_letter
+from tipoff.adapters.bus.nats_delivery import Deliverer, Subscription
 from tipoff.adapters.bus.nats_loop import LoopThread
 from tipoff.domain.dates import require_aware
-from tipoff.errors import PermanentError
-from tipoff.ports import BatchHandler, Clock, Handler, Message
+from tipoff.errors import AdapterError, PermanentError
+from tipoff.ports import BatchHandler, Clock, Handler
 
 log = structlog.get_logger(__name__)
 
 _DEAD_LETTER_RETRIES = 3
 _HANDLER_THREADS = 64
-_MAX_BACKOFF = 5.0
 
 
-@dataclass(eq=False)
-class _Subscription:
-    """One handler on the durable consumer of (topic, group)."""
-
-    topic: str
-    group: str
-    consumer: str
-    handler: Callable[..., None]
-    max_batch: int | None  # None: one Message per call
-    pull: Any = None  # the nats-py PullSubscription, bound on the loop
+def _masked(url: str) -> str:
+    """``url`` without its credentials."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{'***@' if parts.username else ''}{parts.hostname or ''}{port}"
 
 
 class NatsBus:
@@ -97,28 +85,25 @@ class NatsBus:
         self._max_deliver = max_deliver
         self._dedup, self._retention = dedup_window.total_seconds(), retention.total_seconds()
         self._timeout = request_timeout.total_seconds()
-        self._subs: list[_Subscription] = []
-        self._workers: set[asyncio.Task[None]] = set()  # touched on the loop only
-        self._inflight: set[asyncio.Task[None]] = set()  # touched on the loop only
-        self._started = 0
-        self._poll = 1.0
-        self._background_errors: deque[Exception] = deque(maxlen=100)
-        self._closed = False
+        self._subs: list[Subscription] = []
+        self._started, self._poll, self._closed = 0, 1.0, False
         self._loop = LoopThread("nats-bus-loop")
-        self._executor = ThreadPoolExecutor(_HANDLER_THREADS, thread_name_prefix="nats-bus-handler")
         try:
-            self._nc = self._run(self._connect(connect_timeout.total_seconds()), "connect", None)
-            self._js = self._nc.jetstream(timeout=self._timeout)
+            self._nc = self._run_long(self._connect(connect_timeout.total_seconds()), "connect")
+        except BaseException:
+            self._loop.stop()
+            raise
+        self._js = self._nc.jetstream(timeout=self._timeout)
+        self._delivery = Deliverer(self._js, self._layout, self._now, ack_wait=self._ack_wait,
+                                   max_deliver=max_deliver, handler_threads=_HANDLER_THREADS)
+        try:
             self._run(self._ensure_streams(), "stream setup")
         except BaseException:
-            self._shutdown_threads()
+            self.close()
             raise
 
     def __repr__(self) -> str:
-        parts = urlsplit(self._url)
-        host = parts.hostname or ""
-        shown = f"{parts.scheme}://{'***@' if parts.username else ''}{host}{f':{parts.port}' if parts.port else ''}"
-        return f"NatsBus({shown!r}, prefix={self._layout.prefix!r}, subscriptions={len(self._subs)})"
+        return f"NatsBus({_masked(self._url)!r}, prefix={self._layout.prefix!r}, subscriptions={len(self._subs)})"
 
     def __enter__(self) -> NatsBus:
         return self
@@ -149,14 +134,14 @@ class NatsBus:
 
         Delivery happens in ``start``'s background loops or in ``drain``/``join``.
         """
-        self._add(_Subscription(topic, group, "", handler, None))
+        self._add(Subscription(topic, group, "", handler, None))
 
     def subscribe_batch(self, topic: str, handler: BatchHandler, *, group: str = "default",
                         max_batch: int = 100) -> None:
         """Like ``subscribe``, fetching up to ``max_batch`` messages per handler call."""
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
-        self._add(_Subscription(topic, group, "", handler, max_batch))
+        self._add(Subscription(topic, group, "", handler, max_batch))
 
     def ping(self) -> None:
         """Return if JetStream answers within ``request_timeout``; ``TransientError`` otherwise."""
@@ -170,6 +155,8 @@ class NatsBus:
         try:
             self.stop()
             self._run(self._disconnect(), "close")
+        except AdapterError as exc:  # closing is best effort: the server redelivers what is un-acked
+            log.warning("nats_close_failed", error=str(exc))
         finally:
             self._shutdown_threads()
 
@@ -180,15 +167,16 @@ class NatsBus:
 
         Messages handlers publish meanwhile are delivered too. Redeliveries wait for ``ack_wait``.
         """
-        return self._run(self._drain(idle.total_seconds(), []), "drain", None)
+        return self._run_long(self._delivery.drain(list(self._subs), idle.total_seconds(), []), "drain")
 
     def join(self, raise_errors: bool = True, *, idle: timedelta = timedelta(milliseconds=250)) -> int:
         """Drain, then re-raise the first handler exception seen by this drain or by the
         background loops since the last ``join``."""
         errors: list[Exception] = []
-        delivered = self._run(self._drain(idle.total_seconds(), errors), "drain", None)
-        while self._background_errors:
-            errors.append(self._background_errors.popleft())
+        delivered = self._run_long(self._delivery.drain(list(self._subs), idle.total_seconds(), errors),
+                              "drain")
+        while self._delivery.background_errors:
+            errors.append(self._delivery.background_errors.popleft())
         if raise_errors and errors:
             raise errors[0]
         return delivered
@@ -203,24 +191,24 @@ class NatsBus:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self._started, self._poll = workers, poll_interval.total_seconds()
-        self._run(self._spawn(list(self._subs)), "start")
+        self._run(self._delivery.spawn(list(self._subs), workers, self._poll), "start")
 
     def stop(self, timeout: timedelta = timedelta(seconds=10)) -> None:
         """Stop the background loops and wait for the handlers they are running."""
         if self._started:
             self._started = 0
-            self._run(self._stop_workers(timeout.total_seconds()), "stop", None)
+            self._run_long(self._delivery.stop(timeout.total_seconds()), "stop")
 
     # --- dead letters and inspection --------------------------------------------------------
 
     def dead_letters(self, topic: str | None = None) -> list[DeadLetter]:
         """Dead-lettered messages, oldest first, optionally for one topic."""
-        return [letter for _, letter, _ in self._run(self._read_dlq(topic), "dead-letter listing")]
+        return [letter for _, letter, _ in self._run_long(self._read_dlq(topic), "dead-letter listing")]
 
     def replay_dead_letters(self, topic: str | None = None) -> int:
         """Publish dead letters again for their group (attempts restart at 1), remove them from
         the DLQ, and return how many."""
-        return self._run(self._replay(topic), "dead-letter replay", None)
+        return self._run_long(self._replay(topic), "dead-letter replay")
 
     def pending_count(self, topic: str | None = None) -> int:
         """Un-acked messages per consumer (one per message and group), plus messages stored on
@@ -233,14 +221,18 @@ class NatsBus:
 
     # --- helpers on the caller's thread ----------------------------------------------------
 
-    def _run(self, coro: Any, doing: str, timeout: float | None | str = "default") -> Any:
-        wait = self._timeout * 3 if timeout == "default" else timeout
-        return self._loop.run(coro, doing, wait)  # type: ignore[arg-type]
+    def _run(self, coro: Any, doing: str) -> Any:
+        """Wait for a few requests' worth of ``request_timeout`` at most."""
+        return self._loop.run(coro, doing, self._timeout * 3)
+
+    def _run_long(self, coro: Any, doing: str) -> Any:
+        """Wait for work whose length depends on handlers or on the amount of data."""
+        return self._loop.run(coro, doing, None)
 
     def _now(self) -> datetime:
         return require_aware(self._clock.now())
 
-    def _add(self, sub: _Subscription) -> None:
+    def _add(self, sub: Subscription) -> None:
         check_name("topic", sub.topic)
         check_name("group", sub.group)
         if not callable(sub.handler):
@@ -249,22 +241,11 @@ class NatsBus:
         self._run(self._bind(sub), f"subscribe to {sub.topic}")
         self._subs.append(sub)
         if self._started:
-            self._run(self._spawn([sub]), "start")
+            self._run(self._delivery.spawn([sub], self._started, self._poll), "start")
 
     def _shutdown_threads(self) -> None:
         self._loop.stop()
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
-    def _call(self, sub: _Subscription, messages: list[Message]) -> Exception | None:
-        """Run the handler (on a pool thread); return its exception instead of raising it."""
-        try:
-            sub.handler(messages if sub.max_batch else messages[0])
-        except Exception as exc:  # any handler bug becomes a redelivery, never a lost message
-            log.warning("bus_handler_failed", topic=sub.topic, group=sub.group, messages=len(messages),
-                        message_id=messages[0].message_id, attempt=messages[0].attempt,
-                        error=f"{type(exc).__name__}: {exc}", exc_info=exc)
-            return exc
-        return None
+        self._delivery.shutdown()
 
     # --- coroutines on the loop ---------------------------------------------------------------
 
@@ -273,7 +254,8 @@ class NatsBus:
             log.warning("nats_error", error=f"{type(exc).__name__}: {exc}")
 
         async def disconnected() -> None:
-            log.warning("nats_disconnected")
+            if not self._closed:
+                log.warning("nats_disconnected")
 
         async def reconnected() -> None:
             log.info("nats_reconnected")
@@ -307,7 +289,7 @@ class NatsBus:
                 raise
             await self._js.update_stream(config)
 
-    async def _bind(self, sub: _Subscription) -> None:
+    async def _bind(self, sub: Subscription) -> None:
         """Create or update the durable consumer (idempotent), then attach a pull subscription."""
         await self._js.add_consumer(self._layout.stream, api.ConsumerConfig(
             name=sub.consumer, durable_name=sub.consumer, filter_subject=self._layout.subject(sub.topic),
@@ -322,3 +304,47 @@ class NatsBus:
             # The server lost its streams (restarted without its storage): recreate, retry once.
             await self._ensure_streams()
             await self._js.publish(subject, payload, headers=found)
+
+    async def _read_dlq(self, topic: str | None) -> list[tuple[int, DeadLetter, dict[str, Any]]]:
+        """Every DLQ entry of ``topic`` (all when None) with its sequence, oldest first."""
+        found, seq = [], 1
+        while True:
+            try:
+                raw = await self._js.get_msg(self._layout.dlq_stream, seq=seq,
+                                             subject=self._layout.dlq_subject(topic), next=True)
+            except nats.js.errors.NotFoundError:
+                return found
+            letter, record = read_dead_letter(raw.data)
+            found.append((raw.seq, letter, record))
+            seq = raw.seq + 1
+
+    async def _replay(self, topic: str | None) -> int:
+        """Publish each entry for its group, then delete it (a repeated replay is de-duplicated)."""
+        entries = await self._read_dlq(topic)
+        for seq, letter, record in entries:
+            message = letter.message
+            found = headers(message.topic, message.message_id, record["published_at"],
+                            replay=str(seq), group=letter.group)
+            await self._js.publish(self._layout.subject(message.topic), record["payload"].encode(),
+                                   headers=found)
+            await self._js.delete_msg(self._layout.dlq_stream, seq)
+        return len(entries)
+
+    async def _pending(self, topic: str | None) -> int:
+        stream = self._layout.stream
+        consumers = await self._js.consumers_info(stream)
+        consumed = {info.config.filter_subject for info in consumers}
+        wanted = None if topic is None else self._layout.subject(topic)
+        unsettled = sum((info.num_pending or 0) + (info.num_ack_pending or 0) for info in consumers
+                        if wanted in (None, info.config.filter_subject))
+        info = await self._js.stream_info(stream, subjects_filter=wanted or f"{stream}.>")
+        orphaned = sum(count for subject, count in (info.state.subjects or {}).items()
+                       if subject not in consumed)
+        return unsettled + orphaned
+
+    async def _delete_streams(self) -> None:
+        for stream in (self._layout.stream, self._layout.dlq_stream):
+            try:
+                await self._js.delete_stream(stream)
+            except nats.js.errors.NotFoundError:
+                pass

@@ -37,35 +37,46 @@ class Subscription:
     pull: Any = None  # the nats-py PullSubscription, bound on the loop
 
 
+def call(sub: Subscription, messages: list[Message]) -> Exception | None:
+    """Run the handler (on a pool thread); return its exception instead of raising it."""
+    try:
+        sub.handler(messages if sub.max_batch else messages[0])
+    except Exception as exc:  # any handler bug becomes a redelivery, never a lost message
+        log.warning("bus_handler_failed", topic=sub.topic, group=sub.group, messages=len(messages),
+                    message_id=messages[0].message_id, attempt=messages[0].attempt,
+                    error=describe(exc), exc_info=exc)
+        return exc
+    return None
+
+
 def describe(exc: BaseException) -> str:
     """An exception as ``Type: message``."""
     return f"{type(exc).__name__}: {exc}"
 
 
-class DeliveryLoops:
-    """The delivery half of ``NatsBus`` (a mixin: the bus provides the attributes below)."""
+class Deliverer:
+    """Fetches, hands over and settles messages for ``NatsBus``; runs its background loops."""
 
-    _js: Any
-    _layout: Layout
-    _executor: ThreadPoolExecutor
-    _subs: list[Subscription]
-    _workers: set[asyncio.Task[None]]
-    _inflight: set[asyncio.Task[None]]
-    _background_errors: deque[Exception]
-    _started: int
-    _poll: float
-    _ack_wait: float
-    _max_deliver: int
+    def __init__(self, js: Any, layout: Layout, clock: Callable[[], datetime], *, ack_wait: float,
+                 max_deliver: int, handler_threads: int) -> None:
+        self._js, self._layout, self._now = js, layout, clock
+        self._ack_wait, self._max_deliver = ack_wait, max_deliver
+        self._executor = ThreadPoolExecutor(handler_threads, thread_name_prefix="nats-bus-handler")
+        self._workers: set[asyncio.Task[None]] = set()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self.background_errors: deque[Exception] = deque(maxlen=100)
 
-    def _now(self) -> datetime: ...
-    def _call(self, sub: Subscription, messages: list[Message]) -> Exception | None: ...
+    def shutdown(self) -> None:
+        """Release the handler threads (running handlers finish on their own)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     # --- drain: rounds over every subscription until a round finds nothing ----------------
 
-    async def _drain(self, idle: float, errors: list[Exception]) -> int:
+    async def drain(self, subs: list[Subscription], idle: float, errors: list[Exception]) -> int:
+        """Fetch and handle until a round over ``subs`` finds nothing within ``idle``."""
         total = 0
         while True:
-            outcomes = await asyncio.gather(*(self._pull_once(sub, idle, errors) for sub in list(self._subs)),
+            outcomes = await asyncio.gather(*(self._pull_once(sub, idle, errors) for sub in subs),
                                             return_exceptions=True)
             failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
             if failures:
@@ -99,7 +110,7 @@ class DeliveryLoops:
             return
         messages = [message for _, message in ready]
         loop = asyncio.get_running_loop()
-        error = await loop.run_in_executor(self._executor, self._call, sub, messages)
+        error = await loop.run_in_executor(self._executor, call, sub, messages)
         for msg, message in ready:
             if error is None:
                 await msg.ack()
@@ -146,17 +157,18 @@ class DeliveryLoops:
 
     # --- background loops -----------------------------------------------------------------
 
-    async def _spawn(self, subs: list[Subscription]) -> None:
+    async def spawn(self, subs: list[Subscription], workers: int, poll: float) -> None:
+        """Start ``workers`` background loops per subscription."""
         for sub in subs:
-            for _ in range(self._started):
-                self._workers.add(asyncio.create_task(self._work(sub)))
+            for _ in range(workers):
+                self._workers.add(asyncio.create_task(self._work(sub, poll)))
 
-    async def _work(self, sub: Subscription) -> None:
+    async def _work(self, sub: Subscription, poll: float) -> None:
         """Fetch and handle until cancelled; connection trouble means back off and retry."""
         failures = 0
         while True:
             try:
-                msgs = await self._fetch(sub, self._poll)
+                msgs = await self._fetch(sub, poll)
                 if msgs:
                     task = asyncio.create_task(self._process_logged(sub, msgs))
                     self._inflight.add(task)
@@ -172,11 +184,12 @@ class DeliveryLoops:
 
     async def _process_logged(self, sub: Subscription, msgs: list[Any]) -> None:
         try:
-            await self._process(sub, msgs, self._background_errors)
+            await self._process(sub, msgs, self.background_errors)
         except Exception as exc:  # un-settled messages are redelivered after ack_wait
             log.warning("bus_settle_failed", topic=sub.topic, group=sub.group, error=describe(exc))
 
-    async def _stop_workers(self, timeout: float) -> None:
+    async def stop(self, timeout: float) -> None:
+        """Cancel the background loops and wait for the handlers they are running."""
         for task in self._workers:
             task.cancel()
         pending = self._workers | self._inflight

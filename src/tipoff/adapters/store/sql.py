@@ -24,13 +24,14 @@ from tipoff.adapters.store.records import frame_to_rows, rows_to_frame
 from tipoff.adapters.store.sql_alerts import AlertQueries
 from tipoff.adapters.store.sql_schedule import ScheduleQueries
 from tipoff.adapters.store.sql_stage5 import Stage5Queries
+from tipoff.adapters.store.sql_waits import WaitQueries
 from tipoff.domain.analytics import COLUMNS
 from tipoff.errors import ConfigurationError, NotFoundError, PermanentError, TransientError
 from tipoff.ports import Clock, RunRecord
 
 
 
-class SqlStore(Stage5Queries, AlertQueries, ScheduleQueries):
+class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
     """System of record over any SQLAlchemy engine (see ``tipoff.ports.Store``)."""
 
     def __init__(self, engine: Engine, clock: Clock, *,

@@ -39,8 +39,9 @@ alert_log_table = Table(
 
 
 def _key(game_date: date, alert_type: str, channel: str):
-    return and_(alert_log_table.c.game_date == game_date, alert_log_table.c.alert_type == alert_type,
-                alert_log_table.c.channel == channel)
+    columns = alert_log_table.c
+    return and_(columns.game_date == game_date, columns.alert_type == alert_type,
+                columns.channel == channel)
 
 
 class AlertQueries:
@@ -59,13 +60,15 @@ class AlertQueries:
         row = {"game_date": game_date, "alert_type": alert_type, "channel": channel,
                "severity": severity, "title": title, "status": CLAIMED, "attempts": 1,
                "last_error": None, "first_at": now, "updated_at": now, "sent_at": None}
+        # RETURNING, not rowcount: psycopg reports no rowcount for an INSERT by default
+        insert = (self._dialect_insert(alert_log_table).values(row)
+                  .on_conflict_do_nothing(index_elements=["game_date", "alert_type", "channel"])
+                  .returning(alert_log_table.c.attempts))
+        reclaim = self._reclaim(game_date, alert_type, channel, severity, title, now)
         with self.transaction() as conn:
-            stmt = self._dialect_insert(alert_log_table).values(row).on_conflict_do_nothing(
-                index_elements=["game_date", "alert_type", "channel"])
-            if conn.execute(stmt).rowcount == 1:
+            if conn.execute(insert).first() is not None:
                 return True
-            return conn.execute(self._reclaim(game_date, alert_type, channel, severity,
-                                              title, now)).rowcount == 1
+            return conn.execute(reclaim).first() is not None
 
     @staticmethod
     def _reclaim(game_date: date, alert_type: str, channel: str, severity: str, title: str,
@@ -76,7 +79,8 @@ class AlertQueries:
         return (update(alert_log_table)
                 .where(_key(game_date, alert_type, channel), retryable)
                 .values(status=CLAIMED, severity=severity, title=title, updated_at=now,
-                        attempts=alert_log_table.c.attempts + 1))
+                        attempts=alert_log_table.c.attempts + 1)
+                .returning(alert_log_table.c.attempts))
 
     def mark_alert(self, game_date: date, alert_type: str, channel: str, status: str,
                    now: datetime, error: str | None = None) -> None:
@@ -85,7 +89,8 @@ class AlertQueries:
         Marking ``sent`` keeps the last error, so the log shows a channel that recovered.
         """
         if status not in ALERT_STATUSES:
-            raise ValueError(f"unknown alert status {status!r} (known: {', '.join(ALERT_STATUSES)})")
+            known = ", ".join(ALERT_STATUSES)
+            raise ValueError(f"unknown alert status {status!r} (known: {known})")
         values: dict[str, Any] = {"status": status, "updated_at": now}
         if status == SENT:
             values["sent_at"] = now
@@ -97,8 +102,9 @@ class AlertQueries:
 
     def alert_log(self, game_date: date | None = None) -> list[dict[str, Any]]:
         """Alert log rows (optionally of one game date), oldest first."""
-        query = select(alert_log_table).order_by(alert_log_table.c.first_at, alert_log_table.c.game_date,
-                                           alert_log_table.c.alert_type, alert_log_table.c.channel)
+        columns = alert_log_table.c
+        query = select(alert_log_table).order_by(columns.first_at, columns.game_date,
+                                                 columns.alert_type, columns.channel)
         if game_date is not None:
             query = query.where(alert_log_table.c.game_date == game_date)
         with self.transaction() as conn:

@@ -15,9 +15,6 @@ from sqlalchemy import JSON, Column, Date, String, Table, case, delete, literal,
 from tipoff.adapters.store.schema import UtcDateTime, metadata
 
 RUNNING = "running"
-# SQLAlchemy only guarantees rowcount for UPDATE/DELETE; psycopg reports -1 for an INSERT
-# unless asked to keep it, and the claims below are decided by that count.
-_ROWCOUNT = {"preserve_rowcount": True}
 
 job_runs = Table(
     "job_runs",
@@ -54,11 +51,12 @@ class ScheduleQueries:
         """
         row = {"job": job, "local_day": local_day, "fired_at": now, "finished_at": None,
                "status": RUNNING, "instance_id": instance_id, "result": {}}
-        stmt = self._dialect_insert(job_runs).values(row)
+        # RETURNING, not rowcount: psycopg reports no rowcount for an INSERT by default
+        stmt = (self._dialect_insert(job_runs).values(row)
+                .on_conflict_do_nothing(index_elements=["job", "local_day"])
+                .returning(job_runs.c.job))
         with self.transaction() as conn:
-            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["job", "local_day"]),
-                                    execution_options=_ROWCOUNT)
-            return inserted.rowcount == 1
+            return conn.execute(stmt).first() is not None
 
     def finish_job_run(self, job: str, local_day: date, status: str, now: datetime,
                        result: dict[str, Any]) -> None:
@@ -89,11 +87,11 @@ class ScheduleQueries:
         with self.transaction() as conn:
             if conn.execute(self._take_lease(name, holder, now, expires_at)).rowcount == 1:
                 return True
-            stmt = self._dialect_insert(scheduler_lease).values(
-                name=name, holder=holder, expires_at=expires_at, acquired_at=now)
-            inserted = conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]),
-                                    execution_options=_ROWCOUNT)
-            return inserted.rowcount == 1
+            stmt = (self._dialect_insert(scheduler_lease)
+                    .values(name=name, holder=holder, expires_at=expires_at, acquired_at=now)
+                    .on_conflict_do_nothing(index_elements=["name"])
+                    .returning(scheduler_lease.c.name))
+            return conn.execute(stmt).first() is not None
 
     @staticmethod
     def _take_lease(name: str, holder: str, now: datetime, expires_at: datetime):

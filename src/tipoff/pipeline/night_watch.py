@@ -1,0 +1,97 @@
+"""The safety net around the event path: durable waits, the batch status and the 07:00 check."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import structlog
+
+from tipoff.domain import alerts as a
+from tipoff.domain import batches as b
+from tipoff.pipeline.coordinator import Coordinator, Decision
+
+log = structlog.get_logger(__name__)
+
+
+class NightWatch:
+    """Resolves waits for stage 4, reports a night's status and raises the alerts it calls for."""
+
+    def __init__(self, coordinator: Coordinator, store, clock) -> None:
+        self._coordinator = coordinator
+        self._store = store
+        self._clock = clock
+
+    def poll_waits(self) -> list[Decision]:
+        """Start every waiting date whose stage 4 became ready; expire those past deadline."""
+        decisions = []
+        for wait in self._store.open_waits():
+            phase4 = self._coordinator.phase4_status(wait["game_date"])
+            if phase4.is_ready:
+                decisions.append(self._coordinator.start(wait["game_date"], wait["source"]))
+            elif self._clock.now() >= wait["deadline"]:
+                decisions.extend(self._expire(wait, phase4))
+        return decisions
+
+    def _expire(self, wait: dict, phase4) -> list[Decision]:
+        game_date = wait["game_date"]
+        if not self._store.close_wait(game_date, b.WAIT_EXPIRED, self._clock.now(), "deadline"):
+            return []  # another coordinator expired it first
+        reason = self._coordinator.not_ready_reason(game_date, phase4)
+        self._coordinator.alerts.send(a.phase4_not_ready_alert(game_date, reason))
+        return [self._coordinator.start_partial(game_date, wait["source"],
+                                                f"stage 4 not ready at the deadline: {reason}")]
+
+    def status(self, game_date: date) -> dict:
+        """State, counts, coverage and timings of a night (whether or not a batch exists)."""
+        batch = self._store.get_batch(game_date)
+        phase4 = self._coordinator.phase4_status(game_date)
+        ready = {r["player_lookup"] for r in phase4.ready_rows}
+        predicted = len(ready & self._store.players_with_predictions(game_date))
+        progress = self._store.batch_progress(batch.batch_id) if batch else b.Progress(0, 0, 0, 0)
+        latency = (batch.completed_at - batch.phase4_completed_at
+                   if batch and batch.completed_at and batch.phase4_completed_at else None)
+        return {
+            "game_date": game_date.isoformat(), "state": self._state(game_date, batch),
+            "batch_id": batch.batch_id if batch else None,
+            "trigger_source": batch.source if batch else None,
+            "players_expected": len(phase4.rows), "players_ready": len(ready),
+            "players_requested": progress.requested, "players_predicted": predicted,
+            "players_skipped": progress.skipped, "players_failed": progress.failed,
+            "players_pending": progress.pending,
+            "coverage_pct": b.coverage_pct(predicted, len(ready)),
+            "phase4_completed_at": _iso(phase4.run.finished_at if phase4.run else None),
+            "started_at": _iso(batch.created_at if batch else None),
+            "completed_at": _iso(batch.completed_at if batch else None),
+            "latency_seconds": None if latency is None else round(latency.total_seconds(), 3),
+            "event_path_enabled": self._coordinator.event_path_enabled(),
+        }
+
+    def _state(self, game_date: date, batch: b.Batch | None) -> str:
+        if batch is not None:
+            return batch.state
+        wait = self._store.get_wait(game_date)
+        if wait is None:
+            return "no_batch"
+        return b.WAITING if wait["status"] == b.WAIT_OPEN else b.INSUFFICIENT_DATA
+
+    def status_check(self, game_date: date) -> dict:
+        """The 07:00 PT check: alert on low coverage, no batch, slow stage 4 → 5, gaps."""
+        status = self.status(game_date)
+        found = [
+            a.coverage_alert(game_date, status["players_predicted"], status["players_ready"],
+                             status["batch_id"] is not None),
+            a.partial_gap_alert(game_date, status["players_ready"], status["players_predicted"])
+            if status["batch_id"] else None,
+        ]
+        if status["latency_seconds"] is not None:
+            from datetime import timedelta
+
+            found.append(a.latency_alert(game_date, timedelta(seconds=status["latency_seconds"])))
+        sent = {alert.type: self._coordinator.alerts.send(alert) for alert in found if alert}
+        log.info("status_check", game_date=str(game_date), state=status["state"],
+                 coverage_pct=status["coverage_pct"], alerts=sorted(sent))
+        return {**status, "alerts": sent}
+
+
+def _iso(instant) -> str | None:
+    return None if instant is None else instant.isoformat()

@@ -1,0 +1,100 @@
+"""One process's wiring: store, bus, coordinator, safety net, workers and scheduler.
+
+``build_services`` is what ``tipoff serve`` (and the tests of the HTTP app) run; the embedded
+mode puts everything in one process on the in-process bus.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import date
+
+import structlog
+
+from tipoff.bootstrap import open_bus, open_store
+from tipoff.config import Settings
+from tipoff.pipeline.alerting import AlertDispatcher
+from tipoff.pipeline.coordinator import Coordinator
+from tipoff.pipeline.night_watch import NightWatch
+from tipoff.pipeline.runtime import load_model, subscribe_coordinator, subscribe_workers
+from tipoff.pipeline.worker import Worker
+from tipoff.ports import Clock
+from tipoff.services.scheduler import Scheduler
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a coordinator process owns; ``start``/``stop`` run and end its threads."""
+
+    settings: Settings
+    clock: Clock
+    store: object
+    bus: object
+    alerts: AlertDispatcher
+    coordinator: Coordinator
+    watch: NightWatch
+    workers: list[Worker] = field(default_factory=list)
+    scheduler: Scheduler | None = None
+
+    def start(self) -> None:
+        """Deliver messages in the background and start the scheduler."""
+        if hasattr(self.bus, "start"):
+            self.bus.start(workers=max(1, len(self.workers)))
+        if self.scheduler is not None:
+            self.scheduler.start()
+        log.info("services_started", store=repr(self.store), bus=repr(self.bus),
+                 workers=len(self.workers), scheduler=self.scheduler is not None)
+
+    def stop(self) -> None:
+        """Stop the scheduler, then the bus (un-acked messages stay for redelivery)."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.bus.close()
+        self.store.close()
+
+
+def scheduled_actions(coordinator: Coordinator, watch: NightWatch) -> dict:
+    """The four daily jobs of DESIGN.md §1, each acting on the game date of its fire time."""
+    return {
+        "backup_start": lambda day: coordinator.start(day, "scheduler_backup",
+                                                      wait_for_phase4=True),
+        "retry_1": coordinator.retry,
+        "retry_2": coordinator.retry,
+        "status_check": watch.status_check,
+    }
+
+
+def build_services(settings: Settings, clock: Clock, *, workers: int = 1,
+                   with_scheduler: bool = True) -> Services:
+    """Open the adapters of ``settings`` and wire a coordinator process (``workers`` in-process
+    workers; 0 when workers run as separate processes)."""
+    store = open_store(settings.store_url, clock)
+    bus = open_bus(settings.bus_url, clock)
+    alerts = AlertDispatcher.from_settings(settings, store, clock)
+    coordinator = Coordinator(store, bus, clock, alerts=alerts)
+    watch = NightWatch(coordinator, store, clock)
+    subscribe_coordinator(bus, coordinator)
+    model = load_model(settings.model_dir) if workers else None
+    pool = [Worker(store, bus, clock, model, worker_id=f"{_instance()}-w{n + 1}")
+            for n in range(workers)]
+    subscribe_workers(bus, pool)
+    scheduler = None
+    if with_scheduler:
+        scheduler = Scheduler(store, clock, scheduled_actions(coordinator, watch),
+                              instance_id=_instance(), poll=watch.poll_waits)
+    return Services(settings, clock, store, bus, alerts, coordinator, watch, pool, scheduler)
+
+
+def _instance() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def today_game_date(clock: Clock) -> date:
+    """Today's slate date (America/New_York) by the injected clock."""
+    from tipoff.domain.dates import game_date_at
+
+    return game_date_at(clock.now())
