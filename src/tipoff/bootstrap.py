@@ -29,7 +29,11 @@ def open_bus(url: str, clock: Clock) -> Bus:
         from tipoff.adapters.bus.memory import MemoryBus
 
         return MemoryBus(clock)
-    raise ConfigurationError(f"unsupported bus URL {url!r}: use memory://")
+    if url.startswith(("nats:", "tls:")):
+        from tipoff.adapters.bus.nats import NatsBus
+
+        return NatsBus(url, clock)
+    raise ConfigurationError(f"unsupported bus URL {url!r}: use memory:// or nats://HOST:PORT")
 
 
 def _ensure_parent(url: str) -> None:

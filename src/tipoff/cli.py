@@ -118,12 +118,15 @@ def import_lines(
 def features_build(game_date: DateOption, as_json: JsonOption = False,
                    store: StoreOption = None) -> None:
     """Build stage 4 for a date, record the run and publish phase4_complete."""
-    from tipoff.pipeline.build_features import build_features
     from tipoff.bootstrap import open_bus
+    from tipoff.pipeline.alerting import AlertDispatcher
+    from tipoff.pipeline.build_features import build_features
 
-    the_clock = clock()
-    summary = build_features(open_store(store), open_bus(settings(store).bus_url, the_clock),
-                             the_clock, parse_date(game_date))
+    the_clock, config = clock(), settings(store)
+    the_store = open_store(store)
+    summary = build_features(the_store, open_bus(config.bus_url, the_clock), the_clock,
+                             parse_date(game_date),
+                             alerts=AlertDispatcher.from_settings(config, the_store, the_clock))
     if as_json:
         out.print_json(json.dumps(summary.to_dict()))
     elif summary.players == 0:
@@ -234,6 +237,200 @@ def bench_predict_command(
     out.print(table)
 
 
+UrlOption = Annotated[Optional[str], typer.Option(
+    "--url", help="A running coordinator (e.g. http://127.0.0.1:8080); default: act on the store "
+                  "directly (with the in-process bus, predictions run in this process).")]
+OptionalDate = Annotated[Optional[str], typer.Option(
+    "--date", help="Game date (America/New_York); default: today ET.")]
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(
+        help="In-process prediction workers (0 when workers run as separate processes).")] = 1,
+    scheduler: Annotated[bool, typer.Option(
+        "--scheduler/--no-scheduler", help="Run the 06:00–07:00 PT jobs and the wait poll.")] = True,
+    start_at: Annotated[Optional[str], typer.Option(
+        help="Rehearsal: start the clock at this ISO-8601 instant (with offset).")] = None,
+    speed: Annotated[float, typer.Option(help="Rehearsal clock speed (× real time).")] = 1.0,
+    store: StoreOption = None,
+) -> None:
+    """Run the coordinator HTTP service (with the scheduler and in-process workers)."""
+    import uvicorn
+
+    from tipoff.services.http import create_app
+    from tipoff.services.runtime import build_services
+
+    services = build_services(settings(store), _service_clock(start_at, speed), workers=workers,
+                              with_scheduler=scheduler)
+    services.start()
+    try:
+        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+    finally:
+        services.stop()
+
+
+def _service_clock(start_at: str | None, speed: float):
+    from datetime import datetime
+
+    from tipoff.adapters.clock import ScaledClock
+
+    if start_at is None:
+        if speed != 1.0:
+            raise typer.BadParameter("--speed needs --start-at")
+        return clock()
+    try:
+        start = datetime.fromisoformat(start_at)
+    except ValueError as exc:
+        raise typer.BadParameter(f"invalid --start-at {start_at!r}: {exc}") from exc
+    if start.tzinfo is None:
+        raise typer.BadParameter("--start-at needs a UTC offset, e.g. 2026-01-15T00:30:00-08:00")
+    return ScaledClock(start, speed, clock())
+
+
+@app.command("trigger")
+def trigger(game_date: OptionalDate = None, url: UrlOption = None, store: StoreOption = None,
+            as_json: JsonOption = False) -> None:
+    """Publish stage 4's phase4_complete for a date, as the feature store would."""
+    from tipoff.pipeline.build_features import phase4_event
+
+    with _direct(store) as services:
+        day = _day(game_date, services.clock)
+        event = phase4_event(services.store, day)
+        if url:
+            _answer(*_client(url).trigger(event.to_data()), as_json)
+            return
+        from tipoff.domain.messages import PHASE4_TOPIC
+
+        services.bus.publish(PHASE4_TOPIC, event.to_data(), message_id=event.run_id)
+        _settle(services)
+        _answer(200, services.watch.status(day), as_json)
+
+
+@app.command("start")
+def start(game_date: OptionalDate = None,
+          force: Annotated[bool, typer.Option(help="Re-predict even a complete batch.")] = False,
+          wait: Annotated[bool, typer.Option(
+              "--wait/--no-wait", help="Wait (durably) for stage 4 when it is not ready.")] = True,
+          url: UrlOption = None, store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """Backup / manual start of a date's batch."""
+    with _direct(store) as services:
+        day = _day(game_date, services.clock)
+        if url:
+            _answer(*_client(url).start(day, force=force, wait=wait), as_json)
+            return
+        decision = services.coordinator.start(day, "manual", force=force, wait_for_phase4=wait)
+        _settle(services)
+        _answer(200, {**decision.to_dict(), "status": services.watch.status(day)}, as_json)
+
+
+@app.command("retry")
+def retry(game_date: OptionalDate = None, url: UrlOption = None, store: StoreOption = None,
+          as_json: JsonOption = False) -> None:
+    """Predict only the ready players that have no prediction yet."""
+    with _direct(store) as services:
+        day = _day(game_date, services.clock)
+        if url:
+            _answer(*_client(url).retry(day), as_json)
+            return
+        decision = services.coordinator.retry(day)
+        _settle(services)
+        _answer(200, {**decision.to_dict(), "status": services.watch.status(day)}, as_json)
+
+
+@app.command("status")
+def status(game_date: OptionalDate = None,
+           check: Annotated[bool, typer.Option(
+               help="Also run the 07:00 check: send the alerts the status calls for.")] = False,
+           url: UrlOption = None, store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """A night's batch: state, counts, coverage, timings."""
+    with _direct(store) as services:
+        day = _day(game_date, services.clock)
+        if url and not check:
+            _answer(*_client(url).status(day), as_json)
+            return
+        report = services.watch.status_check(day) if check else services.watch.status(day)
+        _answer(200, report, as_json)
+
+
+@app.command("event-path")
+def event_path(action: Annotated[str, typer.Argument(help="enable | disable")],
+               store: StoreOption = None) -> None:
+    """Fall back to scheduler-only (disable) or restore the event path (enable)."""
+    if action not in ("enable", "disable"):
+        raise typer.BadParameter("expected enable or disable")
+    with _direct(store) as services:
+        services.coordinator.set_event_path(action == "enable")
+        state = "enabled" if services.coordinator.event_path_enabled() else "disabled"
+    out.print(f"event path {state}: stage 4 events "
+              + ("start batches" if state == "enabled" else
+                 "are acknowledged and recorded; the 06:00 PT backup starts the batch"))
+
+
+@app.command("schedule")
+def schedule(
+    start_from: Annotated[Optional[str], typer.Option(
+        "--from", help="First local day (America/Los_Angeles); default today.")] = None,
+    days: Annotated[int, typer.Option(help="How many days to list.")] = 3,
+    as_json: JsonOption = False,
+) -> None:
+    """List the next fire times of the daily jobs (06:00, 06:15, 06:30, 07:00 PT)."""
+    from tipoff.domain.schedule import pacific_day, schedule_listing
+
+    first = parse_date(start_from) if start_from else pacific_day(clock().now())
+    listing = schedule_listing(first, days)
+    if as_json:
+        out.print_json(json.dumps(listing))
+        return
+    table = Table("job", "America/Los_Angeles", "UTC")
+    for row in listing:
+        table.add_row(row["job"], row["local_time"], row["utc_time"])
+    out.print(table)
+
+
+@contextmanager
+def _direct(store: str | None):
+    """Services over the configured store, without scheduler or background threads."""
+    from tipoff.services.runtime import build_services
+
+    with _quiet_logs():
+        services = build_services(settings(store), clock(), workers=1, with_scheduler=False)
+        try:
+            yield services
+        finally:
+            services.stop()
+
+
+def _settle(services) -> None:
+    """With the in-process bus, deliver everything now (workers run in this process)."""
+    if hasattr(services.bus, "join"):
+        services.bus.join()
+
+
+def _day(text: str | None, the_clock) -> date:
+    from tipoff.services.runtime import today_game_date
+
+    return parse_date(text) if text else today_game_date(the_clock)
+
+
+def _client(url: str):
+    from tipoff.services.client import CoordinatorClient
+
+    return CoordinatorClient(url)
+
+
+def _answer(code: int, body: dict, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(body, default=str))
+    else:
+        for key, value in body.items():
+            out.print(f"{key}: {value}")
+    if code >= 400:
+        raise typer.Exit(1)
+
+
 @config_app.command("show")
 def config_show(store: StoreOption = None) -> None:
     """Print the effective configuration, secrets masked."""
@@ -290,14 +487,13 @@ def _quiet_logs():
     """Only warnings and errors on stderr while a progress display owns the terminal."""
     import logging
 
-    import structlog
+    from tipoff.logs import configure_logging
 
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-                        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
+    configure_logging(logging.WARNING)
     try:
         yield
     finally:
-        structlog.reset_defaults()
+        configure_logging(_log_level())
 
 
 def _print_counts(title: str, written: dict[str, int]) -> None:
@@ -314,8 +510,17 @@ def _print_problems(problems) -> None:
         err.print(f"… and {len(problems) - 50} more skipped rows")
 
 
+def _log_level() -> int:
+    import logging
+
+    return getattr(logging, os.environ.get("TIPOFF_LOG_LEVEL", "INFO").upper(), logging.INFO)
+
+
 def main() -> None:
     """Entry point: a TipoffError becomes a one-line message and exit code 1, not a traceback."""
+    from tipoff.logs import configure_logging
+
+    configure_logging(_log_level(), json=os.environ.get("TIPOFF_LOG_FORMAT") == "json")
     try:
         app()
     except TipoffError as exc:

@@ -45,3 +45,23 @@ class FakeClock:
 
     def __repr__(self) -> str:
         return f"FakeClock({self.now().isoformat()})"
+
+
+class RecordingAlerter:
+    """An alert channel that keeps what it was asked to send (``fail=True``: it raises)."""
+
+    def __init__(self, name: str = "recording", *, fail: bool = False) -> None:
+        self.name = name
+        self.fail = fail
+        self.sent: list = []
+
+    def send(self, alert) -> None:
+        if self.fail:
+            from tipoff.errors import TransientError
+
+            raise TransientError(f"{self.name} is down")
+        self.sent.append(alert)
+
+    def types(self) -> list[str]:
+        """The alert types received, in order."""
+        return [alert.type for alert in self.sent]

@@ -14,12 +14,15 @@ The NATS parameter needs the JetStream server of ``TIPOFF_TEST_NATS_URL`` (defau
 
 from __future__ import annotations
 
+import functools
 import os
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -97,6 +100,17 @@ class MemoryBusEnv:
         self.memory.close()
 
 
+@functools.cache
+def _nats_listening() -> bool:
+    """Probe the server once per run, so an absent server costs one timeout, not one per test."""
+    parts = urlsplit(NATS_URL)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 class NatsBusEnv:
     """A ``NatsBus`` on a real server, with its own streams (deleted on close).
 
@@ -115,6 +129,8 @@ class NatsBusEnv:
                  max_attempts: int = 5, dedup_window: timedelta = timedelta(minutes=10)) -> None:
         from tipoff.adapters.bus.nats import NatsBus
 
+        if not _nats_listening():
+            service_unavailable(f"NATS JetStream at {NATS_URL} unreachable")
         self.prefix = prefix
         self.clock = FakeClock(START)
         self._scale = self.REAL_VISIBILITY / visibility_timeout
@@ -157,19 +173,29 @@ class NatsBusEnv:
 _BUILDERS: dict[str, Callable[..., BusEnv]] = {"memory": MemoryBusEnv, "nats": NatsBusEnv}
 
 
-@pytest.fixture(params=sorted(_BUILDERS))
-def bus_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., BusEnv]]:
-    """Build ``BusEnv`` objects with bus options (visibility_timeout, max_attempts, dedup_window)."""
+def _factory(builder: Callable[..., BusEnv]) -> Iterator[Callable[..., BusEnv]]:
     built: list[BusEnv] = []
 
     def make(**options: object) -> BusEnv:
-        env = _BUILDERS[request.param](f"t{uuid.uuid4().hex[:12]}", **options)
+        env = builder(f"t{uuid.uuid4().hex[:12]}", **options)
         built.append(env)
         return env
 
     yield make
     for env in built:
         env.close()
+
+
+@pytest.fixture(params=sorted(_BUILDERS))
+def bus_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., BusEnv]]:
+    """Build ``BusEnv`` objects with bus options (visibility_timeout, max_attempts, dedup_window)."""
+    yield from _factory(_BUILDERS[request.param])
+
+
+@pytest.fixture
+def nats_factory() -> Iterator[Callable[..., NatsBusEnv]]:
+    """Build ``NatsBusEnv`` objects, for what only the NATS adapter has to prove."""
+    yield from _factory(NatsBusEnv)  # type: ignore[misc]
 
 
 @pytest.fixture

@@ -7,14 +7,19 @@ when the server is away, idempotent setup, foreign and abandoned messages).
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
+import nats
 import pytest
 
+from tests.contract.conftest import NATS_URL
 from tipoff.adapters.bus.memory import MemoryBus
-from tipoff.errors import PermanentError
+from tipoff.adapters.bus.nats import NatsBus
+from tipoff.errors import PermanentError, TransientError
 from tipoff.ports import Message
 from tipoff.testing import FakeClock
 
@@ -289,9 +294,8 @@ def test_a_failing_batch_handler_gets_each_message_redelivered_then_dead_lettere
     topic, inbox = env.topic("batch-fail"), BatchInbox(failing=True)
     env.bus.subscribe_batch(topic, inbox, group="workers", max_batch=10)
     published = sorted(env.bus.publish(topic, {"n": n}) for n in range(3))
-    for _ in range(3):
-        env.deliver()
-        env.advance(TIMEOUT + timedelta(seconds=1))
+    env.deliver()
+    env.advance(TIMEOUT + timedelta(seconds=1))
     env.deliver()
     attempts: dict[str, list[int]] = {}
     for message in inbox.messages:
@@ -495,3 +499,107 @@ def test_memory_bus_concurrent_publishers_lose_and_duplicate_nothing(memory):
 def test_memory_bus_refuses_settings_that_cannot_work(clock, options):
     with pytest.raises(ValueError):
         MemoryBus(clock, **options)
+
+
+# --- NatsBus only: the server away, idempotent setup, foreign and abandoned messages ----------
+
+
+def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait until ``predicate()`` is true: a real broker works in real time."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def publish_raw(subject: str, payload: bytes) -> None:
+    """Publish like a foreign client would: no tipoff headers, any payload."""
+    async def send() -> None:
+        client = await nats.connect(NATS_URL)
+        try:
+            await client.jetstream().publish(subject, payload)
+        finally:
+            await client.close()
+
+    asyncio.run(send())
+
+
+def test_nats_bus_raises_a_transient_error_and_leaves_no_thread_when_no_server_answers():
+    threads = {thread.name for thread in threading.enumerate()}
+    with pytest.raises(TransientError):
+        NatsBus("nats://127.0.0.1:1", FakeClock(START), connect_timeout=timedelta(milliseconds=500))
+    assert {thread.name for thread in threading.enumerate()} <= threads
+
+
+def test_nats_bus_setup_is_idempotent_and_two_buses_share_a_groups_durable_consumer(nats_factory):
+    env = nats_factory(dedup_window=timedelta(minutes=10))
+    topic, first, second = env.topic("shared"), Inbox(), Inbox()
+    env.bus.subscribe(topic, first, group="workers")
+    with NatsBus(NATS_URL, env.clock, stream_prefix=env.prefix.upper(), ack_wait=timedelta(seconds=2),
+                 dedup_window=timedelta(minutes=5)) as other:
+        other.subscribe(topic, second, group="workers")
+        published = [env.bus.publish(topic, {"n": n}) for n in range(6)]
+        env.deliver()
+        other.join(raise_errors=False, idle=env.IDLE)
+    assert sorted(first.ids + second.ids) == sorted(published)
+
+
+def test_nats_bus_dead_letters_a_message_whose_handler_never_returns(nats_factory):
+    env = nats_factory(visibility_timeout=TIMEOUT, max_attempts=1)
+    topic, release, calls = env.topic("hung"), threading.Event(), []
+
+    def hung(message: Message) -> None:
+        calls.append(message.attempt)
+        release.wait(10)
+
+    env.bus.subscribe(topic, hung, group="workers")
+    env.nats.start(workers=2, poll_interval=timedelta(milliseconds=50))
+    try:
+        message_id = env.bus.publish(topic, {"n": 1})
+        eventually(lambda: env.dead_letters(topic))
+    finally:
+        release.set()
+        env.nats.stop()
+    [letter] = env.dead_letters(topic)
+    assert (letter.message.message_id, letter.group, calls) == (message_id, "workers", [1])
+    assert "not acknowledged" in letter.error
+
+
+def test_nats_bus_dead_letters_a_foreign_message_that_is_not_a_json_object(nats_factory):
+    env = nats_factory()
+    topic, inbox = env.topic("foreign"), Inbox()
+    env.bus.subscribe(topic, inbox)
+    publish_raw(f"{env.prefix.upper()}.{topic}", b"not json")
+    env.deliver()
+    [letter] = env.dead_letters(topic)
+    assert inbox.messages == []
+    assert "undecodable" in letter.error
+    assert letter.message.data == {"undecodable_payload": "not json"}
+
+
+@pytest.mark.parametrize("name", ["a.b", "a b", "a__b", "*", ">", "", "_a"])
+def test_nats_bus_refuses_topic_and_group_names_that_cannot_be_subject_tokens(nats_factory, name):
+    env = nats_factory()
+    with pytest.raises(ValueError):
+        env.bus.publish(name, {"n": 1})
+    with pytest.raises(ValueError):
+        env.bus.subscribe(env.topic("names"), Inbox(), group=name)
+
+
+def test_nats_bus_pending_count_counts_each_group_and_messages_nobody_consumes_yet(nats_factory):
+    env = nats_factory()
+    unheard, topic = env.topic("unheard"), env.topic("pending")
+    env.bus.publish(unheard, {"n": 1})
+    env.bus.subscribe(topic, Inbox(), group="a")
+    env.bus.subscribe(topic, Inbox(), group="b")
+    env.bus.publish(topic, {"n": 1})
+    assert (env.nats.pending_count(unheard), env.nats.pending_count(topic), env.nats.pending_count()) == (1, 2, 3)
+    env.deliver()
+    assert env.nats.pending_count(topic) == 0
+
+
+def test_nats_bus_repr_hides_credentials(nats_factory):
+    env = nats_factory()
+    with NatsBus(NATS_URL.replace("://", "://tipoff:s3cret@"), env.clock,
+                 stream_prefix=env.prefix.upper()) as bus:
+        assert "s3cret" not in repr(bus) and "tipoff" not in repr(bus).split("prefix")[0]

@@ -11,7 +11,8 @@ import structlog
 from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
 from tipoff.domain.messages import PHASE4_TOPIC, Phase4Completed
 from tipoff.domain.stage4 import Stage4Inputs, build_feature_rows
-from tipoff.errors import AdapterError
+from tipoff.domain.alerts import publish_failed_alert
+from tipoff.errors import AdapterError, NotFoundError
 from tipoff.ports import Bus, Clock, RunRecord, Store
 
 log = structlog.get_logger(__name__)
@@ -59,11 +60,12 @@ def load_inputs(store: Store, game_date: date) -> Stage4Inputs:
 
 
 def build_features(store: Store, bus: Bus | None, clock: Clock, game_date: date,
-                   *, correlation_id: str | None = None) -> BuildSummary:
+                   *, correlation_id: str | None = None, alerts=None) -> BuildSummary:
     """Replace ``game_date``'s feature rows, record the run, then publish ``phase4_complete``.
 
     A date without games records a skipped run and publishes nothing. A failed publish does not
-    fail the build: the scheduled backup covers it, and the failure is logged as a warning.
+    fail the build: the scheduled backup covers it; the failure is logged and, with ``alerts``,
+    sent as a warning alert.
     """
     run_id = f"phase4-{game_date.isoformat()}-{uuid.uuid4().hex[:12]}"
     started = clock.now()
@@ -80,24 +82,39 @@ def build_features(store: Store, bus: Bus | None, clock: Clock, game_date: date,
         details={"feature_version": FEATURE_VERSION, "issues": _issue_counts(rows)},
     )
     store.record_run(run)
-    published = _announce(bus, run, finished)
+    published = _announce(bus, run, alerts)
     if not published:
         store.record_run(_with_detail(run, "publish_failed", True))
     return _summary(run, rows, published)
 
 
-def _announce(bus: Bus | None, run: RunRecord, finished: datetime) -> bool:
+def event_for(run: RunRecord) -> Phase4Completed:
+    """The ``phase4_complete`` event announcing a successful stage 4 run."""
+    return Phase4Completed(
+        game_date=run.game_date, run_id=run.run_id, correlation_id=run.correlation_id or run.run_id,
+        timestamp=run.finished_at, **run.counts,
+    )
+
+
+def phase4_event(store: Store, game_date: date) -> Phase4Completed:
+    """The event of the latest successful stage 4 run for a date (to re-announce it)."""
+    runs = [r for r in store.runs(processor=PROCESSOR, game_date=game_date) if r.status == "success"]
+    if not runs:
+        raise NotFoundError(f"no successful stage 4 run for {game_date}: run "
+                            f"`tipoff features build --date {game_date}` first")
+    return event_for(runs[-1])
+
+
+def _announce(bus: Bus | None, run: RunRecord, alerts) -> bool:
     if bus is None:
         return False
-    event = Phase4Completed(
-        game_date=run.game_date, run_id=run.run_id, correlation_id=run.correlation_id,
-        timestamp=finished, **run.counts,
-    )
     try:
-        bus.publish(PHASE4_TOPIC, event.to_data(), message_id=run.run_id)
+        bus.publish(PHASE4_TOPIC, event_for(run).to_data(), message_id=run.run_id)
     except AdapterError as exc:
         log.warning("phase4_publish_failed", game_date=str(run.game_date), run_id=run.run_id,
                     error=str(exc), consequence="the 06:00 PT backup trigger will cover it")
+        if alerts is not None:
+            alerts.send(publish_failed_alert(run.game_date, str(exc)))
         return False
     return True
 

@@ -33,6 +33,7 @@ class PlayerContext:
 
     history: Sequence[PastGame] = ()
     days_rest: int | None = None
+    player_lookup: str = ""
     precomputed: Mapping[tuple[str, float | None], Prediction] = field(default_factory=dict)
 
 

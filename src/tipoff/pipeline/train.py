@@ -91,9 +91,11 @@ def train(store: Store, model_path: Path, through: date, clock: Clock, *, seed: 
 
 def ensemble_weights(snapshot: Snapshot, rows: list[Example],
                      artifact: ModelArtifact) -> dict[str, float]:
-    """Weights of the four components fit on the most recent nights' predictions."""
-    recent = sorted({r.game_date for r in rows})[-WEIGHT_DATES:]
-    held_out = [r for r in rows if r.game_date in set(recent)]
+    """Weights of the four components fit on the held-out tail the booster never trained on
+    (at most the last ``WEIGHT_DATES`` nights of it)."""
+    tail = rows[int(artifact.metrics["train_rows"]):]
+    recent = sorted({r.game_date for r in tail})[-WEIGHT_DATES:]
+    held_out = [r for r in tail if r.game_date in set(recent)]
     model = XGBoostSystem(artifact)
     matrix = []
     for day in recent:

@@ -13,7 +13,7 @@ from tipoff.domain.history import history_window, past_games
 from tipoff.domain.messages import RESULT_TOPIC, PredictionRequest, PredictionResult
 from tipoff.domain.systems import XGBOOST, BreakerState, Prediction, XGBoostSystem, allow
 from tipoff.domain.systems import record_failure, record_success
-from tipoff.errors import AdapterError
+from tipoff.errors import AdapterError, TransientError
 from tipoff.pipeline.predict import (
     Gate, PlayerContext, System, default_systems, precompute_xgboost, predict_player,
 )
@@ -98,10 +98,11 @@ class Worker:
         on the last attempt every request is reported ``failed`` instead, so the batch ends.
         """
         requests = [PredictionRequest.model_validate(m.data) for m in messages]
+        last_attempt = min(m.attempt for m in messages) >= self._max_attempts
         try:
-            results = self._predict_all(requests)
+            results = self._predict_all(requests, last_attempt)
         except AdapterError as exc:
-            if any(m.attempt < self._max_attempts for m in messages):
+            if not last_attempt:
                 raise
             results = [self._result(r, b.FAILED, f"gave up after {self._max_attempts} "
                                     f"attempts: {exc}") for r in requests]
@@ -109,7 +110,8 @@ class Worker:
             self._bus.publish(RESULT_TOPIC, result.model_dump(mode="json"),
                               f"res:{request.message_id()}")
 
-    def _predict_all(self, requests: list[PredictionRequest]) -> list[PredictionResult]:
+    def _predict_all(self, requests: list[PredictionRequest],
+                     last_attempt: bool) -> list[PredictionResult]:
         gate = StoreBreakers(self._store, self._clock)
         gate.load()
         results, rows_by_date = [], {}
@@ -122,11 +124,33 @@ class Worker:
                                              model_predictions.get(request.player_lookup, {}))
                 results.append((request, result))
                 rows_by_date.setdefault(game_date, []).extend(rows)
+        unwritten = set()
         for game_date, rows in rows_by_date.items():
-            self._store.write_predictions(game_date, rows)
+            unwritten |= self._write(game_date, rows, last_attempt)
         gate.save()
         order = {id(r): n for n, r in enumerate(requests)}
-        return [result for _, result in sorted(results, key=lambda pair: order[id(pair[0])])]
+        return [self._result(request, b.FAILED, f"write failed after {self._max_attempts} "
+                             "attempts") if request.player_lookup in unwritten else result
+                for request, result in sorted(results, key=lambda pair: order[id(pair[0])])]
+
+    def _write(self, game_date: date, rows: list[dict], last_attempt: bool) -> set[str]:
+        """Write a batch's rows; when that fails, player by player, so one bad player cannot
+        fail the others. Returns the players not written (only on the last attempt)."""
+        try:
+            self._store.write_predictions(game_date, rows)
+            return set()
+        except AdapterError:
+            log.warning("batch_write_failed_retrying_per_player", game_date=str(game_date),
+                        rows=len(rows), exc_info=True)
+        failed = set()
+        for player, player_rows in _by_player(rows).items():
+            try:
+                self._store.write_predictions(game_date, player_rows)
+            except AdapterError:
+                failed.add(player)
+        if failed and not last_attempt:
+            raise TransientError(f"{len(failed)} players' predictions not written")
+        return failed
 
     def _precompute(self, requests: list[PredictionRequest],
                     features: dict[str, dict]) -> dict[str, dict]:
@@ -147,7 +171,8 @@ class Worker:
             return self._result(request, b.SKIPPED, skip), []
         history = self._history_for(request.game_date).get(request.player_lookup, ())
         outcome = predict_player(row["features"], [l.value for l in request.lines],
-                                 PlayerContext(history, row["days_rest"], precomputed),
+                                 PlayerContext(history, row["days_rest"], request.player_lookup,
+                                               precomputed),
                                  self._systems,
                                  self._ensemble_weights(), gate)
         rows = self._rows(request, row, outcome.predictions)
@@ -188,6 +213,13 @@ class Worker:
             player_lookup=request.player_lookup, outcome=outcome, reason=reason,
             systems_succeeded=tuple(succeeded), systems_failed=tuple(sorted(failed or {})),
             rows_written=rows, worker_id=self._worker_id)
+
+
+def _by_player(rows: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row["player_lookup"], []).append(row)
+    return grouped
 
 
 def _by_date(requests: list[PredictionRequest]) -> dict[date, list[PredictionRequest]]:

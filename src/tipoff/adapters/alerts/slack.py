@@ -114,8 +114,7 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
     return {
         "text": text,
         "blocks": [
-            {"type": "section",
-             "text": {"type": "mrkdwn", "text": section}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": section}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
         ],
     }

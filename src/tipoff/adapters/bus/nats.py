@@ -17,15 +17,20 @@
   terminated. The server allows ``_DEAD_LETTER_RETRIES`` deliveries more, never handed to a
   handler: they dead-letter messages whose handler never returned, and retry a dead-lettering
   that failed, so the server never drops a message silently.
+  A replay is published to the topic again, marked for the failed group only.
 - **De-duplication.** ``Nats-Msg-Id`` is per topic, within ``dedup_window``.
 - **Reconnection.** The client reconnects forever; port calls made while the broker is away
   raise ``TransientError`` after ``request_timeout``; fetch loops back off and carry on.
+
+Delivery lives in ``nats_delivery``, DLQ reading and counts in ``nats_admin``, the event loop
+and error translation in ``nats_loop``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,7 +41,8 @@ import structlog
 from nats.js import api
 
 from tipoff.adapters.bus.memory import DeadLetter
-from tipoff.adapters.bus.nats_codec import Layout, check_name, encode, headers, read_dead_letter
+from tipoff.adapters.bus.nats_admin import StreamAdmin
+from tipoff.adapters.bus.nats_codec import Layout, check_name, encode, headers
 from tipoff.adapters.bus.nats_delivery import Deliverer, Subscription
 from tipoff.adapters.bus.nats_loop import LoopThread
 from tipoff.domain.dates import require_aware
@@ -54,6 +60,10 @@ def _masked(url: str) -> str:
     parts = urlsplit(url)
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{'***@' if parts.username else ''}{parts.hostname or ''}{port}"
+
+
+def _optional_topic(topic: str | None) -> str | None:
+    return None if topic is None else check_name("topic", topic)
 
 
 class NatsBus:
@@ -94,6 +104,7 @@ class NatsBus:
             self._loop.stop()
             raise
         self._js = self._nc.jetstream(timeout=self._timeout)
+        self._admin = StreamAdmin(self._js, self._layout)
         self._delivery = Deliverer(self._js, self._layout, self._now, ack_wait=self._ack_wait,
                                    max_deliver=max_deliver, handler_threads=_HANDLER_THREADS)
         try:
@@ -134,14 +145,14 @@ class NatsBus:
 
         Delivery happens in ``start``'s background loops or in ``drain``/``join``.
         """
-        self._add(Subscription(topic, group, "", handler, None))
+        self._add(topic, group, handler, None)
 
     def subscribe_batch(self, topic: str, handler: BatchHandler, *, group: str = "default",
                         max_batch: int = 100) -> None:
         """Like ``subscribe``, fetching up to ``max_batch`` messages per handler call."""
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
-        self._add(Subscription(topic, group, "", handler, max_batch))
+        self._add(topic, group, handler, max_batch)
 
     def ping(self) -> None:
         """Return if JetStream answers within ``request_timeout``; ``TransientError`` otherwise."""
@@ -167,14 +178,13 @@ class NatsBus:
 
         Messages handlers publish meanwhile are delivered too. Redeliveries wait for ``ack_wait``.
         """
-        return self._run_long(self._delivery.drain(list(self._subs), idle.total_seconds(), []), "drain")
+        return self._drain(idle, [])
 
     def join(self, raise_errors: bool = True, *, idle: timedelta = timedelta(milliseconds=250)) -> int:
         """Drain, then re-raise the first handler exception seen by this drain or by the
         background loops since the last ``join``."""
         errors: list[Exception] = []
-        delivered = self._run_long(self._delivery.drain(list(self._subs), idle.total_seconds(), errors),
-                              "drain")
+        delivered = self._drain(idle, errors)
         while self._delivery.background_errors:
             errors.append(self._delivery.background_errors.popleft())
         if raise_errors and errors:
@@ -203,21 +213,22 @@ class NatsBus:
 
     def dead_letters(self, topic: str | None = None) -> list[DeadLetter]:
         """Dead-lettered messages, oldest first, optionally for one topic."""
-        return [letter for _, letter, _ in self._run_long(self._read_dlq(topic), "dead-letter listing")]
+        entries = self._run_long(self._admin.dead_letters(_optional_topic(topic)), "dead-letter listing")
+        return [letter for _, letter, _ in entries]
 
     def replay_dead_letters(self, topic: str | None = None) -> int:
         """Publish dead letters again for their group (attempts restart at 1), remove them from
         the DLQ, and return how many."""
-        return self._run_long(self._replay(topic), "dead-letter replay")
+        return self._run_long(self._admin.replay(_optional_topic(topic)), "dead-letter replay")
 
     def pending_count(self, topic: str | None = None) -> int:
         """Un-acked messages per consumer (one per message and group), plus messages stored on
         topics that no group consumes yet."""
-        return self._run(self._pending(topic), "pending count")
+        return self._run(self._admin.pending(_optional_topic(topic)), "pending count")
 
     def delete_streams(self) -> None:
         """Delete this prefix's streams with their messages, consumers and dead letters."""
-        self._run(self._delete_streams(), "stream deletion")
+        self._run(self._admin.delete_streams(), "stream deletion")
 
     # --- helpers on the caller's thread ----------------------------------------------------
 
@@ -229,16 +240,18 @@ class NatsBus:
         """Wait for work whose length depends on handlers or on the amount of data."""
         return self._loop.run(coro, doing, None)
 
+    def _drain(self, idle: timedelta, errors: list[Exception]) -> int:
+        return self._run_long(self._delivery.drain(list(self._subs), idle.total_seconds(), errors), "drain")
+
     def _now(self) -> datetime:
         return require_aware(self._clock.now())
 
-    def _add(self, sub: Subscription) -> None:
-        check_name("topic", sub.topic)
-        check_name("group", sub.group)
-        if not callable(sub.handler):
-            raise TypeError(f"handler must be callable, got {sub.handler!r}")
-        sub.consumer = self._layout.consumer(sub.topic, sub.group)
-        self._run(self._bind(sub), f"subscribe to {sub.topic}")
+    def _add(self, topic: str, group: str, handler: Callable[..., None], max_batch: int | None) -> None:
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, got {handler!r}")
+        consumer = self._layout.consumer(check_name("topic", topic), check_name("group", group))
+        sub = Subscription(topic, group, consumer, handler, max_batch)
+        self._run(self._bind(sub), f"subscribe to {topic}")
         self._subs.append(sub)
         if self._started:
             self._run(self._delivery.spawn([sub], self._started, self._poll), "start")
@@ -251,7 +264,9 @@ class NatsBus:
 
     async def _connect(self, timeout: float) -> Any:
         async def error(exc: Exception) -> None:
-            log.warning("nats_error", error=f"{type(exc).__name__}: {exc}")
+            # While the server is away every reconnect attempt fails; the disconnect is the news.
+            level = log.debug if isinstance(exc, OSError) else log.warning
+            level("nats_error", error=f"{type(exc).__name__}: {exc}")
 
         async def disconnected() -> None:
             if not self._closed:
@@ -267,7 +282,8 @@ class NatsBus:
 
     async def _disconnect(self) -> None:
         try:
-            await self._nc.flush(self._timeout)
+            if self._nc.is_connected:
+                await self._nc.flush(self._timeout)  # acks still buffered reach the server
         finally:
             await self._nc.close()
 
@@ -304,47 +320,3 @@ class NatsBus:
             # The server lost its streams (restarted without its storage): recreate, retry once.
             await self._ensure_streams()
             await self._js.publish(subject, payload, headers=found)
-
-    async def _read_dlq(self, topic: str | None) -> list[tuple[int, DeadLetter, dict[str, Any]]]:
-        """Every DLQ entry of ``topic`` (all when None) with its sequence, oldest first."""
-        found, seq = [], 1
-        while True:
-            try:
-                raw = await self._js.get_msg(self._layout.dlq_stream, seq=seq,
-                                             subject=self._layout.dlq_subject(topic), next=True)
-            except nats.js.errors.NotFoundError:
-                return found
-            letter, record = read_dead_letter(raw.data)
-            found.append((raw.seq, letter, record))
-            seq = raw.seq + 1
-
-    async def _replay(self, topic: str | None) -> int:
-        """Publish each entry for its group, then delete it (a repeated replay is de-duplicated)."""
-        entries = await self._read_dlq(topic)
-        for seq, letter, record in entries:
-            message = letter.message
-            found = headers(message.topic, message.message_id, record["published_at"],
-                            replay=str(seq), group=letter.group)
-            await self._js.publish(self._layout.subject(message.topic), record["payload"].encode(),
-                                   headers=found)
-            await self._js.delete_msg(self._layout.dlq_stream, seq)
-        return len(entries)
-
-    async def _pending(self, topic: str | None) -> int:
-        stream = self._layout.stream
-        consumers = await self._js.consumers_info(stream)
-        consumed = {info.config.filter_subject for info in consumers}
-        wanted = None if topic is None else self._layout.subject(topic)
-        unsettled = sum((info.num_pending or 0) + (info.num_ack_pending or 0) for info in consumers
-                        if wanted in (None, info.config.filter_subject))
-        info = await self._js.stream_info(stream, subjects_filter=wanted or f"{stream}.>")
-        orphaned = sum(count for subject, count in (info.state.subjects or {}).items()
-                       if subject not in consumed)
-        return unsettled + orphaned
-
-    async def _delete_streams(self) -> None:
-        for stream in (self._layout.stream, self._layout.dlq_stream):
-            try:
-                await self._js.delete_stream(stream)
-            except nats.js.errors.NotFoundError:
-                pass

@@ -57,9 +57,9 @@ def describe(exc: BaseException) -> str:
 class Deliverer:
     """Fetches, hands over and settles messages for ``NatsBus``; runs its background loops."""
 
-    def __init__(self, js: Any, layout: Layout, clock: Callable[[], datetime], *, ack_wait: float,
+    def __init__(self, js: Any, layout: Layout, now: Callable[[], datetime], *, ack_wait: float,
                  max_deliver: int, handler_threads: int) -> None:
-        self._js, self._layout, self._now = js, layout, clock
+        self._js, self._layout, self._now = js, layout, now
         self._ack_wait, self._max_deliver = ack_wait, max_deliver
         self._executor = ThreadPoolExecutor(handler_threads, thread_name_prefix="nats-bus-handler")
         self._workers: set[asyncio.Task[None]] = set()
@@ -103,7 +103,8 @@ class Deliverer:
 
     # --- settling one fetch ---------------------------------------------------------------
 
-    async def _process(self, sub: Subscription, msgs: list[Any], errors: Any) -> None:
+    async def _process(self, sub: Subscription, msgs: list[Any],
+                       errors: list[Exception] | deque[Exception]) -> None:
         """Hand the usable messages to the handler on a pool thread, then settle each."""
         ready = [(msg, message) for msg in msgs if (message := await self._admit(sub, msg))]
         if not ready:

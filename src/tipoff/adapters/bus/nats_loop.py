@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 
 import nats.errors
 import nats.js.errors
+import structlog
 
 from tipoff.errors import AdapterError, PermanentError, TransientError
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 # Retrying cannot fix these: the request itself is wrong or forbidden.
 _PERMANENT = (
@@ -61,6 +63,9 @@ class LoopThread:
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("NatsBus methods cannot be called from its own event loop thread")
+        if self.loop.is_closed() or not self._thread.is_alive():
+            coro.close()
+            raise PermanentError(f"NATS {doing} failed: the bus is closed")
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result(timeout)
@@ -73,10 +78,23 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the loop, wait for its thread and close it."""
+        """Cancel what still runs on the loop, stop it, wait for its thread and close it."""
         if self.loop.is_closed():
             return
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            try:
+                asyncio.run_coroutine_threadsafe(_cancel_others(), self.loop).result(timeout)
+            except concurrent.futures.TimeoutError:
+                log.warning("nats_loop_tasks_not_cancelled", timeout=timeout)  # stopping anyway
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout)
         if not self._thread.is_alive():
             self.loop.close()
+
+
+async def _cancel_others() -> None:
+    """Cancel every other task (client readers, fetch loops) so none dies with the loop."""
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

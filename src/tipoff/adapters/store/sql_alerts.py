@@ -73,14 +73,14 @@ class AlertQueries:
     @staticmethod
     def _reclaim(game_date: date, alert_type: str, channel: str, severity: str, title: str,
                  now: datetime):
-        retryable = or_(alert_log_table.c.status == FAILED,
-                        and_(alert_log_table.c.status == CLAIMED,
-                             alert_log_table.c.updated_at < now - STALE_CLAIM))
+        columns = alert_log_table.c
+        retryable = or_(columns.status == FAILED,
+                        and_(columns.status == CLAIMED, columns.updated_at < now - STALE_CLAIM))
         return (update(alert_log_table)
                 .where(_key(game_date, alert_type, channel), retryable)
                 .values(status=CLAIMED, severity=severity, title=title, updated_at=now,
-                        attempts=alert_log_table.c.attempts + 1)
-                .returning(alert_log_table.c.attempts))
+                        attempts=columns.attempts + 1)
+                .returning(columns.attempts))
 
     def mark_alert(self, game_date: date, alert_type: str, channel: str, status: str,
                    now: datetime, error: str | None = None) -> None:
@@ -106,6 +106,6 @@ class AlertQueries:
         query = select(alert_log_table).order_by(columns.first_at, columns.game_date,
                                                  columns.alert_type, columns.channel)
         if game_date is not None:
-            query = query.where(alert_log_table.c.game_date == game_date)
+            query = query.where(columns.game_date == game_date)
         with self.transaction() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
