@@ -9,16 +9,19 @@ from tipoff.ports import Bus, Clock
 
 
 def open_store(url: str, clock: Clock):
-    """A store for ``url``: ``sqlite:///path`` (embedded) or ``postgresql://…``."""
+    """A store for ``url``: ``sqlite:///path`` (embedded) or ``postgresql://…``; transient
+    failures are retried with backoff."""
+    from tipoff.adapters.store.retrying import RetryingStore
+
     if url.startswith("sqlite:"):
         from tipoff.adapters.store.sql import SqliteStore
 
         _ensure_parent(url)
-        return SqliteStore(url, clock)
+        return RetryingStore(SqliteStore(url, clock))
     if url.startswith(("postgresql:", "postgres:", "postgresql+psycopg:")):
         from tipoff.adapters.store.postgres import PostgresStore
 
-        return PostgresStore(url, clock)
+        return RetryingStore(PostgresStore(url, clock))
     raise ConfigurationError(
         f"unsupported store URL {url!r}: use sqlite:///FILE or postgresql://HOST/DB")
 

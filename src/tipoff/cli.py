@@ -39,9 +39,13 @@ DateOption = Annotated[str, typer.Option("--date", help="Game date (America/New_
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
-def settings(store: str | None = None) -> Settings:
+BusOption = Annotated[Optional[str], typer.Option(
+    "--bus", help="Bus URL (default: $TIPOFF_BUS_URL, else memory://): memory:// or nats://HOST:PORT.")]
+
+
+def settings(store: str | None = None, bus: str | None = None) -> Settings:
     """The effective settings: environment, then command-line overrides."""
-    return Settings.from_mapping(os.environ, store_url=store)
+    return Settings.from_mapping(os.environ, store_url=store, bus_url=bus)
 
 
 def clock():
@@ -256,6 +260,7 @@ def serve(
         help="Rehearsal: start the clock at this ISO-8601 instant (with offset).")] = None,
     speed: Annotated[float, typer.Option(help="Rehearsal clock speed (× real time).")] = 1.0,
     store: StoreOption = None,
+    bus: BusOption = None,
 ) -> None:
     """Run the coordinator HTTP service (with the scheduler and in-process workers)."""
     import uvicorn
@@ -263,13 +268,62 @@ def serve(
     from tipoff.services.http import create_app
     from tipoff.services.runtime import build_services
 
-    services = build_services(settings(store), _service_clock(start_at, speed), workers=workers,
-                              with_scheduler=scheduler)
+    services = build_services(settings(store, bus), _service_clock(start_at, speed),
+                              workers=workers, with_scheduler=scheduler)
     services.start()
     try:
-        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(services), host=host, port=port, log_level="info", lifespan="off")
     finally:
         services.stop()
+
+
+@app.command("worker")
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Competing workers in this process.")] = 2,
+    store: StoreOption = None,
+    bus: BusOption = None,
+) -> None:
+    """Run prediction workers only (the coordinator runs elsewhere: `tipoff serve --workers 0`).
+
+    SIGTERM / Ctrl-C stop fetching; in-flight messages finish or are redelivered elsewhere.
+    """
+    import signal
+    import threading
+
+    from tipoff.services.runtime import build_worker_process
+
+    process = build_worker_process(settings(store, bus), clock(), concurrency=concurrency)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    process.start()
+    err.print(f"worker running: {concurrency} workers on {process.bus!r}; SIGTERM to stop")
+    stop.wait()
+    process.stop()
+
+
+@app.command("backfill")
+def backfill(
+    start_from: Annotated[str, typer.Option("--from", help="First game date.")],
+    to: Annotated[str, typer.Option("--to", help="Last game date (inclusive).")],
+    force: Annotated[bool, typer.Option(help="Re-predict dates that already have a batch.")] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run stage 4 and the predictions for past dates (events for past dates never do)."""
+    from tipoff.pipeline.backfill import backfill as run
+
+    with _direct(store) as services, _progress("backfill") as step:
+        results = run(services, parse_date(start_from), parse_date(to), force=force, progress=step,
+                      settle=lambda: _settle(services))
+    if as_json:
+        out.print_json(json.dumps(results))
+        return
+    table = Table("date", "players", "ready", "decision", "coverage %")
+    for row in results:
+        table.add_row(row["game_date"], str(row["players"]), str(row["ready"]), row["decision"],
+                      str(row["coverage_pct"]))
+    out.print(table)
 
 
 def _service_clock(start_at: str | None, speed: float):
@@ -367,6 +421,48 @@ def event_path(action: Annotated[str, typer.Argument(help="enable | disable")],
     out.print(f"event path {state}: stage 4 events "
               + ("start batches" if state == "enabled" else
                  "are acknowledged and recorded; the 06:00 PT backup starts the batch"))
+
+
+dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters of the message bus.")
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("list")
+def dlq_list(topic: Annotated[Optional[str], typer.Option(help="Only this topic.")] = None,
+             bus: BusOption = None, as_json: JsonOption = False) -> None:
+    """Messages that failed every delivery attempt, with their last error."""
+    from tipoff.bootstrap import open_bus
+
+    the_bus = open_bus(settings(bus=bus).bus_url, clock())
+    try:
+        letters = the_bus.dead_letters(topic)
+    finally:
+        the_bus.close()
+    rows = [{"topic": d.message.topic, "message_id": d.message.message_id, "group": d.group,
+             "attempts": d.message.attempt, "failed_at": d.failed_at.isoformat(),
+             "error": d.error} for d in letters]
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table("topic", "message id", "group", "attempts", "failed at", "error")
+    for row in rows:
+        table.add_row(*(str(row[k]) for k in ("topic", "message_id", "group", "attempts",
+                                              "failed_at", "error")))
+    out.print(table if rows else "no dead letters")
+
+
+@dlq_app.command("replay")
+def dlq_replay(topic: Annotated[Optional[str], typer.Option(help="Only this topic.")] = None,
+               bus: BusOption = None) -> None:
+    """Re-deliver dead letters to the group that failed them."""
+    from tipoff.bootstrap import open_bus
+
+    the_bus = open_bus(settings(bus=bus).bus_url, clock())
+    try:
+        count = the_bus.replay_dead_letters(topic)
+    finally:
+        the_bus.close()
+    out.print(f"replayed {count} dead letters")
 
 
 @app.command("schedule")

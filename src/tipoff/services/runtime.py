@@ -98,3 +98,32 @@ def today_game_date(clock: Clock) -> date:
     from tipoff.domain.dates import game_date_at
 
     return game_date_at(clock.now())
+
+
+@dataclass
+class WorkerProcess:
+    """A process of prediction workers only (``tipoff worker``)."""
+
+    store: object
+    bus: object
+    workers: list[Worker]
+
+    def start(self) -> None:
+        """Fetch and handle requests in the background."""
+        self.bus.start(workers=1)
+
+    def stop(self) -> None:
+        """Stop fetching; in-flight messages finish or return to the broker for redelivery."""
+        self.bus.close()
+        self.store.close()
+
+
+def build_worker_process(settings: Settings, clock: Clock, *, concurrency: int = 2) -> WorkerProcess:
+    """``concurrency`` competing workers over the configured store and bus."""
+    store = open_store(settings.store_url, clock)
+    bus = open_bus(settings.bus_url, clock)
+    model = load_model(settings.model_dir)
+    pool = [Worker(store, bus, clock, model, worker_id=f"{_instance()}-w{n + 1}")
+            for n in range(concurrency)]
+    subscribe_workers(bus, pool)
+    return WorkerProcess(store, bus, pool)
