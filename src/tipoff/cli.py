@@ -171,6 +171,9 @@ def demo(
     game_date: Annotated[Optional[str], typer.Option(
         "--date", help="Game date of the synthetic season (default 2026-01-14).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic league.")] = 7,
+    bus: Annotated[str, typer.Option(
+        "--bus", help="memory:// (embedded) or nats://HOST:PORT for the same night on NATS.")
+    ] = "memory://",
     as_json: JsonOption = False,
 ) -> None:
     """Run one whole night embedded: league, model, stage 4, event, batch, report."""
@@ -179,7 +182,7 @@ def demo(
     from tipoff.pipeline.demo import DEMO_DATE, DemoOptions, run_demo
 
     folder = workdir or Path(tempfile.mkdtemp(prefix="tipoff-demo-"))
-    options = DemoOptions(workdir=folder, store_url=store, seed=seed,
+    options = DemoOptions(workdir=folder, store_url=store, bus_url=bus, seed=seed,
                           game_date=parse_date(game_date) if game_date else DEMO_DATE)
     with _quiet_logs(), err.status("starting…") as status:
         result = run_demo(options, lambda n, total, label: status.update(f"[{n}/{total}] {label}"))

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from tipoff.adapters.bus.memory import MemoryBus
 from tipoff.adapters.clock import ScaledClock, SystemClock
-from tipoff.bootstrap import open_store
+from tipoff.bootstrap import open_bus, open_store
 from tipoff.domain import batches as b
 from tipoff.domain.dates import pacific_instant
 from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
@@ -31,6 +30,7 @@ class DemoOptions:
 
     workdir: Path
     store_url: str | None = None
+    bus_url: str = "memory://"
     game_date: date = DEMO_DATE
     seed: int = DEMO_SEED
     season: str = DEMO_SEASON
@@ -50,15 +50,16 @@ def run_demo(options: DemoOptions, step: Progress | None = None) -> dict:
         say(2, 4, "training the XGBoost model (first run only)")
         train(store, model_path, options.game_date - timedelta(days=1), clock,
               seed=options.seed, max_nights=TRAINING_NIGHTS)
-    bus = MemoryBus(clock)
+    bus = open_bus(options.bus_url, clock)
     embedded(store, bus, clock, load_model(model_path.parent))
     say(3, 4, f"stage 4 for {options.game_date}, then the event-driven batch")
     build_features(store, bus, clock, options.game_date)
     bus.join()
     say(4, 4, "done")
     result = report(store, options.game_date)
-    result.update(store_url=store_url, model_path=str(model_path),
+    result.update(store_url=store_url, bus_url=options.bus_url, model_path=str(model_path),
                   dead_letters=len(bus.dead_letters()))
+    bus.close()
     store.close()
     return result
 
