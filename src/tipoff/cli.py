@@ -17,7 +17,7 @@ from rich.table import Table
 from tipoff.config import Settings
 from tipoff.errors import TipoffError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="tipoff: NBA feature store → player points predictions, every night.")
 league_app = typer.Typer(no_args_is_help=True, help="The built-in synthetic league.")
 import_app = typer.Typer(no_args_is_help=True, help="Load real data into the store.")
@@ -219,6 +219,56 @@ def train_command(
     out.print(f"{report.rows:,} rows from {report.nights} nights; validation MAE "
               f"{metrics['validation_mae']:.2f} vs naive blend {metrics['baseline_validation_mae']:.2f}")
     out.print(f"ensemble weights: {report.artifact.ensemble_weights}")
+
+
+@app.command("backtest")
+def backtest_command(
+    start_from: Annotated[str, typer.Option("--from", help="First night to replay.")],
+    to: Annotated[str, typer.Option("--to", help="Last night to replay (inclusive).")],
+    train_through: Annotated[Optional[str], typer.Option(
+        help="Train the model on nights through this date (default: the day before --from).")
+    ] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Also write the report to this JSON file.")
+                      ] = None,
+    model: Annotated[Optional[Path], typer.Option(
+        help="Model file to (re)use; trained when absent or trained through another date.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Training seed.")] = 7,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replay past nights (stage 4, then the five systems) and score them against what happened."""
+    from tipoff.pipeline.backtest import run_backtest
+
+    with _progress("backtest") as step:
+        result = run_backtest(open_store(store), parse_date(start_from), parse_date(to), clock(),
+                              train_through=parse_date(train_through) if train_through else None,
+                              model_path=model, seed=seed, progress=step)
+    if report is not None:
+        report.write_text(json.dumps(result, indent=2, default=str))
+    if as_json:
+        out.print_json(json.dumps(result, default=str))
+        return
+    _print_backtest(result)
+
+
+def _print_backtest(result: dict) -> None:
+    table = Table("system", "rows", "MAE", "RMSE", "≤3 %", "≤5 %", "picks", "hit rate %",
+                  title=f"backtest {result['from']} … {result['to']} "
+                        f"(model trained through {result['train_through']})")
+    for system, row in result["systems"].items():
+        table.add_row(system, str(row["rows"]), _num(row["mae"]), _num(row["rmse"]),
+                      _num(row["within_3_pct"]), _num(row["within_5_pct"]),
+                      str(row.get("picks", "")), _num(row.get("hit_rate_pct")))
+    out.print(table)
+    versus = result["ensemble_vs_blend"]
+    out.print(f"ensemble MAE {_num(versus['ensemble_mae'])} vs naive blend "
+              f"{_num(versus['blend_mae'])}: {_num(versus['improvement'])} points "
+              f"({_num(versus['improvement_pct'])}%) better")
+
+
+def _num(value) -> str:
+    return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 @bench_app.command("predict")
