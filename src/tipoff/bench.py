@@ -99,52 +99,69 @@ def _extra_lines(store, game_date: date, per_player: int) -> int:
     return len(lines)
 
 
-def bench_predict(seed: int = 7, multipliers: tuple[int, ...] = (1, 10, 100), progress=None) -> dict:
+PREDICT_SIZES = (  # (label, league copies, extra lines per ready player)
+    ("1× slate", 1, 0), ("2× players", 2, 0), ("10× rows", 1, 10), ("100× rows", 1, 100))
+
+
+def bench_predict(seed: int = 7, sizes=PREDICT_SIZES, progress=None) -> dict:
     """Stage 4 complete → every prediction durable, embedded (SQLite + in-process bus).
 
-    The 1× size is a full slate with its sportsbook lines; 10× and 100× price every ready
-    player at 10 and 100 extra lines, multiplying the rows each request writes.
+    "1× slate" is the busiest mid-season night with its sportsbook lines; "2× players" runs two
+    disjoint copies of the league (about 400 ready players, the scale of a full 450-player
+    night's ready set); "10× rows" and "100× rows" price every ready player at 10 and 100 extra
+    lines, multiplying the rows each request writes. Peak RSS is the process's peak so far.
     """
-    import resource
-
-    from tipoff.adapters.bus.memory import MemoryBus
-    from tipoff.adapters.clock import ScaledClock
-    from tipoff.domain.dates import pacific_instant
-    from tipoff.pipeline.runtime import MODEL_FILE, embedded, load_model
     from tipoff.pipeline.train import train
     from tipoff.sim.league import generate_league
 
     league = generate_league("2025-26", seed)
     game_date = busiest_date(league["games"])
-    sizes = []
+    results = []
     with tempfile.TemporaryDirectory() as folder:
-        model_path = Path(folder) / MODEL_FILE
-        for multiplier in multipliers:
+        model_dir = Path(folder) / "model"
+        for label, copies, extra_lines in sizes:
             if progress is not None:
-                progress.print(f"predicting {game_date} at {multiplier}× …")
-            clock = ScaledClock(pacific_instant(game_date, 0, 30), 1.0, SystemClock())
-            store = open_store(f"sqlite:///{Path(folder) / f'predict{multiplier}.db'}", clock)
-            store.replace_analytics(league)
-            if not model_path.exists():
-                train(store, model_path, game_date - timedelta(days=1), clock, seed=seed, max_nights=30)
-            bus = MemoryBus(clock)
-            embedded(store, bus, clock, load_model(Path(folder)))
-            build_features(store, bus, clock, game_date)  # the event waits on the bus
-            if multiplier > 1:
-                _extra_lines(store, game_date, multiplier)
-            started = time.perf_counter()
-            bus.join()
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            batch = store.get_batch(game_date)
-            progress_counts = store.batch_progress(batch.batch_id)
-            rows = sum(store.count_predictions(game_date).values())
-            sizes.append({
-                "multiplier": multiplier, "players_on_slate": batch.players_on_slate,
-                "players_ready": batch.players_ready, "players_predicted": progress_counts.predicted,
-                "rows": rows, "elapsed_ms": round(elapsed_ms, 1),
-                "rows_per_second": round(rows / (elapsed_ms / 1000)),
-                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                "batch_state": batch.state,
-            })
+                progress.print(f"predicting {game_date}: {label} …")
+            store, clock = _night_store(Path(folder) / f"{label.split()[0]}.db", game_date)
+            store.replace_analytics(replicate(league, copies))
+            if not (model_dir / "xgboost_v1.json").exists():
+                train(store, model_dir / "xgboost_v1.json", game_date - timedelta(days=1), clock,
+                      seed=seed, max_nights=30)
+            results.append({"label": label, **_timed_night(store, clock, game_date, model_dir,
+                                                           extra_lines)})
             store.close()
-    return {"game_date": game_date.isoformat(), "seed": seed, "sizes": sizes}
+    return {"game_date": game_date.isoformat(), "seed": seed, "sizes": results}
+
+
+def _night_store(path: Path, game_date: date):
+    from tipoff.adapters.clock import ScaledClock
+    from tipoff.domain.dates import pacific_instant
+
+    clock = ScaledClock(pacific_instant(game_date, 0, 30), 1.0, SystemClock())
+    return open_store(f"sqlite:///{path}", clock), clock
+
+
+def _timed_night(store, clock, game_date: date, model_dir: Path, extra_lines: int) -> dict:
+    """Stage 4, then time from its event to the last durable prediction."""
+    import resource
+
+    from tipoff.adapters.bus.memory import MemoryBus
+    from tipoff.pipeline.runtime import embedded, load_model
+
+    bus = MemoryBus(clock)
+    embedded(store, bus, clock, load_model(model_dir))
+    build_features(store, bus, clock, game_date)  # the event waits on the bus
+    if extra_lines:
+        _extra_lines(store, game_date, extra_lines)
+    started = time.perf_counter()
+    bus.join()
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    batch = store.get_batch(game_date)
+    rows = sum(store.count_predictions(game_date).values())
+    return {
+        "players_on_slate": batch.players_on_slate, "players_ready": batch.players_ready,
+        "players_predicted": store.batch_progress(batch.batch_id).predicted, "rows": rows,
+        "elapsed_ms": round(elapsed_ms, 1), "rows_per_second": round(rows / (elapsed_ms / 1000)),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "batch_state": batch.state,
+    }

@@ -276,7 +276,8 @@ def bench_predict_command(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic league.")] = 7,
     as_json: JsonOption = False,
 ) -> None:
-    """Time stage 4 complete → all predictions durable, at 1×, 10× and 100× rows."""
+    """Time stage 4 complete → all predictions durable: a full slate, 2× players, 10× and 100×
+    rows."""
     from tipoff.bench import bench_predict
 
     with _quiet_logs():
@@ -287,7 +288,7 @@ def bench_predict_command(
     table = Table("size", "slate", "ready", "predicted", "rows", "ms", "rows/s", "peak RSS MiB",
                   title=f"stage 4 complete → predictions durable ({results['game_date']})")
     for row in results["sizes"]:
-        table.add_row(f"{row['multiplier']}×", str(row["players_on_slate"]),
+        table.add_row(row["label"], str(row["players_on_slate"]),
                       str(row["players_ready"]), str(row["players_predicted"]), f"{row['rows']:,}",
                       f"{row['elapsed_ms']:.0f}", f"{row['rows_per_second']:,}",
                       f"{row['peak_rss_mib']:.0f}")
