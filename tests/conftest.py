@@ -84,7 +84,7 @@ def sqlite_store(tmp_path, clock):
     store.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real NBA data folder; skips when it is absent."""
     if not SHARED_DATA.is_dir():

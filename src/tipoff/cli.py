@@ -581,6 +581,25 @@ def _answer(code: int, body: dict, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+@bench_app.command("trigger")
+def bench_trigger_command(
+    events: Annotated[int, typer.Option(help="How many stage 4 events (one night each).")] = 100,
+    players: Annotated[int, typer.Option(help="Ready players per night.")] = 450,
+    as_json: JsonOption = False,
+) -> None:
+    """Event receipt → batch claimed (median, p95, max), embedded."""
+    from tipoff.bench import bench_trigger
+
+    with _quiet_logs():
+        result = bench_trigger(events=events, players=players, progress=err)
+    if as_json:
+        out.print_json(json.dumps(result))
+    else:
+        out.print(f"{result['events']} events, {result['players']} players each: event → claimed "
+                  f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms, "
+                  f"max {result['max_ms']} ms")
+
+
 @config_app.command("show")
 def config_show(store: StoreOption = None) -> None:
     """Print the effective configuration, secrets masked."""

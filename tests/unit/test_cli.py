@@ -1,0 +1,49 @@
+"""The command line as a user runs it (in process, via Typer's runner)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from tipoff.cli import app
+
+runner = CliRunner()
+
+
+def test_the_schedule_shows_the_dst_shift_of_march_8():
+    result = runner.invoke(app, ["schedule", "--from", "2026-03-07", "--days", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    backups = [row for row in json.loads(result.output) if row["job"] == "backup_start"]
+    assert [(b["local_time"], b["utc_time"]) for b in backups] == [
+        ("2026-03-07T06:00:00-08:00", "2026-03-07T14:00:00+00:00"),
+        ("2026-03-08T06:00:00-07:00", "2026-03-08T13:00:00+00:00"),
+    ]
+
+
+def test_the_schedule_shows_the_dst_shift_of_november_1():
+    result = runner.invoke(app, ["schedule", "--from", "2026-10-31", "--days", "2", "--json"])
+    utc = [row["utc_time"] for row in json.loads(result.output) if row["job"] == "status_check"]
+    assert utc == ["2026-10-31T14:00:00+00:00", "2026-11-01T15:00:00+00:00"]
+
+
+def test_config_show_masks_secrets(monkeypatch):
+    monkeypatch.setenv("TIPOFF_SLACK_WEBHOOK_URL", "https://hooks.example/T000/SECRET")
+    monkeypatch.setenv("TIPOFF_SMTP_PASSWORD", "hunter2")
+    result = runner.invoke(app, ["config", "show"])
+    assert result.exit_code == 0
+    assert "SECRET" not in result.output and "hunter2" not in result.output
+    assert "TIPOFF_SLACK_WEBHOOK_URL=********" in result.output
+
+
+def test_building_features_for_a_date_without_games_says_so_and_succeeds(tmp_path):
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    result = runner.invoke(app, ["features", "build", "--date", "2026-07-04", "--store", store])
+    assert result.exit_code == 0
+    assert "no games scheduled on 2026-07-04" in result.output
+
+
+def test_an_invalid_date_is_a_usage_error():
+    result = runner.invoke(app, ["features", "build", "--date", "2026-13-40"])
+    assert result.exit_code == 2
+    assert "invalid game date" in result.output
