@@ -160,7 +160,6 @@ class Launcher:
     def env(self) -> dict[str, str]:
         """The environment of a child: this one without TIPOFF_* settings, plus the model."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("TIPOFF_")}
-        env["TIPOFF_LOG_LEVEL"] = "WARNING"
         if self._model_dir is not None:
             env["TIPOFF_MODEL_DIR"] = str(self._model_dir)
         return env

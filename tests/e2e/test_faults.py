@@ -158,7 +158,7 @@ def test_a_nats_restart_mid_batch_is_survived_by_workers_and_coordinator_and_los
         bus = open_test_bus(bus_url)
         bus.publish(PHASE4_TOPIC, event.to_data(), message_id=event.run_id)  # the primary path
         bus.close()
-        batch = eventually(lambda: store.get_batch(GAME_DATE), timeout=30, what="batch claimed")
+        batch = eventually(lambda: _fanned_out(store), timeout=30, what="batch fanned out")
         wait_mid_batch(store, batch.batch_id)
 
         private_nats.stop()
@@ -174,6 +174,13 @@ def test_a_nats_restart_mid_batch_is_survived_by_workers_and_coordinator_and_los
         assert dead_letters(bus_url) == []
     finally:
         store.close()
+
+
+def _fanned_out(store) -> b.Batch | None:
+    """The batch, once the coordinator has published its requests and recorded the decision."""
+    started = [r for r in store.runs(processor=COORDINATOR, game_date=GAME_DATE)
+               if r.decision == "started"]
+    return store.get_batch(GAME_DATE) if started else None
 
 
 def test_a_postgresql_restart_mid_batch_is_retried_and_loses_nothing(

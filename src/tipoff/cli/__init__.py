@@ -1,0 +1,35 @@
+"""The ``tipoff`` command line: one small function per subcommand, grouped by module."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from tipoff.cli import bench, data, night
+from tipoff.cli.common import err, log_level
+from tipoff.errors import TipoffError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="tipoff: NBA feature store → player points predictions, every night.")
+
+app.add_typer(data.league_app, name="league")
+app.add_typer(data.import_app, name="import")
+app.add_typer(data.features_app, name="features")
+app.add_typer(bench.bench_app, name="bench")
+app.add_typer(bench.config_app, name="config")
+app.add_typer(night.dlq_app, name="dlq")
+app.add_typer(data.commands)
+app.add_typer(night.commands)
+
+
+def main() -> None:
+    """Entry point: a TipoffError becomes a one-line message and exit code 1, not a traceback."""
+    from tipoff.logs import configure_logging
+
+    configure_logging(log_level(), json=os.environ.get("TIPOFF_LOG_FORMAT") == "json")
+    try:
+        app()
+    except TipoffError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(1) from None

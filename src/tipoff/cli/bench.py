@@ -1,0 +1,88 @@
+"""Benchmarks and configuration."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tipoff.cli.common import (
+    JsonOption,
+    StoreOption,
+    err,
+    out,
+    quiet_logs,
+    settings,
+)
+
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures go to BENCHMARKS.md).")
+
+@bench_app.command("features")
+def bench_features(
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic league.")] = 7,
+    repeat: Annotated[int, typer.Option(help="Timed repetitions per size.")] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Time stage 4 for a 450-player slate and a 10× slate."""
+    from tipoff.bench import bench_features as run
+
+    results = run(seed=seed, repeat=repeat, progress=err)
+    if as_json:
+        out.print_json(json.dumps(results))
+        return
+    table = Table("slate", "players", "median ms", "best ms", "per player µs")
+    for row in results["sizes"]:
+        table.add_row(row["label"], str(row["players"]), f"{row['median_ms']:.1f}",
+                      f"{row['best_ms']:.1f}", f"{row['per_player_us']:.0f}")
+    out.print(table)
+
+@bench_app.command("predict")
+def bench_predict_command(
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic league.")] = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Time stage 4 complete → all predictions durable: a full slate, 2× players, 10× and 100×
+    rows."""
+    from tipoff.bench import bench_predict
+
+    with quiet_logs():
+        results = bench_predict(seed=seed, progress=err)
+    if as_json:
+        out.print_json(json.dumps(results))
+        return
+    table = Table("size", "slate", "ready", "predicted", "rows", "ms", "rows/s", "peak RSS MiB",
+                  title=f"stage 4 complete → predictions durable ({results['game_date']})")
+    for row in results["sizes"]:
+        table.add_row(row["label"], str(row["players_on_slate"]),
+                      str(row["players_ready"]), str(row["players_predicted"]), f"{row['rows']:,}",
+                      f"{row['elapsed_ms']:.0f}", f"{row['rows_per_second']:,}",
+                      f"{row['peak_rss_mib']:.0f}")
+    out.print(table)
+
+@bench_app.command("trigger")
+def bench_trigger_command(
+    events: Annotated[int, typer.Option(help="How many stage 4 events (one night each).")] = 100,
+    players: Annotated[int, typer.Option(help="Ready players per night.")] = 450,
+    as_json: JsonOption = False,
+) -> None:
+    """Event receipt → batch claimed (median, p95, max), embedded."""
+    from tipoff.bench import bench_trigger
+
+    with quiet_logs():
+        result = bench_trigger(events=events, players=players, progress=err)
+    if as_json:
+        out.print_json(json.dumps(result))
+    else:
+        out.print(f"{result['events']} events, {result['players']} players each: event → claimed "
+                  f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms, "
+                  f"max {result['max_ms']} ms")
+
+config_app = typer.Typer(no_args_is_help=True, help="Configuration.")
+
+@config_app.command("show")
+def config_show(store: StoreOption = None) -> None:
+    """Print the effective configuration, secrets masked."""
+    for key, value in settings(store).masked().items():
+        out.print(f"{key}={value}")

@@ -1,0 +1,169 @@
+"""Data, features and models: league, imports, stage 4, training, backtest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from tipoff.cli.common import (
+    DateOption,
+    JsonOption,
+    StoreOption,
+    clock,
+    err,
+    num,
+    open_store,
+    out,
+    parse_date,
+    print_counts,
+    print_problems,
+    progress_bar,
+    settings,
+)
+
+commands = typer.Typer()  # top-level commands of this module
+
+
+league_app = typer.Typer(no_args_is_help=True, help="The built-in synthetic league.")
+
+import_app = typer.Typer(no_args_is_help=True, help="Load real data into the store.")
+
+features_app = typer.Typer(no_args_is_help=True, help="Stage 4: the feature store.")
+
+@league_app.command("generate")
+def league_generate(
+    season: Annotated[str, typer.Option(help="Season YYYY-YY.")] = "2025-26",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed → same league).")] = 7,
+    until: Annotated[Optional[str], typer.Option(help="Only results before this date.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Generate a deterministic synthetic season into the store."""
+    from tipoff.pipeline.load_data import generate_league_into
+
+    with err.status(f"generating season {season} (seed {seed})…"):
+        written = generate_league_into(open_store(store), season, seed,
+                                       parse_date(until) if until else None)
+    print_counts(f"synthetic league {season}, seed {seed}", written)
+
+@import_app.command("boxscores")
+def import_boxscores(
+    files: Annotated[list[Path], typer.Argument(help="player_box_*.csv files.")],
+    tipoffs: Annotated[Optional[Path], typer.Option(help="game_tipoff_times_et.csv")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Import real box scores; bad rows are reported with their line numbers and skipped."""
+    from tipoff.pipeline.load_data import import_boxscores_into
+
+    with err.status("importing box scores…"):
+        report = import_boxscores_into(open_store(store), files, tipoffs)
+    print_problems(report.problems)
+    print_counts(f"imported {report.rows_read} rows", report.written)
+
+@import_app.command("lines")
+def import_lines(
+    file: Annotated[Path, typer.Argument(help="Points lines CSV.")],
+    store: StoreOption = None,
+) -> None:
+    """Import sportsbook points lines (players matched by player_lookup)."""
+    from tipoff.pipeline.load_data import import_lines_into
+
+    report = import_lines_into(open_store(store), file)
+    print_problems(report.problems)
+    print_counts(f"imported {report.rows_read} rows", report.written)
+
+@features_app.command("build")
+def features_build(game_date: DateOption, as_json: JsonOption = False,
+                   store: StoreOption = None) -> None:
+    """Build stage 4 for a date, record the run and publish phase4_complete."""
+    from tipoff.bootstrap import open_bus
+    from tipoff.pipeline.alerting import AlertDispatcher
+    from tipoff.pipeline.build_features import build_features
+
+    the_clock, config = clock(), settings(store)
+    the_store = open_store(store)
+    summary = build_features(the_store, open_bus(config.bus_url, the_clock), the_clock,
+                             parse_date(game_date),
+                             alerts=AlertDispatcher.from_settings(config, the_store, the_clock))
+    if as_json:
+        out.print_json(json.dumps(summary.to_dict()))
+    elif summary.players == 0:
+        out.print(summary.message)
+    else:
+        out.print(f"stage 4 for {summary.game_date}: {summary.players} players, "
+                  f"{summary.ready} production ready, average quality "
+                  f"{summary.average_quality}, {summary.duration_ms:.0f} ms, "
+                  f"event {'published' if summary.published else 'NOT published'}")
+
+@commands.command("train")
+def train_command(
+    through: Annotated[str, typer.Option(help="Last game date the model may learn from.")],
+    model_dir: Annotated[Optional[Path], typer.Option(
+        help="Where to save the model (default: $TIPOFF_MODEL_DIR, else ./models).")] = None,
+    seed: Annotated[int, typer.Option(help="Training seed.")] = 7,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Train the XGBoost model and the ensemble weights on stage 4 rows of past nights."""
+    from tipoff.pipeline.runtime import MODEL_FILE
+    from tipoff.pipeline.train import train
+
+    folder = model_dir or settings(store).model_dir
+    with progress_bar("training") as step:
+        report = train(open_store(store), folder / MODEL_FILE, parse_date(through), clock(),
+                       seed=seed, progress=step)
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+        return
+    metrics = report.artifact.metrics
+    out.print(f"model {report.artifact.model_version} saved to {report.path}")
+    out.print(f"{report.rows:,} rows from {report.nights} nights; validation MAE "
+              f"{metrics['validation_mae']:.2f} vs naive blend {metrics['baseline_validation_mae']:.2f}")
+    out.print(f"ensemble weights: {report.artifact.ensemble_weights}")
+
+@commands.command("backtest")
+def backtest_command(
+    start_from: Annotated[str, typer.Option("--from", help="First night to replay.")],
+    to: Annotated[str, typer.Option("--to", help="Last night to replay (inclusive).")],
+    train_through: Annotated[Optional[str], typer.Option(
+        help="Train the model on nights through this date (default: the day before --from).")
+    ] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Also write the report to this JSON file.")
+                      ] = None,
+    model: Annotated[Optional[Path], typer.Option(
+        help="Model file to (re)use; trained when absent or trained through another date.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Training seed.")] = 7,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replay past nights (stage 4, then the five systems) and score them against what happened."""
+    from tipoff.pipeline.backtest import run_backtest
+
+    with progress_bar("backtest") as step:
+        result = run_backtest(open_store(store), parse_date(start_from), parse_date(to), clock(),
+                              train_through=parse_date(train_through) if train_through else None,
+                              model_path=model, seed=seed, progress=step)
+    if report is not None:
+        report.write_text(json.dumps(result, indent=2, default=str))
+    if as_json:
+        out.print_json(json.dumps(result, default=str))
+        return
+    _print_backtest(result)
+
+def _print_backtest(result: dict) -> None:
+    table = Table("system", "rows", "MAE", "RMSE", "≤3 %", "≤5 %", "picks", "hit rate %",
+                  title=f"backtest {result['from']} … {result['to']} "
+                        f"(model trained through {result['train_through']})")
+    for system, row in result["systems"].items():
+        table.add_row(system, str(row["rows"]), num(row["mae"]), num(row["rmse"]),
+                      num(row["within_3_pct"]), num(row["within_5_pct"]),
+                      str(row.get("picks", "")), num(row.get("hit_rate_pct")))
+    out.print(table)
+    versus = result["ensemble_vs_blend"]
+    out.print(f"ensemble MAE {num(versus['ensemble_mae'])} vs naive blend "
+              f"{num(versus['blend_mae'])}: {num(versus['improvement'])} points "
+              f"({num(versus['improvement_pct'])}%) better")
