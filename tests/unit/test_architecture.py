@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "tipoff"
 FORBIDDEN_IN_DOMAIN = re.compile(
     r"^\s*(import|from)\s+(sqlalchemy|psycopg|nats|google|httpx|fastapi|uvicorn|requests|os|"
-    r"subprocess|socket|smtplib|tipoff\.adapters|tipoff\.pipeline|tipoff\.services)\b",
+    r"subprocess|socket|smtplib|pathlib|shutil|tipoff\.adapters|tipoff\.pipeline|tipoff\.services)\b",
     re.MULTILINE,
 )
 CLOCK_READS = re.compile(r"datetime\.now\(|date\.today\(|time\.time\(|datetime\.utcnow\(")

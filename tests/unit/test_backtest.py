@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from tipoff.adapters.model_files import load_model_file
 from tipoff.adapters.store.sql import SqliteStore
 from tipoff.domain.messages import Line
 from tipoff.domain.systems import (
@@ -76,7 +77,7 @@ def test_the_model_is_trained_only_on_nights_before_the_first_replayed_night(lea
     result, _ = report
     _, _, model_path = league
     assert result["train_through"] == "2025-11-20"
-    assert ModelArtifact.load(model_path).trained_through < FIRST
+    assert load_model_file(model_path).trained_through < FIRST
 
 
 def test_a_replayed_night_sees_none_of_its_own_or_later_results(league):

@@ -7,8 +7,9 @@ from datetime import date
 import numpy as np
 import pytest
 
+from tipoff.adapters.model_files import load_model_file, save_model
 from tipoff.domain.features import FEATURE_INDEX, FEATURE_NAMES
-from tipoff.domain.systems import ModelArtifact, PredictionUnavailable, XGBoostSystem, train_model
+from tipoff.domain.systems import PredictionUnavailable, XGBoostSystem, train_model
 from tipoff.domain.systems.xgboost_model import naive_blend, xgboost_confidence
 from tipoff.errors import InputError
 
@@ -97,8 +98,8 @@ def test_training_is_reproducible_with_the_same_seed(data, artifact):
 def test_save_and_load_round_trip_gives_identical_predictions(tmp_path, data, artifact):
     X, _ = data
     weighted = artifact.with_ensemble_weights({"xgboost_v1": 0.6, "zone_matchup_v1": 0.4})
-    path = weighted.save(tmp_path / "models" / "xgboost_v1.json")
-    loaded = ModelArtifact.load(path)
+    path = save_model(weighted, tmp_path / "models" / "xgboost_v1.json")
+    loaded = load_model_file(path)
     assert np.array_equal(XGBoostSystem(loaded).predict_points(X),
                           XGBoostSystem(artifact).predict_points(X))
     assert loaded.model_version == artifact.model_version
@@ -110,16 +111,16 @@ def test_save_and_load_round_trip_gives_identical_predictions(tmp_path, data, ar
 
 def test_loading_a_missing_file_says_there_is_no_model(tmp_path):
     with pytest.raises(PredictionUnavailable, match="no model at"):
-        ModelArtifact.load(tmp_path / "absent.json")
+        load_model_file(tmp_path / "absent.json")
 
 
 def test_loading_a_corrupt_file_says_it_is_corrupt(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(PredictionUnavailable, match="corrupt"):
-        ModelArtifact.load(tmp_path / "bad.json")
+        load_model_file(tmp_path / "bad.json")
     (tmp_path / "half.json").write_text(json.dumps({"format": "tipoff.xgboost_model/1"}))
     with pytest.raises(PredictionUnavailable, match="corrupt"):
-        ModelArtifact.load(tmp_path / "half.json")
+        load_model_file(tmp_path / "half.json")
 
 
 def test_without_a_model_the_system_is_unavailable_with_a_reason():

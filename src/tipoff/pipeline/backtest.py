@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tipoff.adapters.model_files import load_model_file
 from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
 from tipoff.domain.messages import Line
@@ -262,7 +263,7 @@ def _existing_model(path: Path, through: date) -> ModelArtifact | None:
     if not path.exists():
         return None
     try:
-        artifact = ModelArtifact.load(path)
+        artifact = load_model_file(path)
     except PredictionUnavailable:
         return None  # unreadable: train afresh over it
     fits = artifact.trained_through == through and artifact.feature_version == FEATURE_VERSION

@@ -7,10 +7,11 @@ from pathlib import Path
 import structlog
 from pydantic import ValidationError
 
+from tipoff.adapters.model_files import load_model_file
 from tipoff.domain.messages import (
     PHASE4_TOPIC, REQUEST_TOPIC, RESULT_TOPIC, Phase4Completed, PredictionResult,
 )
-from tipoff.domain.systems import ModelArtifact, PredictionUnavailable, XGBoostSystem
+from tipoff.domain.systems import PredictionUnavailable, XGBoostSystem
 from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.worker import Worker
 from tipoff.ports import Bus, Clock, Message
@@ -23,7 +24,7 @@ def load_model(model_dir: Path) -> XGBoostSystem:
     """The xgboost system from ``model_dir``; without a usable model only that system fails."""
     path = Path(model_dir) / MODEL_FILE
     try:
-        return XGBoostSystem(ModelArtifact.load(path))
+        return XGBoostSystem(load_model_file(path))
     except PredictionUnavailable as exc:
         log.warning("model_unavailable", path=str(path), reason=exc.reason)
         return XGBoostSystem(None, unavailable_reason=exc.reason)

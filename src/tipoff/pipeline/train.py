@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tipoff.adapters.model_files import save_model
 from tipoff.domain.features import FEATURE_VERSION
 from tipoff.domain.systems import (
     MOVING_AVERAGE, SIMILARITY, XGBOOST, ZONE_MATCHUP, ModelArtifact, PredictionUnavailable,
@@ -86,7 +87,7 @@ def train(store: Store, model_path: Path, through: date, clock: Clock, *, seed: 
     y = np.array([r.points for r in rows], dtype=float)
     artifact = train_model(X, y, trained_through=through, feature_version=FEATURE_VERSION, seed=seed)
     artifact = artifact.with_ensemble_weights(ensemble_weights(snapshot, rows, artifact))
-    return TrainReport(artifact.save(model_path), artifact, len(dates), len(rows))
+    return TrainReport(save_model(artifact, model_path), artifact, len(dates), len(rows))
 
 
 def ensemble_weights(snapshot: Snapshot, rows: list[Example],

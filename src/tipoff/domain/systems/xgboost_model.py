@@ -25,7 +25,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -121,27 +120,6 @@ class ModelArtifact:
             raise
         except Exception as exc:  # xgboost raises its own XGBoostError for bad models
             raise PredictionUnavailable(f"model artefact is corrupt: {exc}") from exc
-
-    def save(self, path: str | Path) -> Path:
-        """Write the artefact to ``path`` (one JSON file), replacing any previous file."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_text(self.to_json(), encoding="utf-8")
-        partial.replace(target)  # readers never see a half-written model
-        return target
-
-    @classmethod
-    def load(cls, path: str | Path) -> ModelArtifact:
-        """Read an artefact; a missing or corrupt file raises ``PredictionUnavailable``."""
-        source = Path(path)
-        try:
-            text = source.read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise PredictionUnavailable(f"no model at {source}") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PredictionUnavailable(f"model at {source} is unreadable: {exc}") from exc
-        return cls.from_json(text)
 
 
 def _column(matrix: np.ndarray, names: Sequence[str], name: str) -> np.ndarray:
