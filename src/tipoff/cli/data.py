@@ -121,7 +121,9 @@ def train_command(
     metrics = report.artifact.metrics
     out.print(f"model {report.artifact.model_version} saved to {report.path}")
     out.print(f"{report.rows:,} rows from {report.nights} nights; validation MAE "
-              f"{metrics['validation_mae']:.2f} vs naive blend {metrics['baseline_validation_mae']:.2f}")
+              f"{metrics['validation_mae']:.2f} vs moving-average baseline "
+              f"{metrics['moving_average_validation_mae']:.2f} (naive blend "
+              f"{metrics['baseline_validation_mae']:.2f})")
     out.print(f"ensemble weights: {report.artifact.ensemble_weights}")
 
 @commands.command("backtest")

@@ -7,7 +7,7 @@ row knows its own outcome; the target is the points the player then scored.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -86,8 +86,17 @@ def train(store: Store, model_path: Path, through: date, clock: Clock, *, seed: 
     X = np.array([r.features for r in rows], dtype=float)
     y = np.array([r.points for r in rows], dtype=float)
     artifact = train_model(X, y, trained_through=through, feature_version=FEATURE_VERSION, seed=seed)
+    artifact = replace(artifact, metrics={**artifact.metrics,
+                                          "moving_average_validation_mae": _baseline_mae(rows, artifact)})
     artifact = artifact.with_ensemble_weights(ensemble_weights(snapshot, rows, artifact))
     return TrainReport(save_model(artifact, model_path), artifact, len(dates), len(rows))
+
+
+def _baseline_mae(rows: list[Example], artifact: ModelArtifact) -> float:
+    """MAE of the moving-average baseline system on the model's validation rows."""
+    tail = rows[int(artifact.metrics["train_rows"]):]
+    errors = [abs(moving_average_predict(r.features, None).predicted_points - r.points) for r in tail]
+    return float(np.mean(errors))
 
 
 def ensemble_weights(snapshot: Snapshot, rows: list[Example],
