@@ -10,6 +10,7 @@ from tipoff.cli import bench, data, night
 from tipoff.cli.common import err, log_level
 from tipoff.errors import TipoffError
 
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="tipoff: NBA feature store → player points predictions, every night.")
 

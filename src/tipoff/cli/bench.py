@@ -17,7 +17,9 @@ from tipoff.cli.common import (
     settings,
 )
 
+
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures go to BENCHMARKS.md).")
+
 
 @bench_app.command("features")
 def bench_features(
@@ -37,6 +39,7 @@ def bench_features(
         table.add_row(row["label"], str(row["players"]), f"{row['median_ms']:.1f}",
                       f"{row['best_ms']:.1f}", f"{row['per_player_us']:.0f}")
     out.print(table)
+
 
 @bench_app.command("predict")
 def bench_predict_command(
@@ -61,6 +64,7 @@ def bench_predict_command(
                       f"{row['peak_rss_mib']:.0f}")
     out.print(table)
 
+
 @bench_app.command("trigger")
 def bench_trigger_command(
     events: Annotated[int, typer.Option(help="How many stage 4 events (one night each).")] = 100,
@@ -79,7 +83,9 @@ def bench_trigger_command(
                   f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms, "
                   f"max {result['max_ms']} ms")
 
+
 config_app = typer.Typer(no_args_is_help=True, help="Configuration.")
+
 
 @config_app.command("show")
 def config_show(store: StoreOption = None) -> None:

@@ -15,7 +15,6 @@ from rich.table import Table
 from tipoff.config import Settings
 
 out = Console()
-
 err = Console(stderr=True)
 
 StoreOption = Annotated[Optional[str], typer.Option(
@@ -35,19 +34,23 @@ UrlOption = Annotated[Optional[str], typer.Option(
 OptionalDate = Annotated[Optional[str], typer.Option(
     "--date", help="Game date (America/New_York); default: today ET.")]
 
+
 def settings(store: str | None = None, bus: str | None = None) -> Settings:
     """The effective settings: environment, then command-line overrides."""
     return Settings.from_mapping(os.environ, store_url=store, bus_url=bus)
+
 
 def clock():
     from tipoff.adapters.clock import SystemClock
 
     return SystemClock()
 
+
 def open_store(store: str | None):
     from tipoff.bootstrap import open_store as _open
 
     return _open(settings(store).store_url, clock())
+
 
 def parse_date(text: str) -> date:
     from tipoff.domain.dates import parse_game_date
@@ -57,9 +60,6 @@ def parse_date(text: str) -> date:
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
-def fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
 
 @contextmanager
 def direct(store: str | None):
@@ -73,20 +73,24 @@ def direct(store: str | None):
         finally:
             services.stop()
 
+
 def settle(services) -> None:
     """With the in-process bus, deliver everything now (workers run in this process)."""
     if hasattr(services.bus, "join"):
         services.bus.join()
+
 
 def day_or_today(text: str | None, the_clock) -> date:
     from tipoff.services.runtime import today_game_date
 
     return parse_date(text) if text else today_game_date(the_clock)
 
+
 def client(url: str):
     from tipoff.services.client import CoordinatorClient
 
     return CoordinatorClient(url)
+
 
 def answer(code: int, body: dict, as_json: bool) -> None:
     if as_json:
@@ -96,6 +100,7 @@ def answer(code: int, body: dict, as_json: bool) -> None:
             out.print(f"{key}: {value}")
     if code >= 400:
         raise typer.Exit(1)
+
 
 @contextmanager
 def progress_bar(title: str):
@@ -112,6 +117,7 @@ def progress_bar(title: str):
 
         yield step
 
+
 @contextmanager
 def quiet_logs():
     """Only warnings and errors on stderr while a progress display owns the terminal."""
@@ -125,10 +131,12 @@ def quiet_logs():
     finally:
         configure_logging(log_level())
 
+
 def log_level() -> int:
     import logging
 
     return getattr(logging, os.environ.get("TIPOFF_LOG_LEVEL", "INFO").upper(), logging.INFO)
+
 
 def print_counts(title: str, written: dict[str, int]) -> None:
     table = Table("table", "rows", title=title)
@@ -136,11 +144,13 @@ def print_counts(title: str, written: dict[str, int]) -> None:
         table.add_row(name, f"{count:,}")
     out.print(table)
 
+
 def print_problems(problems) -> None:
     for problem in problems[:50]:
         err.print(f"[yellow]skipped[/yellow] {problem.file}:{problem.line}: {problem.message}")
     if len(problems) > 50:
         err.print(f"… and {len(problems) - 50} more skipped rows")
+
 
 def num(value) -> str:
     return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)

@@ -25,14 +25,12 @@ from tipoff.cli.common import (
     settings,
 )
 
+
 commands = typer.Typer()  # top-level commands of this module
-
-
 league_app = typer.Typer(no_args_is_help=True, help="The built-in synthetic league.")
-
 import_app = typer.Typer(no_args_is_help=True, help="Load real data into the store.")
-
 features_app = typer.Typer(no_args_is_help=True, help="Stage 4: the feature store.")
+
 
 @league_app.command("generate")
 def league_generate(
@@ -49,6 +47,7 @@ def league_generate(
                                        parse_date(until) if until else None)
     print_counts(f"synthetic league {season}, seed {seed}", written)
 
+
 @import_app.command("boxscores")
 def import_boxscores(
     files: Annotated[list[Path], typer.Argument(help="player_box_*.csv files.")],
@@ -63,6 +62,7 @@ def import_boxscores(
     print_problems(report.problems)
     print_counts(f"imported {report.rows_read} rows", report.written)
 
+
 @import_app.command("lines")
 def import_lines(
     file: Annotated[Path, typer.Argument(help="Points lines CSV.")],
@@ -74,6 +74,7 @@ def import_lines(
     report = import_lines_into(open_store(store), file)
     print_problems(report.problems)
     print_counts(f"imported {report.rows_read} rows", report.written)
+
 
 @features_app.command("build")
 def features_build(game_date: DateOption, as_json: JsonOption = False,
@@ -97,6 +98,7 @@ def features_build(game_date: DateOption, as_json: JsonOption = False,
                   f"{summary.ready} production ready, average quality "
                   f"{summary.average_quality}, {summary.duration_ms:.0f} ms, "
                   f"event {'published' if summary.published else 'NOT published'}")
+
 
 @commands.command("train")
 def train_command(
@@ -125,6 +127,7 @@ def train_command(
               f"{metrics['moving_average_validation_mae']:.2f} (naive blend "
               f"{metrics['baseline_validation_mae']:.2f})")
     out.print(f"ensemble weights: {report.artifact.ensemble_weights}")
+
 
 @commands.command("backtest")
 def backtest_command(
@@ -155,6 +158,7 @@ def backtest_command(
         out.print_json(json.dumps(result, default=str))
         return
     _print_backtest(result)
+
 
 def _print_backtest(result: dict) -> None:
     table = Table("system", "rows", "MAE", "RMSE", "≤3 %", "≤5 %", "picks", "hit rate %",

@@ -29,6 +29,7 @@ from tipoff.cli.common import (
     settle,
 )
 
+
 commands = typer.Typer()  # top-level commands of this module
 
 
@@ -63,6 +64,7 @@ def demo(
     if result["batch_state"] != "complete" or result["coverage_pct"] < 95:
         raise typer.Exit(1)
 
+
 def _print_demo(result: dict) -> None:
     timeline = result["timeline_ms"]
     out.print(f"[bold]tipoff demo — night of {result['game_date']}[/bold] "
@@ -89,6 +91,7 @@ def _print_demo(result: dict) -> None:
                       edge["recommendation"])
     out.print(edges)
     out.print(f"store: {result['store_url']}   model: {result['model_path']}")
+
 
 @commands.command("serve")
 def serve(
@@ -118,6 +121,7 @@ def serve(
     finally:
         services.stop()
 
+
 def _service_clock(start_at: str | None, speed: float):
     from datetime import datetime
 
@@ -134,6 +138,7 @@ def _service_clock(start_at: str | None, speed: float):
     if start.tzinfo is None:
         raise typer.BadParameter("--start-at needs a UTC offset, e.g. 2026-01-15T00:30:00-08:00")
     return ScaledClock(start, speed, clock())
+
 
 @commands.command("worker")
 def worker(
@@ -159,6 +164,7 @@ def worker(
     stop.wait()
     process.stop()
 
+
 @commands.command("trigger")
 def trigger(game_date: OptionalDate = None, url: UrlOption = None, store: StoreOption = None,
             as_json: JsonOption = False) -> None:
@@ -177,6 +183,7 @@ def trigger(game_date: OptionalDate = None, url: UrlOption = None, store: StoreO
         settle(services)
         answer(200, services.watch.status(day), as_json)
 
+
 @commands.command("start")
 def start(game_date: OptionalDate = None,
           force: Annotated[bool, typer.Option(help="Re-predict even a complete batch.")] = False,
@@ -193,6 +200,7 @@ def start(game_date: OptionalDate = None,
         settle(services)
         answer(200, {**decision.to_dict(), "status": services.watch.status(day)}, as_json)
 
+
 @commands.command("retry")
 def retry(game_date: OptionalDate = None, url: UrlOption = None, store: StoreOption = None,
           as_json: JsonOption = False) -> None:
@@ -205,6 +213,7 @@ def retry(game_date: OptionalDate = None, url: UrlOption = None, store: StoreOpt
         decision = services.coordinator.retry(day)
         settle(services)
         answer(200, {**decision.to_dict(), "status": services.watch.status(day)}, as_json)
+
 
 @commands.command("status")
 def status(game_date: OptionalDate = None,
@@ -220,6 +229,7 @@ def status(game_date: OptionalDate = None,
         report = services.watch.status_check(day) if check else services.watch.status(day)
         answer(200, report, as_json)
 
+
 @commands.command("event-path")
 def event_path(action: Annotated[str, typer.Argument(help="enable | disable")],
                store: StoreOption = None) -> None:
@@ -232,6 +242,7 @@ def event_path(action: Annotated[str, typer.Argument(help="enable | disable")],
     out.print(f"event path {state}: stage 4 events "
               + ("start batches" if state == "enabled" else
                  "are acknowledged and recorded; the 06:00 PT backup starts the batch"))
+
 
 @commands.command("backfill")
 def backfill(
@@ -256,6 +267,7 @@ def backfill(
                       str(row["coverage_pct"]))
     out.print(table)
 
+
 @commands.command("schedule")
 def schedule(
     start_from: Annotated[Optional[str], typer.Option(
@@ -276,7 +288,9 @@ def schedule(
         table.add_row(row["job"], row["local_time"], row["utc_time"])
     out.print(table)
 
+
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters of the message bus.")
+
 
 @dlq_app.command("list")
 def dlq_list(topic: Annotated[Optional[str], typer.Option(help="Only this topic.")] = None,
@@ -300,6 +314,7 @@ def dlq_list(topic: Annotated[Optional[str], typer.Option(help="Only this topic.
         table.add_row(*(str(row[k]) for k in ("topic", "message_id", "group", "attempts",
                                               "failed_at", "error")))
     out.print(table if rows else "no dead letters")
+
 
 @dlq_app.command("replay")
 def dlq_replay(topic: Annotated[Optional[str], typer.Option(help="Only this topic.")] = None,
