@@ -180,12 +180,20 @@ class Launcher:
 
     def worker(self, store_url: str, bus_url: str, *, concurrency: int = 2) -> TipoffProcess:
         """``tipoff worker --concurrency N``, fetching on return."""
-        name = f"worker-{len(self.processes) + 1}"
+        return self.workers(1, store_url, bus_url, concurrency=concurrency)[0]
+
+    def workers(self, count: int, store_url: str, bus_url: str, *,
+                concurrency: int = 2) -> list[TipoffProcess]:
+        """``count`` worker processes started together, all fetching on return."""
         args = ["worker", "--concurrency", str(concurrency), "--store", store_url, "--bus", bus_url]
-        process = TipoffProcess(name, args, self.env(), self._folder / f"{name}.log")
-        self.processes.append(process)
-        process.wait_for_output("worker running")
-        return process
+        started = []
+        for _ in range(count):
+            name = f"worker-{len(self.processes) + 1}"
+            started.append(TipoffProcess(name, args, self.env(), self._folder / f"{name}.log"))
+            self.processes.append(started[-1])
+        for process in started:
+            process.wait_for_output("worker running")
+        return started
 
     def stop_all(self) -> None:
         for process in reversed(self.processes):

@@ -21,6 +21,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import nats
+import pandas as pd
 import pytest
 
 from tests.e2e.conftest import eventually, open_test_bus, open_test_store
@@ -36,16 +37,24 @@ pytestmark = pytest.mark.slow
 PLAYERS = 450
 BATCH_DEADLINE = 120.0
 WORKER_HOLDS = 2 * 50  # `tipoff worker --concurrency 2`, up to 50 requests per fetch
+LINES = 20  # sportsbook lines per player where a batch must last long enough to be interrupted
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def seed_night(store_url: str, players: int = PLAYERS) -> Phase4Completed:
-    """Write a ready stage 4 result for GAME_DATE; return its ``phase4_complete`` event."""
+def seed_night(store_url: str, players: int = PLAYERS, *, lines: int = 0) -> Phase4Completed:
+    """Write a ready stage 4 result for GAME_DATE (with ``lines`` sportsbook lines per player;
+    none: one estimated line); return its ``phase4_complete`` event."""
     store = open_test_store(store_url)
     try:
-        seed_phase4(store, NIGHT - timedelta(minutes=1), players=players)
+        rows = seed_phase4(store, NIGHT - timedelta(minutes=1), players=players)
+        if lines:
+            store.replace_analytics({"prop_lines": pd.DataFrame([
+                {"game_date": GAME_DATE, "player_lookup": row["player_lookup"], "market": "points",
+                 "bookmaker": f"book{n}", "line": 6.5 + n, "over_price": -110,
+                 "under_price": -110, "captured_at": NIGHT - timedelta(hours=3)}
+                for row in rows for n in range(lines)])})
         return phase4_event(store, GAME_DATE)
     finally:
         store.close()
@@ -143,15 +152,14 @@ def test_a_worker_killed_with_sigkill_mid_batch_leaves_every_ready_player_predic
         launcher, pg_url, nats_url):
     event = seed_night(pg_url)
     coordinator = launcher.coordinator(pg_url, nats_url)
-    victim = launcher.worker(pg_url, nats_url)
-    survivor = launcher.worker(pg_url, nats_url)
     store = open_test_store(pg_url)
     try:
-        trigger(coordinator, event)
-        # A worker process holds at most WORKER_HOLDS requests (its fetch loops × max batch),
-        # so beyond that many un-acknowledged deliveries some are the victim's.
-        eventually(lambda: consumer_state(nats_url, REQUEST_TOPIC, "workers").unacknowledged
-                   > WORKER_HOLDS, timeout=60, interval=0.01, what="both workers holding requests")
+        trigger(coordinator, event)  # all 450 requests wait on the broker
+        victim, survivor = launcher.workers(2, pg_url, nats_url)
+        # One worker process holds at most WORKER_HOLDS requests, so beyond that many
+        # un-acknowledged deliveries some are the victim's.
+        eventually(lambda: _both_holding(consumer_state(nats_url, REQUEST_TOPIC, "workers")),
+                   timeout=30, interval=0.005, what="both workers holding requests")
         victim.kill()
 
         wait_complete(store)
@@ -165,10 +173,15 @@ def test_a_worker_killed_with_sigkill_mid_batch_leaves_every_ready_player_predic
         store.close()
 
 
+def _both_holding(state: ConsumerState) -> bool:
+    assert state.waiting or state.unacknowledged, "the batch was handled before the kill"
+    return state.unacknowledged > WORKER_HOLDS and state.waiting > 0
+
+
 def test_a_nats_restart_mid_batch_is_survived_by_workers_and_coordinator_and_loses_no_result(
         launcher, pg_url, private_nats):
     bus_url = private_nats.url()
-    event = seed_night(pg_url)
+    event = seed_night(pg_url, lines=LINES)
     processes = [launcher.coordinator(pg_url, bus_url), launcher.worker(pg_url, bus_url),
                  launcher.worker(pg_url, bus_url)]
     store = open_test_store(pg_url)
@@ -180,6 +193,7 @@ def test_a_nats_restart_mid_batch_is_survived_by_workers_and_coordinator_and_los
         wait_mid_batch(store, batch.batch_id)
 
         private_nats.stop()
+        assert outcomes(store, batch.batch_id)[1] > 0  # results travel on NATS: none since
         eventually(lambda: all("nats_disconnected" in p.output() for p in processes),
                    timeout=30, what="every process noticing the broker is gone")
         private_nats.start()
@@ -204,7 +218,7 @@ def _fanned_out(store) -> b.Batch | None:
 def test_a_postgresql_restart_mid_batch_is_retried_and_loses_nothing(
         launcher, private_postgres, nats_url):
     store_url = private_postgres.url()
-    event = seed_night(store_url)
+    event = seed_night(store_url, lines=LINES)
     coordinator = launcher.coordinator(store_url, nats_url)
     workers = [launcher.worker(store_url, nats_url), launcher.worker(store_url, nats_url)]
     store = open_test_store(store_url)

@@ -161,13 +161,15 @@ def backtest_command(
 
 
 def _print_backtest(result: dict) -> None:
-    table = Table("system", "rows", "MAE", "RMSE", "≤3 %", "≤5 %", "picks", "hit rate %",
-                  title=f"backtest {result['from']} … {result['to']} "
+    table = Table(title=f"backtest {result['from']} … {result['to']} "
                         f"(model trained through {result['train_through']})")
+    table.add_column("system", no_wrap=True)
+    for heading in ("rows", "MAE", "RMSE", "≤3 %", "≤5 %", "picks", "hit %"):
+        table.add_column(heading, justify="right")
     for system, row in result["systems"].items():
         table.add_row(system, str(row["rows"]), num(row["mae"]), num(row["rmse"]),
                       num(row["within_3_pct"]), num(row["within_5_pct"]),
-                      str(row.get("picks", "")), num(row.get("hit_rate_pct")))
+                      num(row.get("picks")), num(row.get("hit_rate_pct")))
     out.print(table)
     versus = result["ensemble_vs_blend"]
     out.print(f"ensemble MAE {num(versus['ensemble_mae'])} vs naive blend "
