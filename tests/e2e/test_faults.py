@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
 from datetime import timedelta
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 import nats
@@ -27,7 +27,12 @@ import pytest
 from tests.e2e.conftest import eventually, open_test_bus, open_test_store
 from tests.unit.stage5_fixtures import GAME_DATE, NIGHT, seed_phase4
 from tipoff.domain import batches as b
-from tipoff.domain.messages import PHASE4_TOPIC, REQUEST_TOPIC, RESULT_TOPIC, Phase4Completed
+from tipoff.domain.messages import (
+    PHASE4_TOPIC,
+    REQUEST_TOPIC,
+    RESULT_TOPIC,
+    Phase4Completed,
+)
 from tipoff.pipeline.build_features import phase4_event
 from tipoff.pipeline.coordinator import COORDINATOR
 from tipoff.services.client import CoordinatorClient
@@ -310,7 +315,8 @@ def _copy_requests_twice(bus_url: str) -> list[str]:
         bus.drain(idle=timedelta(seconds=1))
         for copy in (1, 2):
             for message in seen:
-                bus.publish(REQUEST_TOPIC, message.data, message_id=f"copy{copy}:{message.message_id}")
+                bus.publish(REQUEST_TOPIC, message.data,
+                            message_id=f"copy{copy}:{message.message_id}")
     finally:
         bus.close()
     return [message.message_id for message in seen]

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from tipoff.errors import TransientError
+
 from tipoff.adapters.bus.memory import MemoryBus
 from tipoff.domain import batches as b
 from tipoff.domain.messages import REQUEST_TOPIC, RESULT_TOPIC
@@ -172,3 +174,71 @@ def test_every_decision_is_recorded_in_run_history_with_its_source(night):
     runs = [r for r in store.runs(processor="prediction_coordinator") if r.source]
     assert [(r.source, r.decision) for r in runs] == [
         ("pubsub", "started"), ("scheduler_backup", "already_running")]
+
+
+class FlakyWrites:
+    """The store as a worker sees it: the first ``failures`` prediction writes fail transiently."""
+
+    def __init__(self, store, failures: int) -> None:
+        self._store, self.failures = store, failures
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def write_predictions(self, game_date, rows):
+        if self.failures:
+            self.failures -= 1
+            from tipoff.errors import TransientError
+
+            raise TransientError("database restarting")
+        return self._store.write_predictions(game_date, rows)
+
+
+def test_a_transient_write_failure_is_redelivered_and_then_succeeds(night):
+    store, bus, clock, coordinator, model = night
+    seed_phase4(store, clock.now(), players=12)
+    subscribe_workers(bus, [Worker(FlakyWrites(store, 1), bus, clock, model)])
+    coordinator.start(GAME_DATE, "pubsub")
+    bus.join(raise_errors=False)
+    assert store.get_batch(GAME_DATE).state == b.RUNNING  # nothing reported yet
+    clock.advance(timedelta(seconds=31))  # the visibility timeout passes
+    bus.join()
+    assert store.get_batch(GAME_DATE).state == b.COMPLETE
+    assert len(store.players_with_predictions(GAME_DATE)) == 12
+
+
+class BrokerDropsAfter:
+    """A bus whose publishing fails after ``limit`` messages, like a broker going away."""
+
+    def __init__(self, bus, limit: int) -> None:
+        self._bus, self.limit = bus, limit
+
+    def __getattr__(self, name):
+        return getattr(self._bus, name)
+
+    def publish(self, topic, data, message_id=None):
+        if self.limit == 0:
+            from tipoff.errors import TransientError
+
+            raise TransientError("broker restarting")
+        self.limit -= 1
+        return self._bus.publish(topic, data, message_id)
+
+
+def test_a_fan_out_cut_short_is_healed_by_the_next_trigger(night):
+    store, bus, clock, _, model = night
+    seed_phase4(store, clock.now(), players=20)
+    flaky = BrokerDropsAfter(bus, limit=8)
+    with pytest.raises(TransientError):
+        Coordinator(store, flaky, clock).start(GAME_DATE, "pubsub")
+    run_workers(night)
+    bus.join()
+    batch = store.get_batch(GAME_DATE)
+    assert batch.state == b.RUNNING and store.batch_progress(batch.batch_id).pending == 12
+    clock.advance(timedelta(minutes=3))
+    flaky.limit = 1_000  # the broker is back
+    again = Coordinator(store, flaky, clock).start(GAME_DATE, "scheduler_backup")
+    assert again.decision == "already_running" and "re-sent 12 requests" in again.reason
+    bus.join()
+    assert store.get_batch(GAME_DATE).state == b.COMPLETE
+    assert len(store.players_with_predictions(GAME_DATE)) == 20

@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 COORDINATOR = "prediction_coordinator"
 WAIT_FOR_PHASE4 = timedelta(minutes=30)
 EVENT_PATH_SWITCH = "event_path_enabled"
+STALE_REQUESTS = timedelta(minutes=2)  # pending this long on a re-trigger: sent again
 SOURCES = ("pubsub", "scheduler_backup", "retry", "manual", "backfill")
 
 
@@ -188,8 +189,7 @@ class Coordinator:
 
     def _existing(self, batch: b.Batch, source: str, force: bool) -> Decision:
         if batch.state == b.RUNNING and not force:
-            return Decision("already_running", batch.game_date, "the batch is still running",
-                            batch.batch_id, batch.state)
+            return self._still_running(batch)
         if batch.state == b.COMPLETE and not force:
             return Decision("already_complete", batch.game_date, "the batch is complete",
                             batch.batch_id, batch.state)
@@ -202,8 +202,7 @@ class Coordinator:
 
     def _retry(self, batch: b.Batch) -> Decision:
         if batch.state == b.RUNNING:
-            return Decision("already_running", batch.game_date, "the batch is still running",
-                            batch.batch_id, batch.state)
+            return self._still_running(batch)
         missing = self._missing(batch.game_date, self.phase4_status(batch.game_date).ready_rows)
         if not missing:
             return Decision("complete", batch.game_date,
@@ -213,6 +212,23 @@ class Coordinator:
         return Decision("filled_missing", batch.game_date,
                         f"requested the {requested} ready players without predictions",
                         batch.batch_id, b.RUNNING, requested)
+
+    def _still_running(self, batch: b.Batch) -> Decision:
+        """A running batch; requests pending for long are sent again under their own message
+        ids (the bus drops copies it still has), so a fan-out cut short by a crash or a broker
+        restart cannot leave the batch running forever."""
+        cutoff = self._clock.now() - STALE_REQUESTS
+        stale = [r for r in self._store.batch_requests(batch.batch_id)
+                 if r["outcome"] is None and r["requested_at"] <= cutoff]
+        reason = "the batch is still running"
+        if stale:
+            rows = {r["player_lookup"]: r for r in self.phase4_status(batch.game_date).rows}
+            lines = self._lines(batch.game_date)
+            for request in stale:
+                if request["player_lookup"] in rows:
+                    self._publish(batch, rows[request["player_lookup"]], lines, request["attempt"])
+            reason += f"; re-sent {len(stale)} requests pending for over {STALE_REQUESTS}"
+        return Decision("already_running", batch.game_date, reason, batch.batch_id, batch.state)
 
     def _wait(self, game_date: date, source: str, reason: str) -> Decision:
         now = self._clock.now()
@@ -254,13 +270,16 @@ class Coordinator:
         players = [r["player_lookup"] for r in rows]
         self._store.add_requests(batch.batch_id, batch.game_date, players, self._clock.now(), attempt)
         for row in rows:
-            request = PredictionRequest(
-                batch_id=batch.batch_id, game_date=batch.game_date,
-                player_lookup=row["player_lookup"], game_id=row["game_id"], team=row["team"],
-                opponent=row["opponent"], attempt=attempt,
-                lines=lines.get(row["player_lookup"]) or (_estimated_line(row),))
-            self._bus.publish(REQUEST_TOPIC, request.model_dump(mode="json"), request.message_id())
+            self._publish(batch, row, lines, attempt)
         return len(rows)
+
+    def _publish(self, batch: b.Batch, row: dict, lines: dict, attempt: int) -> None:
+        request = PredictionRequest(
+            batch_id=batch.batch_id, game_date=batch.game_date,
+            player_lookup=row["player_lookup"], game_id=row["game_id"], team=row["team"],
+            opponent=row["opponent"], attempt=attempt,
+            lines=lines.get(row["player_lookup"]) or (_estimated_line(row),))
+        self._bus.publish(REQUEST_TOPIC, request.model_dump(mode="json"), request.message_id())
 
     def _finish(self, game_date: date, batch_id: str, progress: b.Progress) -> None:
         batch = self._store.get_batch(game_date)

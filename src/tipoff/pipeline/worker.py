@@ -13,7 +13,7 @@ from tipoff.domain.history import history_window, past_games
 from tipoff.domain.messages import RESULT_TOPIC, PredictionRequest, PredictionResult
 from tipoff.domain.systems import XGBOOST, BreakerState, Prediction, XGBoostSystem, allow
 from tipoff.domain.systems import record_failure, record_success
-from tipoff.errors import AdapterError, TransientError
+from tipoff.errors import AdapterError, PermanentError
 from tipoff.pipeline.predict import (
     Gate, PlayerContext, System, default_systems, precompute_xgboost, predict_player,
 )
@@ -100,7 +100,7 @@ class Worker:
         requests = [PredictionRequest.model_validate(m.data) for m in messages]
         last_attempt = min(m.attempt for m in messages) >= self._max_attempts
         try:
-            results = self._predict_all(requests, last_attempt)
+            results = self._predict_all(requests)
         except AdapterError as exc:
             if not last_attempt:
                 raise
@@ -110,8 +110,7 @@ class Worker:
             self._bus.publish(RESULT_TOPIC, result.model_dump(mode="json"),
                               f"res:{request.message_id()}")
 
-    def _predict_all(self, requests: list[PredictionRequest],
-                     last_attempt: bool) -> list[PredictionResult]:
+    def _predict_all(self, requests: list[PredictionRequest]) -> list[PredictionResult]:
         gate = StoreBreakers(self._store, self._clock)
         gate.load()
         results, rows_by_date = [], {}
@@ -124,32 +123,31 @@ class Worker:
                                              model_predictions.get(request.player_lookup, {}))
                 results.append((request, result))
                 rows_by_date.setdefault(game_date, []).extend(rows)
-        unwritten = set()
+        unwritten: dict[str, str] = {}
         for game_date, rows in rows_by_date.items():
-            unwritten |= self._write(game_date, rows, last_attempt)
+            unwritten.update(self._write(game_date, rows))
         gate.save()
         order = {id(r): n for n, r in enumerate(requests)}
-        return [self._result(request, b.FAILED, f"write failed after {self._max_attempts} "
-                             "attempts") if request.player_lookup in unwritten else result
+        return [self._result(request, b.FAILED, unwritten[request.player_lookup])
+                if request.player_lookup in unwritten else result
                 for request, result in sorted(results, key=lambda pair: order[id(pair[0])])]
 
-    def _write(self, game_date: date, rows: list[dict], last_attempt: bool) -> set[str]:
-        """Write a batch's rows; when that fails, player by player, so one bad player cannot
-        fail the others. Returns the players not written (only on the last attempt)."""
+    def _write(self, game_date: date, rows: list[dict]) -> dict[str, str]:
+        """Write a batch's rows in one transaction. A transient failure propagates (the bus
+        redelivers the batch); a permanent one is retried player by player, so one bad player
+        cannot fail the others. Returns the players that could not be written, with why."""
         try:
             self._store.write_predictions(game_date, rows)
-            return set()
-        except AdapterError:
+            return {}
+        except PermanentError:
             log.warning("batch_write_failed_retrying_per_player", game_date=str(game_date),
                         rows=len(rows), exc_info=True)
-        failed = set()
+        failed = {}
         for player, player_rows in _by_player(rows).items():
             try:
                 self._store.write_predictions(game_date, player_rows)
-            except AdapterError:
-                failed.add(player)
-        if failed and not last_attempt:
-            raise TransientError(f"{len(failed)} players' predictions not written")
+            except PermanentError as exc:
+                failed[player] = f"write refused: {exc}"
         return failed
 
     def _precompute(self, requests: list[PredictionRequest],
