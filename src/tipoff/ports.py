@@ -53,6 +53,11 @@ class Bus(Protocol):
         """
         ...
 
+    def publish_many(self, topic: str, items: list[tuple[dict[str, Any], str]]) -> list[str]:
+        """Publish ``(data, message_id)`` pairs, possibly concurrently; return when every one
+        is as durable as ``publish`` makes it. Each pair is de-duplicated by its id."""
+        ...
+
     def subscribe(self, topic: str, handler: Handler, *, group: str = "default") -> None:
         """Deliver every message of ``topic`` to ``handler`` (once per group).
 

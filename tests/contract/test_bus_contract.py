@@ -115,6 +115,17 @@ def test_publishing_the_same_message_id_twice_delivers_it_once(bus_env):
     assert inbox.ids == ["phase4-2026-03-08"]
 
 
+def test_publishing_many_delivers_each_once_and_de_duplicates_by_id(bus_env):
+    topic, inbox = bus_env.topic("many"), Inbox()
+    bus_env.bus.subscribe(topic, inbox)
+    bus_env.bus.publish(topic, {"n": 0}, message_id="m0")
+    items = [({"n": n}, f"m{n}") for n in range(30)] + [({"n": 5}, "m5")]
+    assert bus_env.bus.publish_many(topic, items) == [message_id for _, message_id in items]
+    bus_env.deliver()
+    assert sorted(inbox.ids) == sorted(f"m{n}" for n in range(30))
+    assert sorted(m.data["n"] for m in inbox.messages) == list(range(30))
+
+
 def test_message_ids_default_to_distinct_non_empty_strings(bus_env):
     topic = bus_env.topic("ids")
     ids = {bus_env.bus.publish(topic, {"n": n}) for n in range(20)}

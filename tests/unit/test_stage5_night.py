@@ -216,13 +216,13 @@ class BrokerDropsAfter:
     def __getattr__(self, name):
         return getattr(self._bus, name)
 
-    def publish(self, topic, data, message_id=None):
-        if self.limit == 0:
-            from tipoff.errors import TransientError
-
+    def publish_many(self, topic, items):
+        accepted = items[:self.limit]
+        self._bus.publish_many(topic, accepted)
+        self.limit -= len(accepted)
+        if len(accepted) < len(items):
             raise TransientError("broker restarting")
-        self.limit -= 1
-        return self._bus.publish(topic, data, message_id)
+        return [message_id for _, message_id in items]
 
 
 def test_a_fan_out_cut_short_is_healed_by_the_next_trigger(night):

@@ -30,6 +30,7 @@ COORDINATOR = "prediction_coordinator"
 WAIT_FOR_PHASE4 = timedelta(minutes=30)
 EVENT_PATH_SWITCH = "event_path_enabled"
 STALE_REQUESTS = timedelta(minutes=2)  # pending this long on a re-trigger: sent again
+PUBLISH_CHUNK = 500  # requests in flight to the broker at once
 SOURCES = ("pubsub", "scheduler_backup", "retry", "manual", "backfill")
 
 
@@ -223,10 +224,8 @@ class Coordinator:
         reason = "the batch is still running"
         if stale:
             rows = {r["player_lookup"]: r for r in self.phase4_status(batch.game_date).rows}
-            lines = self._lines(batch.game_date)
-            for request in stale:
-                if request["player_lookup"] in rows:
-                    self._publish(batch, rows[request["player_lookup"]], lines, request["attempt"])
+            self._publish(batch, [(rows[r["player_lookup"]], r["attempt"]) for r in stale
+                                  if r["player_lookup"] in rows], self._lines(batch.game_date))
             reason += f"; re-sent {len(stale)} requests pending for over {STALE_REQUESTS}"
         return Decision("already_running", batch.game_date, reason, batch.batch_id, batch.state)
 
@@ -269,17 +268,21 @@ class Coordinator:
         lines = self._lines(batch.game_date)
         players = [r["player_lookup"] for r in rows]
         self._store.add_requests(batch.batch_id, batch.game_date, players, self._clock.now(), attempt)
-        for row in rows:
-            self._publish(batch, row, lines, attempt)
+        self._publish(batch, [(row, attempt) for row in rows], lines)
         return len(rows)
 
-    def _publish(self, batch: b.Batch, row: dict, lines: dict, attempt: int) -> None:
-        request = PredictionRequest(
+    def _publish(self, batch: b.Batch, rows: list[tuple[dict, int]], lines: dict) -> None:
+        """Send one request per (feature row, attempt), concurrently where the bus can."""
+        requests = [PredictionRequest(
             batch_id=batch.batch_id, game_date=batch.game_date,
             player_lookup=row["player_lookup"], game_id=row["game_id"], team=row["team"],
             opponent=row["opponent"], attempt=attempt,
             lines=lines.get(row["player_lookup"]) or (_estimated_line(row),))
-        self._bus.publish(REQUEST_TOPIC, request.model_dump(mode="json"), request.message_id())
+            for row, attempt in rows]
+        for start in range(0, len(requests), PUBLISH_CHUNK):
+            chunk = requests[start:start + PUBLISH_CHUNK]
+            self._bus.publish_many(REQUEST_TOPIC, [(r.model_dump(mode="json"), r.message_id())
+                                                   for r in chunk])
 
     def _finish(self, game_date: date, batch_id: str, progress: b.Progress) -> None:
         batch = self._store.get_batch(game_date)

@@ -170,6 +170,16 @@ class MemoryBus:
         self._wake.set()
         return message_id
 
+    def publish_many(self, topic: str, items: list[tuple[dict[str, Any], str]]) -> list[str]:
+        """Publish ``(data, message_id)`` pairs (one lock round; same rules as ``publish``)."""
+        payloads = [(_encode(data), message_id) for data, message_id in items]
+        with self._lock:
+            state = self._topic(topic)
+            for payload, message_id in payloads:
+                self._accept(state, topic, message_id, payload)
+        self._wake.set()
+        return [message_id for _, message_id in items]
+
     def subscribe(self, topic: str, handler: Handler, *, group: str = "default") -> None:
         """Deliver every message of ``topic`` to ``handler``, once per group.
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -139,6 +139,15 @@ class NatsBus:
         found = headers(topic, message_id, self._now().isoformat())
         self._run(self._publish(self._layout.subject(topic), payload, found), f"publish to {topic}")
         return message_id
+
+    def publish_many(self, topic: str, items: Sequence[tuple[dict[str, Any], str]]) -> list[str]:
+        """Publish ``(data, message_id)`` pairs concurrently; return once the server has
+        acknowledged every one (same guarantees as ``publish``)."""
+        check_name("topic", topic)
+        subject, now = self._layout.subject(topic), self._now().isoformat()
+        prepared = [(encode(data), headers(topic, message_id, now)) for data, message_id in items]
+        self._run_long(self._publish_all(subject, prepared), f"publish {len(items)} to {topic}")
+        return [message_id for _, message_id in items]
 
     def subscribe(self, topic: str, handler: Handler, *, group: str = "default") -> None:
         """Create (or reuse) the durable consumer of (topic, group) and attach ``handler``.
@@ -312,6 +321,9 @@ class NatsBus:
             deliver_policy=api.DeliverPolicy.ALL, ack_policy=api.AckPolicy.EXPLICIT,
             ack_wait=self._ack_wait, max_deliver=self._max_deliver + _DEAD_LETTER_RETRIES))
         sub.pull = await self._js.pull_subscribe_bind(durable=sub.consumer, stream=self._layout.stream)
+
+    async def _publish_all(self, subject: str, prepared: list[tuple[bytes, dict[str, str]]]) -> None:
+        await asyncio.gather(*(self._publish(subject, payload, found) for payload, found in prepared))
 
     async def _publish(self, subject: str, payload: bytes, found: dict[str, str]) -> None:
         try:
