@@ -12,7 +12,7 @@ from tipoff.adapters.model_files import load_model_file
 from tipoff.adapters.store.sql import SqliteStore
 from tipoff.domain.messages import Line
 from tipoff.domain.systems import (
-    ENSEMBLE, MOVING_AVERAGE, OVER, PASS, SYSTEM_IDS, UNDER, ModelArtifact, Prediction,
+    ENSEMBLE, MOVING_AVERAGE, OVER, PASS, SYSTEM_IDS, UNDER, Prediction,
 )
 from tipoff.errors import InputError
 from tipoff.pipeline.backtest import NAIVE_BLEND, PlayerNight, run_backtest, score, summarise
