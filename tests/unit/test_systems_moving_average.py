@@ -6,7 +6,6 @@ from tipoff.domain.systems import moving_average_predict
 from tests.unit.feature_vectors import features
 
 
-
 def points(**overrides):
     return moving_average_predict(features(**overrides), None).predicted_points
 

@@ -6,7 +6,6 @@ from tipoff.domain.systems import PastGame, PredictionUnavailable, similarity_pr
 from tests.unit.feature_vectors import features
 
 
-
 def game(days_ago=10, points=20.0, def_rating=112.0, rest=1, home=True, form=20.0):
     return PastGame(days_ago=days_ago, points=points, opponent_def_rating=def_rating,
                     days_rest=rest, is_home=home, form=form)

@@ -6,7 +6,6 @@ from tipoff.domain.systems import zone_matchup_predict
 from tests.unit.feature_vectors import features
 
 
-
 def predict(**overrides):
     return zone_matchup_predict(features(**overrides), None)
 
