@@ -247,3 +247,21 @@ def test_slack_down_still_delivers_email_and_records_the_failure(tmp_path, clock
     failed = [r for r in night.store.alert_log(GAME_DATE) if r["channel"] == "slack"]
     assert failed and all(r["status"] == "failed" and "down" in r["last_error"] for r in failed)
     assert night.alerts.stats()["slack"]["failed"] == 2
+
+
+def test_the_health_report_tells_the_whole_night(tmp_path, clock, model):
+    from tipoff.pipeline.health_report import health_report
+
+    night = Night(tmp_path, clock, model)
+    night.run_until(pt(6, 1))  # no stage 4 yet: the backup waits
+    night.run_until(pt(6, 20))
+    night.stage4_done()
+    night.run_until(pt(7, 5))
+    report = health_report(night.store, night.watch, GAME_DATE)
+    assert report["state"] == "complete" and report["coverage_pct"] == 100.0
+    decisions = [(d["source"], d["decision"]) for d in report["decisions"]]
+    assert decisions[0] == ("scheduler_backup", "waiting_for_phase4")
+    assert ("retry", "not_ready") in decisions and ("pubsub", "started") in decisions
+    assert report["data_quality"]["players"] == 60 and report["data_quality"]["ready_pct"] == 100.0
+    assert report["alerts"] == []
+    assert report["latency_seconds"] is not None

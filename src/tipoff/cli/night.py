@@ -230,6 +230,39 @@ def status(game_date: OptionalDate = None,
         answer(200, report, as_json)
 
 
+@commands.command("report")
+def report(game_date: OptionalDate = None, store: StoreOption = None,
+           as_json: JsonOption = False) -> None:
+    """The daily health report of a night: latency, coverage, data quality, decisions, alerts."""
+    from tipoff.pipeline.health_report import health_report
+
+    with direct(store) as services:
+        day = day_or_today(game_date, services.clock)
+        result = health_report(services.store, services.watch, day)
+    if as_json:
+        out.print_json(json.dumps(result, default=str))
+        return
+    _print_report(result)
+
+
+def _print_report(result: dict) -> None:
+    quality = result["data_quality"]
+    out.print(f"[bold]night of {result['game_date']}[/bold]: {result['state']}, coverage "
+              f"{result['coverage_pct']}% ({result['players_predicted']} of "
+              f"{result['players_ready']} ready), stage 4 → 5 latency "
+              f"{result['latency_seconds']} s")
+    if quality.get("players"):
+        out.print(f"stage 4: {quality['players']} players, {quality['ready_pct']}% ready, "
+                  f"average quality {quality['average_quality']}; issues {quality['issues']}")
+    for decision in result["decisions"]:
+        out.print(f"  {decision['at']}  {decision['source']:<17} {decision['decision']}: "
+                  f"{decision['reason']}")
+    for alert in result["alerts"]:
+        out.print(f"  alert {alert['severity']} {alert['type']} via {alert['channel']}: "
+                  f"{alert['status']}")
+    out.print(f"rows by system: {result['rows_by_system']}")
+
+
 @commands.command("event-path")
 def event_path(action: Annotated[str, typer.Argument(help="enable | disable")],
                store: StoreOption = None) -> None:

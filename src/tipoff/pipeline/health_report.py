@@ -1,0 +1,43 @@
+"""The daily health report: what happened to a night, for the person who owns it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
+from tipoff.pipeline.coordinator import COORDINATOR
+from tipoff.pipeline.night_watch import NightWatch
+
+
+def health_report(store, watch: NightWatch, game_date: date) -> dict:
+    """Stage 4 → 5 latency, coverage, data quality, decisions and alerts of one night."""
+    rows = store.read_features(game_date, FEATURE_VERSION)
+    stage4 = [r for r in store.runs(processor=PROCESSOR, game_date=game_date)]
+    decisions = [r for r in store.runs(processor=COORDINATOR, game_date=game_date) if r.source]
+    return {
+        **watch.status(game_date),
+        "data_quality": _quality(rows),
+        "stage4_runs": [{"run_id": r.run_id, "status": r.status,
+                         "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                         "duration_ms": round(r.duration.total_seconds() * 1000, 1)
+                         if r.duration else None} for r in stage4],
+        "decisions": [{"at": r.started_at.isoformat(), "source": r.source,
+                       "decision": r.decision, "reason": r.reason} for r in decisions],
+        "rows_by_system": dict(sorted(store.count_predictions(game_date).items())),
+        "alerts": [{"type": a["alert_type"], "channel": a["channel"], "severity": a["severity"],
+                    "status": a["status"]} for a in store.alert_log(game_date)],
+    }
+
+
+def _quality(rows: list[dict]) -> dict:
+    if not rows:
+        return {"players": 0}
+    issues = Counter(issue.split(" ")[0] for r in rows for issue in r["data_quality_issues"])
+    sources = Counter(s for r in rows for s in (r["feature_sources"] or ()))
+    ready = sum(r["is_production_ready"] for r in rows)
+    return {
+        "players": len(rows), "ready": ready, "ready_pct": round(100 * ready / len(rows), 1),
+        "average_quality": round(sum(r["quality_score"] for r in rows) / len(rows), 1),
+        "sources": dict(sources), "issues": dict(issues.most_common()),
+    }
