@@ -39,7 +39,9 @@ T = TypeVar("T")
 NATS_URL = os.environ.get("TIPOFF_TEST_NATS_URL", "nats://127.0.0.1:4222")
 # The rehearsal clock of `tipoff serve`: 00:30 PT on 2026-01-15, so that date is "today".
 REHEARSAL_START = "2026-01-15T00:30:00-08:00"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"),
+             key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+             default=Path("/usr/lib/postgresql/15/bin"))  # the newest installed server
 # Short broker timeouts: a SIGKILLed worker's messages come back after 2 s.
 BUS_OPTIONS = "ack_wait_s=2&max_deliver=5"
 
