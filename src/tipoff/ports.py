@@ -6,12 +6,15 @@ Each method's docstring states the guarantee every adapter must keep; the contra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from tipoff.domain.batches import Batch, Progress
 
 
 class Clock(Protocol):
@@ -145,6 +148,131 @@ class Store(Protocol):
 
     def runs(self, *, processor: str | None = None, game_date: date | None = None) -> list[RunRecord]:
         """Run history rows, oldest first, optionally filtered."""
+        ...
+
+    # --- stage 5: batches, requests, predictions -------------------------------------------
+
+    def claim_batch(self, batch: Batch, details: dict[str, Any] | None = None) -> tuple[Batch, bool]:
+        """Atomic insert-if-absent of a date's batch: of any number of racing claimers (threads,
+        processes, coordinator replicas) exactly one gets ``True``; all get the stored batch."""
+        ...
+
+    def get_batch(self, game_date: date) -> Batch | None:
+        """The batch of a game date, if any."""
+        ...
+
+    def update_batch(self, batch_id: str, **values: Any) -> None:
+        """Change fields of a batch (state, completed_at …)."""
+        ...
+
+    def add_requests(self, batch_id: str, game_date: date, players: Iterable[str],
+                     requested_at: datetime, attempt: int = 1) -> int:
+        """Record one pending request per player (re-adding a player makes it pending again)."""
+        ...
+
+    def record_results(self, reports: list[dict[str, Any]]) -> dict[str, Progress]:
+        """Store worker reports in one transaction; return each batch's progress after it.
+        Idempotent: a redelivered report rewrites the same values."""
+        ...
+
+    def batch_progress(self, batch_id: str) -> Progress:
+        """Requests by outcome, counted in the store (never in process memory)."""
+        ...
+
+    def batch_requests(self, batch_id: str) -> list[dict[str, Any]]:
+        """Every request of a batch with its outcome and attempt."""
+        ...
+
+    def read_feature_rows(self, game_date: date, players: Iterable[str],
+                          feature_version: str) -> dict[str, dict[str, Any]]:
+        """Feature rows of some players, by player (absent players left out)."""
+        ...
+
+    def write_predictions(self, game_date: date, rows: list[dict[str, Any]]) -> int:
+        """Idempotent upsert by deterministic prediction_id, in one transaction; any other
+        active row of the same (player, system) becomes inactive, superseded by the new one."""
+        ...
+
+    def read_predictions(self, game_date: date, *, active_only: bool = True) -> list[dict[str, Any]]:
+        """Prediction rows of a date."""
+        ...
+
+    def count_predictions(self, game_date: date) -> dict[str, int]:
+        """Active prediction rows per system."""
+        ...
+
+    def players_with_predictions(self, game_date: date) -> set[str]:
+        """Players with at least one active prediction."""
+        ...
+
+    def load_breakers(self) -> dict[str, dict[str, Any]]:
+        """Circuit-breaker rows shared by every worker, by system id."""
+        ...
+
+    def save_breaker(self, row: dict[str, Any]) -> None:
+        """Upsert one system's breaker row."""
+        ...
+
+    # --- durable waits and operator switches --------------------------------------------------
+
+    def open_wait(self, game_date: date, source: str, now: datetime,
+                  deadline: datetime) -> dict[str, Any]:
+        """Insert-if-absent of a wait for stage 4: racing callers share one wait and deadline."""
+        ...
+
+    def get_wait(self, game_date: date) -> dict[str, Any] | None:
+        """The wait of a date, if one was ever opened."""
+        ...
+
+    def open_waits(self) -> list[dict[str, Any]]:
+        """Waits still waiting, nearest deadline first (they survive restarts)."""
+        ...
+
+    def close_wait(self, game_date: date, status: str, now: datetime, outcome: str) -> bool:
+        """Resolve or expire a waiting wait; only one caller gets ``True``."""
+        ...
+
+    def set_switch(self, name: str, value: Any, now: datetime) -> None:
+        """Set an operator switch (the event path)."""
+        ...
+
+    def switch(self, name: str, default: Any = None) -> Any:
+        """An operator switch's value, or ``default``."""
+        ...
+
+    # --- alerts and scheduling ----------------------------------------------------------------
+
+    def claim_alert(self, game_date: date, alert_type: str, channel: str, severity: str,
+                    title: str, now: datetime) -> bool:
+        """Whether this caller should deliver: at most once per (game_date, type, channel);
+        a failed or stale claim may be taken again."""
+        ...
+
+    def mark_alert(self, game_date: date, alert_type: str, channel: str, status: str,
+                   now: datetime, error: str | None = None) -> None:
+        """Record a delivery's outcome (sent or failed, with the error)."""
+        ...
+
+    def alert_log(self, game_date: date | None = None) -> list[dict[str, Any]]:
+        """Alert deliveries, oldest first."""
+        ...
+
+    def claim_job_run(self, job: str, local_day: date, instance_id: str, now: datetime) -> bool:
+        """Atomic insert-if-absent: a scheduled job runs once per local day, across restarts
+        and instances."""
+        ...
+
+    def finish_job_run(self, job: str, local_day: date, status: str, now: datetime,
+                       result: dict[str, Any]) -> None:
+        """Record how a claimed job run ended."""
+        ...
+
+    def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew a lease; of racing holders one wins; an expired lease can be taken."""
+        ...
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give a lease up (only its holder can)."""
         ...
 
     def ping(self) -> None:
