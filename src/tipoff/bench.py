@@ -5,15 +5,20 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
 from tipoff.adapters.clock import SystemClock
 from tipoff.bootstrap import open_bus, open_store
+from tipoff.domain.features import (
+    DEFAULTS, FEATURE_INDEX, FEATURE_NAMES, FEATURE_VERSION, PROCESSOR,
+)
 from tipoff.pipeline.build_features import build_features
+from tipoff.ports import RunRecord
 
 
 def busiest_date(games: pd.DataFrame) -> date:
@@ -85,8 +90,6 @@ def bench_features(seed: int = 7, repeat: int = 5, progress=None) -> dict:
 
 def _extra_lines(store, game_date: date, per_player: int) -> int:
     """Price every player of the date at ``per_player`` extra lines (bookmakers bench1…)."""
-    from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
-
     rows = [r for r in store.read_features(game_date, FEATURE_VERSION) if r["is_production_ready"]]
     captured = store.read_analytics("games", start=game_date,
                                     end=game_date + timedelta(days=1))["tipoff_utc"].min()
@@ -134,11 +137,16 @@ def bench_predict(seed: int = 7, sizes=PREDICT_SIZES, progress=None) -> dict:
 
 
 def _night_store(path: Path, game_date: date):
+    clock = _night_clock(game_date)
+    return open_store(f"sqlite:///{path}", clock), clock
+
+
+def _night_clock(game_date: date):
+    """A live clock starting at 00:30 PT on the game date, as the night would run."""
     from tipoff.adapters.clock import ScaledClock
     from tipoff.domain.dates import pacific_instant
 
-    clock = ScaledClock(pacific_instant(game_date, 0, 30), 1.0, SystemClock())
-    return open_store(f"sqlite:///{path}", clock), clock
+    return ScaledClock(pacific_instant(game_date, 0, 30), 1.0, SystemClock())
 
 
 def _timed_night(store, clock, game_date: date, model_dir: Path, extra_lines: int) -> dict:
@@ -170,11 +178,7 @@ def _timed_night(store, clock, game_date: date, model_dir: Path, extra_lines: in
 def bench_trigger(events: int = 100, players: int = 450, progress=None) -> dict:
     """Event receipt → batch claimed, over ``events`` nights of ``players`` ready players each
     (embedded: SQLite + in-process bus; the fan-out after the claim is not included)."""
-    import statistics
-
     from tipoff.adapters.bus.memory import MemoryBus
-    from tipoff.adapters.clock import ScaledClock
-    from tipoff.domain.dates import pacific_instant
     from tipoff.pipeline.build_features import phase4_event
     from tipoff.pipeline.coordinator import Coordinator
 
@@ -184,7 +188,7 @@ def bench_trigger(events: int = 100, players: int = 450, progress=None) -> dict:
         store = open_store(f"sqlite:///{Path(folder) / 'trigger.db'}", SystemClock())
         for n in range(events):
             day = first + timedelta(days=n)
-            clock = ScaledClock(pacific_instant(day, 0, 30), 1.0, SystemClock())
+            clock = _night_clock(day)
             _synthetic_phase4(store, day, players, clock.now())
             timed = _ClaimTimer(store)
             coordinator = Coordinator(timed, MemoryBus(clock), clock)
@@ -219,21 +223,38 @@ class _ClaimTimer:
 
 def _synthetic_phase4(store, day: date, players: int, at) -> None:
     """A ready stage 4 result for ``day`` (plausible values; the claim only counts rows)."""
-    from tipoff.domain.features import DEFAULTS, FEATURE_NAMES, FEATURE_VERSION, PROCESSOR
-    from tipoff.ports import RunRecord
-
     vector = [DEFAULTS[name] for name in FEATURE_NAMES]
-    rows = [{"player_lookup": f"player{n:04d}", "game_date": day, "feature_version": FEATURE_VERSION,
-             "game_id": f"G{n // 30}", "player_name": f"Player {n}", "team": "AAA",
-             "opponent": "BBB", "is_home": True, "days_rest": 1, "features": vector,
-             "feature_sources": ["computed"] * len(vector), "quality_score": 100.0,
-             "is_production_ready": True, "data_quality_issues": [], "early_season_flag": False,
-             "injury_status": "available", "data_source_summary": {"computed": len(vector)},
-             "expected_games": 10, "actual_games": 10, "completeness_pct": 100.0,
-             "feature_generated_at": at, "created_at": at, "content_hash": f"h{n}"}
+    rows = [stage4_row({"player_lookup": f"player{n:04d}", "player_name": f"Player {n}",
+                        "team": "AAA", "opponent": "BBB", "is_home": True,
+                        "game_id": f"G{n // 30}"}, day, vector, at)
             for n in range(players)]
-    store.replace_features(day, FEATURE_VERSION, rows)
-    store.record_run(RunRecord(run_id=f"bench-{day}", processor=PROCESSOR, status="success",
-                               started_at=at, finished_at=at, game_date=day,
-                               counts={"players_processed": players, "players_ready": players,
-                                       "players_failed": 0}))
+    write_stage4(store, day, rows, at)
+
+
+def stage4_row(player: dict, game_date: date, features: list[float], at: datetime,
+               ready: bool = True) -> dict:
+    """One plausible stage 4 row for ``player`` (lookup, name, team, opponent, venue, game)."""
+    return {
+        "player_lookup": player["player_lookup"], "game_date": game_date,
+        "feature_version": FEATURE_VERSION, "game_id": player["game_id"],
+        "player_name": player["player_name"], "team": player["team"],
+        "opponent": player["opponent"], "is_home": player["is_home"], "days_rest": 1,
+        "features": features, "feature_sources": ["computed"] * len(features),
+        "quality_score": 100.0, "is_production_ready": ready,
+        "data_quality_issues": [] if ready else ["completeness 5/10 below 90%"],
+        "early_season_flag": False, "injury_status": "available",
+        "data_source_summary": {"computed": len(features)}, "expected_games": 10,
+        "actual_games": 10, "completeness_pct": 100.0, "feature_generated_at": at,
+        "created_at": at, "content_hash": f"bench-{player['player_lookup']}"}
+
+
+def write_stage4(store, game_date: date, rows: list[dict], at: datetime) -> RunRecord:
+    """Replace a date's feature rows and record the successful stage 4 run."""
+    store.replace_features(game_date, FEATURE_VERSION, rows)
+    ready = sum(r["is_production_ready"] for r in rows)
+    run = RunRecord(run_id=f"phase4-bench-{game_date}-{uuid.uuid4().hex[:8]}", processor=PROCESSOR,
+                    status="success", started_at=at - timedelta(seconds=1), finished_at=at,
+                    game_date=game_date, counts={"players_processed": len(rows),
+                                                 "players_ready": ready, "players_failed": 0})
+    store.record_run(run)
+    return run

@@ -45,9 +45,10 @@ from tipoff.adapters.clock import SystemClock
 from tipoff.bootstrap import open_bus, open_store
 from tipoff.domain import batches as b
 from tipoff.domain.dates import pacific_instant
-from tipoff.domain.features import DEFAULTS, FEATURE_NAMES, FEATURE_VERSION, PROCESSOR
+from tipoff.domain.features import DEFAULTS, FEATURE_NAMES
 from tipoff.domain.messages import PHASE4_TOPIC
 from tipoff.errors import ConfigurationError
+from tipoff.bench import stage4_row, write_stage4
 from tipoff.pipeline.build_features import event_for
 from tipoff.ports import RunRecord
 
@@ -132,32 +133,9 @@ def feature_rows(players: list[dict], logs: pd.DataFrame, game_date: date, at: d
                   "points_avg_last_10": np.mean(games[:10]), "points_avg_season": np.mean(games),
                   "points_std_last_10": np.std(games[:10]), "games_in_last_7_days": 3,
                   "home_away": 1.0 if player["is_home"] else 0.0}
-        rows.append({
-            "player_lookup": player["player_lookup"], "game_date": game_date,
-            "feature_version": FEATURE_VERSION, "game_id": player["game_id"],
-            "player_name": player["player_name"], "team": player["team"],
-            "opponent": player["opponent"], "is_home": player["is_home"], "days_rest": 1,
-            "features": [round(float(values[name]), 3) for name in FEATURE_NAMES],
-            "feature_sources": ["computed"] * len(FEATURE_NAMES), "quality_score": 100.0,
-            "is_production_ready": is_ready,
-            "data_quality_issues": [] if is_ready else ["completeness 5/10 below 90%"],
-            "early_season_flag": False, "injury_status": "available",
-            "data_source_summary": {"computed": len(FEATURE_NAMES)}, "expected_games": 10,
-            "actual_games": 10, "completeness_pct": 100.0, "feature_generated_at": at,
-            "created_at": at, "content_hash": f"bench-{player['player_lookup']}"})
+        rows.append(stage4_row(player, game_date, [round(float(values[name]), 3)
+                                                   for name in FEATURE_NAMES], at, is_ready))
     return rows
-
-
-def write_stage4(store, game_date: date, rows: list[dict], at: datetime) -> RunRecord:
-    """Replace a date's feature rows and record the successful stage 4 run."""
-    store.replace_features(game_date, FEATURE_VERSION, rows)
-    ready = sum(r["is_production_ready"] for r in rows)
-    run = RunRecord(run_id=f"phase4-bench-{game_date}-{uuid.uuid4().hex[:8]}", processor=PROCESSOR,
-                    status="success", started_at=at - timedelta(seconds=1), finished_at=at,
-                    game_date=game_date, counts={"players_processed": len(rows),
-                                                 "players_ready": ready, "players_failed": 0})
-    store.record_run(run)
-    return run
 
 
 def lines_frame(players: list[dict], game_date: date, per_player: int) -> pd.DataFrame:

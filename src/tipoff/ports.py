@@ -41,6 +41,16 @@ class Message:
     attributes: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that failed ``max_attempts`` deliveries in one group, with its last error."""
+
+    message: Message
+    error: str
+    failed_at: datetime
+    group: str
+
+
 Handler = Callable[[Message], None]
 BatchHandler = Callable[[list[Message]], None]
 
@@ -77,6 +87,31 @@ class Bus(Protocol):
         All messages of a list are acknowledged when the handler returns; if it raises, each
         of them is redelivered (attempt + 1) and dead-lettered after the maximum attempts.
         """
+        ...
+
+    def start(self, workers: int = 1) -> None:
+        """Deliver in the background (``workers`` loops) until ``stop``."""
+        ...
+
+    def stop(self) -> None:
+        """Stop the background delivery and wait for the handlers it is running."""
+        ...
+
+    def join(self, raise_errors: bool = True) -> int:
+        """Deliver on this thread until nothing is due; return how many were delivered, and
+        re-raise the first handler exception seen since the last ``join``."""
+        ...
+
+    def dead_letters(self, topic: str | None = None) -> list[DeadLetter]:
+        """Dead-lettered messages, oldest first, optionally of one topic."""
+        ...
+
+    def replay_dead_letters(self, topic: str | None = None) -> int:
+        """Deliver dead letters again to the group that failed them (attempts restart at 1)."""
+        ...
+
+    def pending_count(self, topic: str | None = None) -> int:
+        """Deliveries not yet acknowledged (one per message and group)."""
         ...
 
     def ping(self) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+from tipoff.domain.alerts import Alert
 from tipoff.domain.dates import require_aware
+from tipoff.errors import TransientError
 
 
 class FakeClock:
@@ -53,12 +55,11 @@ class RecordingAlerter:
     def __init__(self, name: str = "recording", *, fail: bool = False) -> None:
         self.name = name
         self.fail = fail
-        self.sent: list = []
+        self.sent: list[Alert] = []
 
-    def send(self, alert) -> None:
+    def send(self, alert: Alert) -> None:
+        """Keep ``alert``, or raise ``TransientError`` when built with ``fail=True``."""
         if self.fail:
-            from tipoff.errors import TransientError
-
             raise TransientError(f"{self.name} is down")
         self.sent.append(alert)
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 
 from tipoff.cli import bench, data, night
-from tipoff.cli.common import err, log_level
+from tipoff.cli.common import configure_logs, err
 from tipoff.errors import TipoffError
 
 
@@ -26,9 +24,7 @@ app.add_typer(night.commands)
 
 def main() -> None:
     """Entry point: a TipoffError becomes a one-line message and exit code 1, not a traceback."""
-    from tipoff.logs import configure_logging
-
-    configure_logging(log_level(), json=os.environ.get("TIPOFF_LOG_FORMAT") == "json")
+    configure_logs()
     try:
         app()
     except TipoffError as exc:

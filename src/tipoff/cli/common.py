@@ -123,13 +123,19 @@ def quiet_logs():
     """Only warnings and errors on stderr while a progress display owns the terminal."""
     import logging
 
-    from tipoff.logs import configure_logging
-
-    configure_logging(logging.WARNING)
+    configure_logs(logging.WARNING)
     try:
         yield
     finally:
-        configure_logging(log_level())
+        configure_logs()
+
+
+def configure_logs(level: int | None = None) -> None:
+    """Logging as ``TIPOFF_LOG_LEVEL`` (or ``level``) and ``TIPOFF_LOG_FORMAT`` ask."""
+    from tipoff.logs import configure_logging
+
+    configure_logging(log_level() if level is None else level,
+                      json=os.environ.get("TIPOFF_LOG_FORMAT") == "json")
 
 
 def log_level() -> int:

@@ -191,28 +191,33 @@ def start(game_date: OptionalDate = None,
               "--wait/--no-wait", help="Wait (durably) for stage 4 when it is not ready.")] = True,
           url: UrlOption = None, store: StoreOption = None, as_json: JsonOption = False) -> None:
     """Backup / manual start of a date's batch."""
+    if url:
+        answer(*client(url).start(day_or_today(game_date, clock()), force=force, wait=wait),
+               as_json)
+        return
     with direct(store) as services:
         day = day_or_today(game_date, services.clock)
-        if url:
-            answer(*client(url).start(day, force=force, wait=wait), as_json)
-            return
         decision = services.coordinator.start(day, "manual", force=force, wait_for_phase4=wait)
-        settle(services)
-        answer(200, {**decision.to_dict(), "status": services.watch.status(day)}, as_json)
+        _answer_decision(services, decision, as_json)
 
 
 @commands.command("retry")
 def retry(game_date: OptionalDate = None, url: UrlOption = None, store: StoreOption = None,
           as_json: JsonOption = False) -> None:
     """Predict only the ready players that have no prediction yet."""
+    if url:
+        answer(*client(url).retry(day_or_today(game_date, clock())), as_json)
+        return
     with direct(store) as services:
         day = day_or_today(game_date, services.clock)
-        if url:
-            answer(*client(url).retry(day), as_json)
-            return
-        decision = services.coordinator.retry(day)
-        settle(services)
-        answer(200, {**decision.to_dict(), "status": services.watch.status(day)}, as_json)
+        _answer_decision(services, services.coordinator.retry(day), as_json)
+
+
+def _answer_decision(services, decision, as_json: bool) -> None:
+    """Deliver what the decision sent (in-process bus), then print it with the night's status."""
+    settle(services)
+    answer(200, {**decision.to_dict(), "status": services.watch.status(decision.game_date)},
+           as_json)
 
 
 @commands.command("status")
@@ -221,11 +226,11 @@ def status(game_date: OptionalDate = None,
                help="Also run the 07:00 check: send the alerts the status calls for.")] = False,
            url: UrlOption = None, store: StoreOption = None, as_json: JsonOption = False) -> None:
     """A night's batch: state, counts, coverage, timings."""
+    if url and not check:
+        answer(*client(url).status(day_or_today(game_date, clock())), as_json)
+        return
     with direct(store) as services:
         day = day_or_today(game_date, services.clock)
-        if url and not check:
-            answer(*client(url).status(day), as_json)
-            return
         report = services.watch.status_check(day) if check else services.watch.status(day)
         answer(200, report, as_json)
 

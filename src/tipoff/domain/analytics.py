@@ -32,11 +32,6 @@ SEASON_PHASES = ("regular", "playoffs")
 POINTS_MARKET = "points"
 
 
-def season_of(year_start: int) -> str:
-    """``2025`` → ``"2025-26"``."""
-    return f"{year_start}-{(year_start + 1) % 100:02d}"
-
-
 def season_start_year(season: str) -> int:
     """``"2025-26"`` → ``2025``; raise ValueError for anything not shaped ``YYYY-YY``."""
     head, _, tail = season.partition("-")

@@ -14,7 +14,7 @@ FULL_SLATE = 450
 RUNNING, COMPLETE, PARTIAL = "running", "complete", "partial"
 WAITING, INSUFFICIENT_DATA = "waiting_for_phase4", "insufficient_data"
 PREDICTED, SKIPPED, FAILED = "predicted", "skipped", "failed"
-OUTCOMES = (PREDICTED, SKIPPED, FAILED)
+OUTCOMES = (PREDICTED, SKIPPED, FAILED)  # in the order of ``Progress``'s counts
 
 SPORTSBOOK, ESTIMATE = "sportsbook", "estimate"
 

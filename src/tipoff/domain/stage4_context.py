@@ -115,6 +115,11 @@ def per_player(values: pd.Series, keys: pd.Series) -> pd.Series:
     return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
 
 
+def per_player_rows(frame: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+    """``per_player`` for a frame: the row of each roster key (NaN when absent)."""
+    return frame.reindex(keys.to_numpy()).set_axis(keys.index)
+
+
 def _checked(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> pd.DataFrame:
     missing = [c for c in columns if c not in frame.columns]
     if missing and len(frame):

@@ -24,13 +24,14 @@ def player_features(ctx: Context) -> dict[str, Tagged]:
     l10 = _window(mine[mine["k"] < 10], index)
     l5 = _window(mine[mine["k"] < 5], index)
     l3 = _window(mine[mine["k"] < 3], index)
+    week = _games_since(ctx, days=7)
     features = {
         "points_avg_last_5": tag("points_avg_last_5", l5["points"], l5["n"], 5),
         "points_avg_last_10": tag("points_avg_last_10", l10["points"], l10["n"], 10),
         "points_avg_season": tag("points_avg_season", season["points"], season["n"], 10),
         "points_std_last_10": tag("points_std_last_10", l10["std"], l10["n"], 10, minimum=2),
-        "games_in_last_7_days": always(_games_since(ctx, days=7)),
-        "fatigue_score": _fatigue(ctx, l3),
+        "games_in_last_7_days": always(week),
+        "fatigue_score": _fatigue(ctx, l3, week),
         "usage_spike_score": _usage_spike(season, l3),
         "recent_trend": _recent_trend(mine, season, l5),
         "minutes_change": _minutes_change(season, l10),
@@ -82,10 +83,10 @@ def _games_since(ctx: Context, days: int) -> pd.Series:
     return recent.groupby("player_lookup").size().reindex(ctx.roster.index, fill_value=0)
 
 
-def _fatigue(ctx: Context, l3: pd.DataFrame) -> Tagged:
+def _fatigue(ctx: Context, l3: pd.DataFrame, week: pd.Series) -> Tagged:
     yesterday = ctx.logs[ctx.logs["game_date"] == ctx.day - pd.Timedelta(days=1)]
     played = ctx.roster.index.isin(yesterday["player_lookup"]).astype(float)
-    heavy_week = (_games_since(ctx, days=7) - 3).clip(lower=0)
+    heavy_week = (week - 3).clip(lower=0)
     heavy_minutes = (l3["minutes"] - 30).clip(lower=0)
     raw = 100 - 15 * played - 5 * heavy_week - 1.5 * heavy_minutes
     return tag("fatigue_score", raw.clip(0, 100), l3["n"], 3)

@@ -10,7 +10,7 @@ from tipoff.domain.features import (
     QUALITY_READY_MIN,
     SMALL_SEASON_MIN_GAMES,
 )
-from tipoff.domain.stage4_context import Context, per_player
+from tipoff.domain.stage4_context import Context, per_player, per_player_rows
 
 EARLY_SEASON_ISSUE = "early season"
 
@@ -25,7 +25,7 @@ def completeness(ctx: Context) -> pd.DataFrame:
     dates = ctx.team_dates[ctx.team_dates["game_date"] >= ctx.season_start]
     recent = dates[dates.groupby("team").cumcount() < COMPLETENESS_WINDOW]
     window = recent.groupby("team")["game_date"].agg(expected="size", since="min")
-    team = window.reindex(ctx.roster["team"].to_numpy()).set_axis(index)
+    team = per_player_rows(window, ctx.roster["team"])
     expected = team["expected"].fillna(0).astype(int)
     mine = ctx.logs[ctx.logs["player_lookup"].isin(index)]
     since = per_player(team["since"], mine["player_lookup"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tipoff.domain.features import INJURY_RISK
-from tipoff.domain.stage4_context import Context, Tagged, always, per_player, tag
+from tipoff.domain.stage4_context import Context, Tagged, always, per_player, per_player_rows, tag
 from tipoff.domain.stage4_player import MAX_DAYS_REST
 
 TEAM_WINDOW = 10
@@ -53,8 +53,7 @@ def _means(ctx: Context, window: int, columns: list[str]) -> pd.DataFrame:
 
 
 def _lookup(frame: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
-    rows = frame.reindex(keys.to_numpy()).set_axis(keys.index)
-    return rows.fillna({"n": 0})
+    return per_player_rows(frame, keys).fillna({"n": 0})
 
 
 def _pace_score(ctx: Context, team: pd.DataFrame, opp: pd.DataFrame) -> Tagged:

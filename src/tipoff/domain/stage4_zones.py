@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tipoff.domain.features import COMPUTED, DEFAULT
-from tipoff.domain.stage4_context import Context, Tagged, per_player, tag
+from tipoff.domain.stage4_context import Context, Tagged, per_player, per_player_rows, tag
 
 ZONE_WINDOW = 15
 THREE_WEIGHT = 1.5
@@ -19,8 +19,8 @@ def shot_zone_mismatch(ctx: Context, pct_three: Tagged, pct_paint: Tagged) -> Ta
     """Feature 6 for every roster player, from their L10 shot mix (features 18 and 20)."""
     allowed = _allowed(ctx.season_logs)
     league = _league_since(ctx.season_logs, allowed["start"])
-    opp = _lookup(_rates(allowed), ctx.roster["opponent"])
-    base = _lookup(_rates(league), ctx.roster["opponent"])
+    opp = per_player_rows(_rates(allowed), ctx.roster["opponent"])
+    base = per_player_rows(_rates(league), ctx.roster["opponent"])
     p3 = pct_three.value
     delta = opp - base
     score = 100 * ((1 - p3) * delta["two"].fillna(0) + THREE_WEIGHT * p3 * delta["three"].fillna(0))
@@ -91,7 +91,3 @@ def _rates(sums: pd.DataFrame) -> pd.DataFrame:
             "paint": ratio("paint", "zoned_att"),
         }
     )
-
-
-def _lookup(frame: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
-    return frame.reindex(keys.to_numpy()).set_axis(keys.index)

@@ -36,17 +36,17 @@ import numpy as np
 
 from tipoff.adapters.model_files import load_model_file
 from tipoff.domain import batches as b
-from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
+from tipoff.domain.features import FEATURE_VERSION
 from tipoff.domain.messages import Line
 from tipoff.domain.systems import (
-    ENSEMBLE, OVER, PASS, SYSTEM_IDS, UNDER, XGBOOST, ModelArtifact, Prediction,
+    ENSEMBLE, OVER, PASS, SYSTEM_IDS, UNDER, ModelArtifact, Prediction,
     PredictionUnavailable, XGBoostSystem,
 )
 from tipoff.domain.systems.xgboost_model import naive_blend
 from tipoff.errors import InputError
-from tipoff.pipeline.coordinator import sportsbook_lines
+from tipoff.pipeline.coordinator import estimated_line, sportsbook_lines
 from tipoff.pipeline.predict import (
-    Gate, PlayerContext, default_systems, precompute_xgboost, predict_player,
+    Gate, PlayerContext, default_systems, ensemble_weights, precompute_xgboost, predict_player,
 )
 from tipoff.pipeline.replay import Snapshot
 from tipoff.pipeline.runtime import MODEL_FILE
@@ -294,34 +294,20 @@ def _night(snapshot: Snapshot, day: date, model: XGBoostSystem, systems: dict, n
         return []
     history = snapshot.history(day)
     book = sportsbook_lines(snapshot.lines_on(day))
-    lines = {r["player_lookup"]: book.get(r["player_lookup"]) or (_estimated_line(r),)
+    lines = {r["player_lookup"]: book.get(r["player_lookup"]) or (estimated_line(r),)
              for r in played}
-    precomputed = _precomputed(model, played, lines)
-    weights = None if model.artifact is None else model.artifact.ensemble_weights
+    precomputed = precompute_xgboost(model, [
+        (r["player_lookup"], r["features"], line.value)
+        for r in played for line in lines[r["player_lookup"]]])
+    weights = ensemble_weights(model)
     blends = naive_blend(np.array([r["features"] for r in played], dtype=float))
     nights = []
     for row, blend in zip(played, blends):
         player = row["player_lookup"]
-        context = PlayerContext(history.get(player, ()), row["days_rest"],
-                                precomputed.get(player, {}))
+        context = PlayerContext(history=history.get(player, ()), days_rest=row["days_rest"],
+                                player_lookup=player, precomputed=precomputed.get(player, {}))
         outcome = predict_player(row["features"], [line.value for line in lines[player]],
                                  context, systems, weights, Gate())
         nights.append(PlayerNight(day, player, scored[player], float(blend), lines[player],
                                   tuple(outcome.predictions)))
     return nights
-
-
-def _precomputed(model: XGBoostSystem, rows: list[dict],
-                 lines: dict[str, tuple[Line, ...]]) -> dict[str, dict]:
-    """The model's predictions for every (player, line) of the night in one call."""
-    pairs = [(r, line.value) for r in rows for line in lines[r["player_lookup"]]]
-    made = precompute_xgboost(model, [(r["features"], value) for r, value in pairs])
-    by_player: dict[str, dict] = {}
-    for (row, value), prediction in zip(pairs, made or ()):
-        by_player.setdefault(row["player_lookup"], {})[(XGBOOST, value)] = prediction
-    return by_player
-
-
-def _estimated_line(row: dict) -> Line:
-    recent = row["features"][FEATURE_INDEX["points_avg_last_10"]]
-    return Line(value=b.estimate_line(recent), source=b.ESTIMATE)

@@ -96,13 +96,19 @@ def event_for(run: RunRecord) -> Phase4Completed:
     )
 
 
+def latest_stage4_run(store: Store, game_date: date) -> RunRecord | None:
+    """The latest successful stage 4 run for a date, if any."""
+    runs = [r for r in store.runs(processor=PROCESSOR, game_date=game_date) if r.status == "success"]
+    return runs[-1] if runs else None
+
+
 def phase4_event(store: Store, game_date: date) -> Phase4Completed:
     """The event of the latest successful stage 4 run for a date (to re-announce it)."""
-    runs = [r for r in store.runs(processor=PROCESSOR, game_date=game_date) if r.status == "success"]
-    if not runs:
+    run = latest_stage4_run(store, game_date)
+    if run is None:
         raise NotFoundError(f"no successful stage 4 run for {game_date}: run "
                             f"`tipoff features build --date {game_date}` first")
-    return event_for(runs[-1])
+    return event_for(run)
 
 
 def _announce(bus: Bus | None, run: RunRecord, alerts) -> bool:

@@ -17,12 +17,13 @@ import structlog
 
 from tipoff.domain import batches as b
 from tipoff.domain.dates import game_date_at
-from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION, PROCESSOR
+from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
 from tipoff.domain.messages import (
     REQUEST_TOPIC, Line, Phase4Completed, PredictionRequest, PredictionResult,
 )
 from tipoff.adapters.alerts.log import LogAlerter
 from tipoff.pipeline.alerting import AlertDispatcher
+from tipoff.pipeline.build_features import latest_stage4_run
 from tipoff.ports import Bus, Clock, RunRecord
 
 log = structlog.get_logger(__name__)
@@ -31,7 +32,8 @@ WAIT_FOR_PHASE4 = timedelta(minutes=30)
 EVENT_PATH_SWITCH = "event_path_enabled"
 STALE_REQUESTS = timedelta(minutes=2)  # pending this long on a re-trigger: sent again
 PUBLISH_CHUNK = 500  # requests in flight to the broker at once
-SOURCES = ("pubsub", "scheduler_backup", "retry", "manual", "backfill")
+# Decisions that sent requests: an open wait for the date is resolved by them.
+STARTED = frozenset({"started", "filled_missing", "forced", "partial_after_wait"})
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Decision:
 
     @property
     def started(self) -> bool:
-        return self.decision in ("started", "filled_missing", "forced", "partial_after_wait")
+        return self.decision in STARTED
 
     def to_dict(self) -> dict:
         return {"decision": self.decision, "game_date": self.game_date.isoformat(),
@@ -101,13 +103,15 @@ class Coordinator:
         return self.start(event.game_date, source, correlation_id=event.correlation_id)
 
     def start(self, game_date: date, source: str, *, force: bool = False,
-              wait_for_phase4: bool = False, correlation_id: str | None = None) -> Decision:
+              wait_for_phase4: bool = False, correlation_id: str | None = None,
+              phase4: Phase4Status | None = None) -> Decision:
         """The one decision every trigger converges on; recorded in run history.
 
         With ``wait_for_phase4`` a date whose stage 4 is not ready gets a durable wait (with a
         deadline) instead of a refusal; ``poll_waits`` or the stage 4 event resolves it.
+        ``phase4`` is the date's stage 4 status when the caller has just read it.
         """
-        decision = self._decide(game_date, source, force, correlation_id)
+        decision = self._decide(game_date, source, force, correlation_id, phase4)
         if decision.decision == "not_ready" and wait_for_phase4:
             decision = self._wait(game_date, source, decision.reason)
         if decision.started:
@@ -155,10 +159,6 @@ class Coordinator:
         """Enable or disable the event path without touching any infrastructure."""
         self._store.set_switch(EVENT_PATH_SWITCH, enabled, self._clock.now())
 
-    def on_result(self, result: PredictionResult) -> None:
-        """Store a worker's report; finish the batch when no request is pending."""
-        self.on_results([result])
-
     def on_results(self, results: list[PredictionResult]) -> None:
         """Store workers' reports in one write; finish every batch left with nothing pending."""
         now = self._clock.now()
@@ -174,21 +174,21 @@ class Coordinator:
 
     # --- decision -------------------------------------------------------------------------
 
-    def _decide(self, game_date: date, source: str, force: bool,
-                correlation_id: str | None) -> Decision:
+    def _decide(self, game_date: date, source: str, force: bool, correlation_id: str | None,
+                phase4: Phase4Status | None) -> Decision:
         today = game_date_at(self._clock.now())
         if game_date < today and source != "backfill":
             return Decision("backfill_ignored", game_date,
                             f"{game_date} is before today ({today} ET): run a backfill instead")
         batch = self._store.get_batch(game_date)
         if batch is not None:
-            return self._existing(batch, source, force)
-        phase4 = self.phase4_status(game_date)
+            return self._existing(batch, force)
+        phase4 = phase4 or self.phase4_status(game_date)
         if not phase4.is_ready:
             return Decision("not_ready", game_date, self.not_ready_reason(game_date, phase4))
         return self._claim_and_fan_out(game_date, source, phase4, correlation_id)
 
-    def _existing(self, batch: b.Batch, source: str, force: bool) -> Decision:
+    def _existing(self, batch: b.Batch, force: bool) -> Decision:
         if batch.state == b.RUNNING and not force:
             return self._still_running(batch)
         if batch.state == b.COMPLETE and not force:
@@ -277,7 +277,7 @@ class Coordinator:
             batch_id=batch.batch_id, game_date=batch.game_date,
             player_lookup=row["player_lookup"], game_id=row["game_id"], team=row["team"],
             opponent=row["opponent"], attempt=attempt,
-            lines=lines.get(row["player_lookup"]) or (_estimated_line(row),))
+            lines=lines.get(row["player_lookup"]) or (estimated_line(row),))
             for row, attempt in rows]
         for start in range(0, len(requests), PUBLISH_CHUNK):
             chunk = requests[start:start + PUBLISH_CHUNK]
@@ -303,10 +303,9 @@ class Coordinator:
 
     def phase4_status(self, game_date: date) -> Phase4Status:
         """The latest successful stage 4 run for a date and its feature rows."""
-        runs = [r for r in self._store.runs(processor=PROCESSOR, game_date=game_date)
-                if r.status == "success"]
-        rows = self._store.read_features(game_date, self._feature_version) if runs else []
-        return Phase4Status(runs[-1] if runs else None, rows)
+        run = latest_stage4_run(self._store, game_date)
+        rows = self._store.read_features(game_date, self._feature_version) if run else []
+        return Phase4Status(run, rows)
 
     def _missing(self, game_date: date, ready_rows: list[dict]) -> list[dict]:
         done = self._store.players_with_predictions(game_date)
@@ -349,7 +348,8 @@ def sportsbook_lines(frame: pd.DataFrame) -> dict[str, tuple[Line, ...]]:
     return {player: tuple(sorted(ls, key=lambda l: l.value)) for player, ls in lines.items()}
 
 
-def _estimated_line(row: dict) -> Line:
+def estimated_line(row: dict) -> Line:
+    """The line of a player no book priced: the recent average to the nearest .5."""
     recent = row["features"][FEATURE_INDEX["points_avg_last_10"]]
     return Line(value=b.estimate_line(recent), source=b.ESTIMATE)
 

@@ -11,9 +11,9 @@ from tipoff.adapters.clock import ScaledClock, SystemClock
 from tipoff.bootstrap import open_bus, open_store
 from tipoff.domain import batches as b
 from tipoff.domain.dates import pacific_instant
-from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
+from tipoff.domain.features import FEATURE_VERSION
 from tipoff.domain.systems import ENSEMBLE
-from tipoff.pipeline.build_features import build_features
+from tipoff.pipeline.build_features import build_features, latest_stage4_run
 from tipoff.pipeline.load_data import generate_league_into
 from tipoff.pipeline.runtime import MODEL_FILE, embedded, load_model
 from tipoff.pipeline.train import Progress, train
@@ -97,10 +97,10 @@ def _not_ready_reasons(rows: list[dict]) -> dict[str, int]:
 
 
 def _timeline(store, game_date: date, batch: b.Batch | None, predictions: list[dict]) -> dict:
-    runs = [r for r in store.runs(processor=PROCESSOR, game_date=game_date) if r.status == "success"]
-    if not runs or batch is None:
+    stage4 = latest_stage4_run(store, game_date)
+    if stage4 is None or batch is None:
         return {}
-    origin = runs[-1].finished_at
+    origin = stage4.finished_at
     first = min((p["created_at"] for p in predictions), default=None)
     return {"stage4_complete": 0.0, "claimed": _ms(origin, batch.created_at),
             "first_prediction": _ms(origin, first), "complete": _ms(origin, batch.completed_at)}

@@ -13,7 +13,7 @@ from tipoff.pipeline.night_watch import NightWatch
 def health_report(store, watch: NightWatch, game_date: date) -> dict:
     """Stage 4 → 5 latency, coverage, data quality, decisions and alerts of one night."""
     rows = store.read_features(game_date, FEATURE_VERSION)
-    stage4 = [r for r in store.runs(processor=PROCESSOR, game_date=game_date)]
+    stage4 = store.runs(processor=PROCESSOR, game_date=game_date)
     decisions = [r for r in store.runs(processor=COORDINATOR, game_date=game_date) if r.source]
     return {
         **watch.status(game_date),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import structlog
 
 from tipoff.domain import alerts as a
 from tipoff.domain import batches as b
-from tipoff.pipeline.coordinator import Coordinator, Decision
+from tipoff.pipeline.coordinator import Coordinator, Decision, Phase4Status
 
 log = structlog.get_logger(__name__)
 
@@ -27,17 +27,19 @@ class NightWatch:
         for wait in self._store.open_waits():
             phase4 = self._coordinator.phase4_status(wait["game_date"])
             if phase4.is_ready:
-                decisions.append(self._coordinator.start(wait["game_date"], wait["source"]))
+                decisions.append(self._coordinator.start(wait["game_date"], wait["source"],
+                                                         phase4=phase4))
             elif self._clock.now() >= wait["deadline"]:
                 decisions.extend(self._expire(wait, phase4))
         return decisions
 
-    def _expire(self, wait: dict, phase4) -> list[Decision]:
+    def _expire(self, wait: dict, phase4: Phase4Status) -> list[Decision]:
         game_date = wait["game_date"]
         if not self._store.close_wait(game_date, b.WAIT_EXPIRED, self._clock.now(), "deadline"):
             return []  # another coordinator expired it first
         reason = self._coordinator.not_ready_reason(game_date, phase4)
         self._coordinator.alerts.send(a.phase4_not_ready_alert(game_date, reason))
+        # Re-read inside start_partial: stage 4 may have moved while the alert was sent.
         return [self._coordinator.start_partial(game_date, wait["source"],
                                                 f"stage 4 not ready at the deadline: {reason}")]
 
@@ -84,8 +86,6 @@ class NightWatch:
             if status["batch_id"] else None,
         ]
         if status["latency_seconds"] is not None:
-            from datetime import timedelta
-
             found.append(a.latency_alert(game_date, timedelta(seconds=status["latency_seconds"])))
         sent = {alert.type: self._coordinator.alerts.send(alert) for alert in found if alert}
         log.info("status_check", game_date=str(game_date), state=status["state"],

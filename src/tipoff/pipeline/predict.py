@@ -71,17 +71,28 @@ def default_systems(model: XGBoostSystem) -> dict[str, System]:
     }
 
 
-def precompute_xgboost(model: XGBoostSystem, rows: Sequence[tuple[Sequence[float], float | None]]
-                       ) -> list[Prediction] | None:
-    """The model's predictions for many (features, line) pairs in one call; None when the
-    model cannot predict (each player then fails that system with the model's reason)."""
+def precompute_xgboost(model: XGBoostSystem,
+                       rows: Sequence[tuple[str, Sequence[float], float | None]],
+                       ) -> dict[str, dict[tuple[str, float | None], Prediction]]:
+    """The model's predictions for many (player, features, line) rows in one call, keyed by
+    player as ``PlayerContext.precomputed`` wants them; empty when the model cannot predict
+    (each player then fails that system with the model's reason)."""
     if not rows or not model.available:
-        return None
+        return {}
     try:
-        return model.predict_many(np.array([f for f, _ in rows], dtype=float),
-                                  [line for _, line in rows])
+        made = model.predict_many(np.array([f for _, f, _ in rows], dtype=float),
+                                  [line for _, _, line in rows])
     except PredictionUnavailable:
-        return None
+        return {}
+    by_player: dict[str, dict[tuple[str, float | None], Prediction]] = {}
+    for (player, _, line), prediction in zip(rows, made):
+        by_player.setdefault(player, {})[(XGBOOST, line)] = prediction
+    return by_player
+
+
+def ensemble_weights(model: XGBoostSystem) -> Mapping[str, float] | None:
+    """The ensemble weights trained with the model (None without a model)."""
+    return None if model.artifact is None else model.artifact.ensemble_weights
 
 
 def predict_player(features: Sequence[float], lines: Sequence[float | None],

@@ -105,7 +105,8 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example],
     (at most the last ``WEIGHT_DATES`` nights of it)."""
     tail = rows[int(artifact.metrics["train_rows"]):]
     recent = sorted({r.game_date for r in tail})[-WEIGHT_DATES:]
-    held_out = [r for r in tail if r.game_date in set(recent)]
+    wanted = set(recent)
+    held_out = [r for r in tail if r.game_date in wanted]
     model = XGBoostSystem(artifact)
     matrix = []
     for day in recent:

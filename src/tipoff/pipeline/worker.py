@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -11,15 +12,20 @@ from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
 from tipoff.domain.history import history_window, past_games
 from tipoff.domain.messages import RESULT_TOPIC, PredictionRequest, PredictionResult
-from tipoff.domain.systems import XGBOOST, BreakerState, Prediction, XGBoostSystem, allow
+from tipoff.domain.systems import (
+    ENSEMBLE, XGBOOST, BreakerState, Prediction, XGBoostSystem, allow,
+)
 from tipoff.domain.systems import record_failure, record_success
 from tipoff.errors import AdapterError, PermanentError
 from tipoff.pipeline.predict import (
-    Gate, PlayerContext, System, default_systems, precompute_xgboost, predict_player,
+    Gate, PlayerContext, System, default_systems, ensemble_weights, precompute_xgboost,
+    predict_player,
 )
 from tipoff.ports import Bus, Clock, Message
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
+K = TypeVar("K")
 
 
 class StoreBreakers(Gate):
@@ -114,7 +120,7 @@ class Worker:
         gate = StoreBreakers(self._store, self._clock)
         gate.load()
         results, rows_by_date = [], {}
-        for game_date, group in _by_date(requests).items():
+        for game_date, group in _grouped(requests, lambda r: r.game_date).items():
             features = self._store.read_feature_rows(
                 game_date, [r.player_lookup for r in group], self._feature_version)
             model_predictions = self._precompute(group, features)
@@ -143,7 +149,7 @@ class Worker:
             log.warning("batch_write_failed_retrying_per_player", game_date=str(game_date),
                         rows=len(rows), exc_info=True)
         failed = {}
-        for player, player_rows in _by_player(rows).items():
+        for player, player_rows in _grouped(rows, lambda r: r["player_lookup"]).items():
             try:
                 self._store.write_predictions(game_date, player_rows)
             except PermanentError as exc:
@@ -153,14 +159,10 @@ class Worker:
     def _precompute(self, requests: list[PredictionRequest],
                     features: dict[str, dict]) -> dict[str, dict]:
         """XGBoost predictions for every ready (player, line) of the batch in one model call."""
-        pairs = [(r.player_lookup, line.value) for r in requests
-                 if not _skip_reason(features.get(r.player_lookup)) for line in r.lines]
-        made = precompute_xgboost(self._model, [(features[p]["features"], line)
-                                                for p, line in pairs])
-        by_player: dict[str, dict] = {}
-        for (player, line), prediction in zip(pairs, made or ()):
-            by_player.setdefault(player, {})[(XGBOOST, line)] = prediction
-        return by_player
+        return precompute_xgboost(self._model, [
+            (r.player_lookup, features[r.player_lookup]["features"], line.value)
+            for r in requests if not _skip_reason(features.get(r.player_lookup))
+            for line in r.lines])
 
     def _predict(self, request: PredictionRequest, row: dict | None, gate: Gate,
                  precomputed: dict) -> tuple[PredictionResult, list[dict]]:
@@ -171,18 +173,13 @@ class Worker:
         outcome = predict_player(row["features"], [l.value for l in request.lines],
                                  PlayerContext(history, row["days_rest"], request.player_lookup,
                                                precomputed),
-                                 self._systems,
-                                 self._ensemble_weights(), gate)
+                                 self._systems, ensemble_weights(self._model), gate)
         rows = self._rows(request, row, outcome.predictions)
         if not rows:
             return self._result(request, b.FAILED, "no system could predict",
                                 failed=outcome.failed), []
         return self._result(request, b.PREDICTED, "", sorted(outcome.succeeded),
                             outcome.failed, len(rows)), rows
-
-    def _ensemble_weights(self):
-        artifact = self._model.artifact
-        return None if artifact is None else artifact.ensemble_weights
 
     def _history_for(self, game_date: date) -> dict:
         if game_date not in self._history:
@@ -200,7 +197,7 @@ class Worker:
                 for p in predictions]
 
     def _model_version(self, prediction: Prediction) -> str:
-        if prediction.system_id in ("xgboost_v1", "ensemble_v1") and self._model.model_version:
+        if prediction.system_id in (XGBOOST, ENSEMBLE) and self._model.model_version:
             return self._model.model_version
         return f"{prediction.system_id}-{self._feature_version}"
 
@@ -213,17 +210,10 @@ class Worker:
             rows_written=rows, worker_id=self._worker_id)
 
 
-def _by_player(rows: list[dict]) -> dict[str, list[dict]]:
-    grouped: dict[str, list[dict]] = {}
-    for row in rows:
-        grouped.setdefault(row["player_lookup"], []).append(row)
-    return grouped
-
-
-def _by_date(requests: list[PredictionRequest]) -> dict[date, list[PredictionRequest]]:
-    grouped: dict[date, list[PredictionRequest]] = {}
-    for request in requests:
-        grouped.setdefault(request.game_date, []).append(request)
+def _grouped(items: Iterable[T], key: Callable[[T], K]) -> dict[K, list[T]]:
+    grouped: dict[K, list[T]] = {}
+    for item in items:
+        grouped.setdefault(key(item), []).append(item)
     return grouped
 
 

@@ -45,7 +45,7 @@ from starlette.exceptions import HTTPException
 from tipoff.domain.dates import parse_game_date
 from tipoff.domain.messages import Phase4Completed, PredictionResult
 from tipoff.errors import TransientError
-from tipoff.pipeline.coordinator import Decision
+from tipoff.pipeline.coordinator import STARTED, Decision
 from tipoff.services.http_pubsub import (
     EnvelopeError, PayloadError, PushMessage, decode_envelope, decode_payload, validation_summary,
 )
@@ -56,8 +56,7 @@ log = structlog.get_logger(__name__)
 MAX_BODY = 1024 * 1024
 SCHEDULER_HEADERS = ("x-cloudscheduler", "x-tipoff-scheduler")
 PUSH = "pubsub"
-ACCEPTED = frozenset({"started", "filled_missing", "forced", "partial_after_wait",
-                      "waiting_for_phase4"})
+ACCEPTED = STARTED | {"waiting_for_phase4"}
 SETTLED = frozenset({"already_running", "already_complete", "complete", "event_path_disabled",
                      "no_ready_players", "insufficient_data"})
 REFUSED = frozenset({"backfill_ignored", "not_ready"})

@@ -15,6 +15,7 @@ import structlog
 
 from tipoff.bootstrap import open_bus, open_store
 from tipoff.config import Settings
+from tipoff.domain.dates import game_date_at
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.night_watch import NightWatch
@@ -78,10 +79,7 @@ def build_services(settings: Settings, clock: Clock, *, workers: int = 1,
     coordinator = Coordinator(store, bus, clock, alerts=alerts)
     watch = NightWatch(coordinator, store, clock)
     subscribe_coordinator(bus, coordinator)
-    model = load_model(settings.model_dir) if workers else None
-    pool = [Worker(store, bus, clock, model, worker_id=f"{_instance()}-w{n + 1}")
-            for n in range(workers)]
-    subscribe_workers(bus, pool)
+    pool = _worker_pool(store, bus, clock, settings, workers)
     scheduler = None
     if with_scheduler:
         scheduler = Scheduler(store, clock, scheduled_actions(coordinator, watch),
@@ -93,10 +91,17 @@ def _instance() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
+def _worker_pool(store, bus, clock: Clock, settings: Settings, count: int) -> list[Worker]:
+    """``count`` competing workers subscribed to ``bus`` (the model is loaded only if needed)."""
+    model = load_model(settings.model_dir) if count else None
+    pool = [Worker(store, bus, clock, model, worker_id=f"{_instance()}-w{n + 1}")
+            for n in range(count)]
+    subscribe_workers(bus, pool)
+    return pool
+
+
 def today_game_date(clock: Clock) -> date:
     """Today's slate date (America/New_York) by the injected clock."""
-    from tipoff.domain.dates import game_date_at
-
     return game_date_at(clock.now())
 
 
@@ -122,8 +127,4 @@ def build_worker_process(settings: Settings, clock: Clock, *, concurrency: int =
     """``concurrency`` competing workers over the configured store and bus."""
     store = open_store(settings.store_url, clock)
     bus = open_bus(settings.bus_url, clock)
-    model = load_model(settings.model_dir)
-    pool = [Worker(store, bus, clock, model, worker_id=f"{_instance()}-w{n + 1}")
-            for n in range(concurrency)]
-    subscribe_workers(bus, pool)
-    return WorkerProcess(store, bus, pool)
+    return WorkerProcess(store, bus, _worker_pool(store, bus, clock, settings, concurrency))

@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from tipoff.domain.analytics import COLUMNS, season_start_year
-from tipoff.domain.dates import eastern_instant
 from tipoff.errors import InputError
 from tipoff.sim.csvrows import (
     ImportResult,
@@ -39,12 +38,12 @@ from tipoff.sim.csvrows import (
     RowProblem,
     empty_frame,
     not_whole,
-    parse_dates,
     parse_flags,
     parse_numbers,
     player_lookups,
     read_text_table,
 )
+from tipoff.sim.tipoffs import tipoff_instants
 
 __all__ = ["ImportResult", "RowProblem", "read_boxscores", "REQUIRED", "PRE_GAME_ABSENCES"]
 
@@ -64,11 +63,6 @@ PRE_GAME_ABSENCES = ("injury", "illness", "concussion", "reconditioning", "healt
                      "not with team", "personal", "rest", "suspension", "trade pending")
 _ABSENCE_WORDS = re.compile(r"\b(?:" + "|".join(PRE_GAME_ABSENCES) + r")\b")
 _DNP_CODE = re.compile(r"^(?:DNP|DND|NWT)[\s_\-]*", re.IGNORECASE)
-
-TIPOFF_COLUMNS = ("game_id", "game_date", "Start (ET)")
-DEFAULT_TIPOFF_ET = (19, 0)
-_CLOCK = re.compile(r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<half>[ap])\.?m?\.?$",
-                    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -96,7 +90,7 @@ def read_boxscores(paths: Sequence[Path], tipoffs: Path | None = None) -> Import
     problems += found
     rejected += dropped
     firsts = rows.drop_duplicates("game_id")
-    tipoff_utc, found = _tipoff_instants(firsts, tipoffs)
+    tipoff_utc, found = tipoff_instants(firsts, tipoffs)
     problems += found
     team_stats, found = _team_game_stats(rows, firsts, rejected)
     problems += found
@@ -241,64 +235,6 @@ def _disagreement(row, game: pd.Series) -> RowProblem:
         f"contradicts game {row.game_id}, {game['away_team']} at {game['home_team']} on "
         f"{game['game_date']} ({game['season']}) as most of its rows say (e.g. {where}): "
         f"{'; '.join(differences)}"))
-
-
-# --- tip-off times ------------------------------------------------------------------------
-
-def _tipoff_instants(firsts: pd.DataFrame,
-                     tipoffs: Path | None) -> tuple[pd.Series, list[RowProblem]]:
-    """Tip-off instant (UTC) of each game in ``firsts``; 19:00 ET where none is known."""
-    hours = pd.Series(DEFAULT_TIPOFF_ET[0], index=firsts.index)
-    minutes = pd.Series(DEFAULT_TIPOFF_ET[1], index=firsts.index)
-    problems: list[RowProblem] = []
-    if tipoffs is not None:
-        clocks, problems = _read_tipoffs(tipoffs)
-        listed = firsts["game_id"].isin(clocks.index)
-        found = clocks.loc[firsts.loc[listed, "game_id"]]
-        hours[listed], minutes[listed] = found["hour"].to_numpy(), found["minute"].to_numpy()
-        problems += _unlisted_games(firsts[~listed], tipoffs)
-        problems += _date_mismatches(firsts[listed], found, tipoffs)
-    instants = [eastern_instant(day, int(hour), int(minute))
-                for day, hour, minute in zip(firsts["game_date"], hours, minutes)]
-    return pd.Series(pd.to_datetime(instants, utc=True), index=firsts.index), problems
-
-
-def _read_tipoffs(path: Path) -> tuple[pd.DataFrame, list[RowProblem]]:
-    """Valid tip-off rows indexed by game_id (hour, minute, game_date, line) and problems."""
-    text = read_text_table(path, TIPOFF_COLUMNS)
-    checks = RowChecks(str(path), text)
-    clock = text["Start (ET)"].str.extract(_CLOCK)
-    hour, minute = parse_numbers(clock["hour"]), parse_numbers(clock["minute"])
-    checks.flag(~hour.between(1, 12) | ~minute.between(0, 59),
-                "Start (ET) is not a time like 7:30p", "Start (ET)")
-    game_date = parse_dates(text["game_date"])
-    checks.flag(game_date.isna(), "game_date is not YYYY-MM-DD", "game_date")
-    checks.flag(text["game_id"] == "", "game_id is missing")
-    checks.flag((text["game_id"] != "") & text["game_id"].duplicated(),
-                "game_id is listed on an earlier line", "game_id")
-    afternoon = clock["half"].str.lower() == "p"
-    clocks = pd.DataFrame({"game_id": text["game_id"], "hour": hour % 12 + 12 * afternoon,
-                           "minute": minute, "game_date": game_date, "line": text.index + 2})
-    clocks = checks.keep(clocks)
-    if clocks.empty:
-        raise InputError(f"{path}: no valid tip-off rows among {len(text)} read")
-    return clocks.set_index("game_id"), checks.problems()
-
-
-def _unlisted_games(firsts: pd.DataFrame, tipoffs: Path) -> list[RowProblem]:
-    return [RowProblem(file, line, f"game {game_id} is not in {tipoffs}; tip-off assumed "
-                       f"{DEFAULT_TIPOFF_ET[0]}:{DEFAULT_TIPOFF_ET[1]:02d} ET")
-            for game_id, file, line
-            in zip(firsts["game_id"], firsts["source_file"], firsts["source_line"])]
-
-
-def _date_mismatches(firsts: pd.DataFrame, found: pd.DataFrame, tipoffs: Path) -> list[RowProblem]:
-    differs = firsts["game_date"].to_numpy() != found["game_date"].to_numpy()
-    return [RowProblem(str(tipoffs), int(line), f"game {game_id} is dated {listed} here but "
-                       f"{played} in the box scores; the box score date is used")
-            for game_id, listed, played, line in zip(
-                found.index[differs], found["game_date"][differs],
-                firsts["game_date"][differs], found["line"][differs])]
 
 
 # --- derived tables ------------------------------------------------------------------------

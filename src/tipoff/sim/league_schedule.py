@@ -17,7 +17,6 @@ import pandas as pd
 from tipoff.domain.dates import eastern_instant
 from tipoff.sim.league_teams import TEAM_COUNT
 
-SEASON_GAMES = 1230
 MAX_NIGHT = 15
 # Relative size of a night by weekday, Monday first: TV nights Wednesday and Friday are busy,
 # Thursday is kept light for national broadcasts.

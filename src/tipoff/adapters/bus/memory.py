@@ -25,28 +25,20 @@ import json
 import threading
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from collections.abc import Callable
 from typing import Any
 
 import structlog
 
+from tipoff.adapters.bus.envelope import describe, encode
 from tipoff.domain.dates import require_aware
-from tipoff.errors import PermanentError
-from tipoff.ports import BatchHandler, Clock, Handler, Message
+from tipoff.ports import BatchHandler, Clock, DeadLetter, Handler, Message
+
+__all__ = ["DeadLetter", "MemoryBus"]
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    """A message that failed ``max_attempts`` deliveries in one group, with its last error."""
-
-    message: Message
-    error: str
-    failed_at: datetime
-    group: str
 
 
 @dataclass(frozen=True)
@@ -99,15 +91,6 @@ class _Topic:
     first_seen: OrderedDict[str, datetime] = field(default_factory=OrderedDict)
     groups: dict[str, _Group] = field(default_factory=dict)
     published: int = 0
-
-
-def _encode(data: dict[str, Any]) -> str:
-    if not isinstance(data, dict):
-        raise PermanentError(f"message data must be a dict, got {type(data).__name__}")
-    try:
-        return json.dumps(data, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise PermanentError(f"message data is not JSON-serialisable: {exc}") from exc
 
 
 class MemoryBus:
@@ -164,7 +147,7 @@ class MemoryBus:
         if not topic or not isinstance(topic, str):
             raise ValueError(f"topic must be a non-empty string, got {topic!r}")
         message_id = message_id or uuid.uuid4().hex
-        payload = _encode(data)
+        payload = encode(data)
         with self._lock:
             self._accept(self._topic(topic), topic, message_id, payload)
         self._wake.set()
@@ -172,7 +155,7 @@ class MemoryBus:
 
     def publish_many(self, topic: str, items: list[tuple[dict[str, Any], str]]) -> list[str]:
         """Publish ``(data, message_id)`` pairs (one lock round; same rules as ``publish``)."""
-        payloads = [(_encode(data), message_id) for data, message_id in items]
+        payloads = [(encode(data), message_id) for data, message_id in items]
         with self._lock:
             state = self._topic(topic)
             for payload, message_id in payloads:
@@ -420,11 +403,14 @@ class MemoryBus:
 
     def _ack(self, delivery: _Delivery) -> None:
         with self._lock:
-            delivery.settled = True
-            self._unsettled.discard(delivery)
+            self._settle(delivery)
+
+    def _settle(self, delivery: _Delivery) -> None:
+        delivery.settled = True
+        self._unsettled.discard(delivery)
 
     def _fail(self, delivery: _Delivery, message: Message, exc: Exception) -> None:
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe(exc)
         log.warning("bus_handler_failed", topic=message.topic, group=delivery.group.name,
                     message_id=message.message_id, attempt=message.attempt, error=error, exc_info=exc)
         with self._lock:
@@ -438,8 +424,7 @@ class MemoryBus:
                 self._hold_until(delivery, now + self._visibility_timeout)
 
     def _dead_letter(self, delivery: _Delivery, error: str, now: datetime) -> None:
-        delivery.settled = True
-        self._unsettled.discard(delivery)
+        self._settle(delivery)
         record = delivery.record
         letter = DeadLetter(record.message(delivery.attempt), error, now, delivery.group.name)
         self._dead.append((letter, record))

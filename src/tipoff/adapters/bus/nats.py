@@ -40,14 +40,14 @@ import nats.js.errors
 import structlog
 from nats.js import api
 
-from tipoff.adapters.bus.memory import DeadLetter
+from tipoff.adapters.bus.envelope import describe
 from tipoff.adapters.bus.nats_admin import StreamAdmin
 from tipoff.adapters.bus.nats_codec import Layout, check_name, encode, headers
 from tipoff.adapters.bus.nats_delivery import Deliverer, Subscription
 from tipoff.adapters.bus.nats_loop import LoopThread
 from tipoff.domain.dates import require_aware
 from tipoff.errors import AdapterError, PermanentError
-from tipoff.ports import BatchHandler, Clock, Handler
+from tipoff.ports import BatchHandler, Clock, DeadLetter, Handler
 
 log = structlog.get_logger(__name__)
 
@@ -275,7 +275,7 @@ class NatsBus:
         async def error(exc: Exception) -> None:
             # While the server is away every reconnect attempt fails; the disconnect is the news.
             level = log.debug if isinstance(exc, OSError) else log.warning
-            level("nats_error", error=f"{type(exc).__name__}: {exc}")
+            level("nats_error", error=describe(exc))
 
         async def disconnected() -> None:
             if not self._closed:

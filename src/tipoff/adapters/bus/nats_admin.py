@@ -7,8 +7,8 @@ from typing import Any
 
 import nats.js.errors
 
-from tipoff.adapters.bus.memory import DeadLetter
 from tipoff.adapters.bus.nats_codec import Layout, headers, read_dead_letter
+from tipoff.ports import DeadLetter
 
 
 class StreamAdmin:

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tipoff.adapters.bus.memory import DeadLetter
+from tipoff.adapters.bus import envelope
 from tipoff.domain.dates import require_aware
-from tipoff.errors import PermanentError
-from tipoff.ports import Message
+from tipoff.ports import DeadLetter, Message
 
 DEDUP_HEADER = "Nats-Msg-Id"
 ID_HEADER = "Tipoff-Message-Id"
@@ -64,12 +63,7 @@ class Layout:
 
 def encode(data: dict[str, Any]) -> bytes:
     """The JSON bytes of ``data``; ``PermanentError`` if it is not a JSON object."""
-    if not isinstance(data, dict):
-        raise PermanentError(f"message data must be a dict, got {type(data).__name__}")
-    try:
-        return json.dumps(data, ensure_ascii=False, allow_nan=False).encode()
-    except (TypeError, ValueError) as exc:
-        raise PermanentError(f"message data is not JSON-serialisable: {exc}") from exc
+    return envelope.encode(data).encode()
 
 
 def headers(topic: str, message_id: str, published_at: str, *, replay: str | None = None,
@@ -90,13 +84,18 @@ def decode_data(payload: bytes) -> dict[str, Any]:
     return data
 
 
+def _message_id(found: dict[str, str]) -> str:
+    """``Tipoff-Message-Id``, else ``Nats-Msg-Id``, else empty."""
+    return found.get(ID_HEADER) or found.get(DEDUP_HEADER) or ""
+
+
 def decode(topic: str, msg: Any) -> Message:
     """The ``Message`` of a JetStream delivery; ``ValueError`` if its payload is unusable."""
     found = msg.headers or {}
     published = found.get(PUBLISHED_HEADER)
     return Message(
         topic=topic,
-        message_id=found.get(ID_HEADER) or found.get(DEDUP_HEADER) or "",
+        message_id=_message_id(found),
         data=decode_data(msg.data),
         attempt=msg.metadata.num_delivered,
         published_at=require_aware(datetime.fromisoformat(published)) if published else msg.metadata.timestamp,
@@ -108,7 +107,7 @@ def dead_letter_record(topic: str, msg: Any, group: str, error: str, failed_at: 
     found = msg.headers or {}
     return json.dumps({
         "topic": topic,
-        "message_id": found.get(ID_HEADER) or found.get(DEDUP_HEADER) or "",
+        "message_id": _message_id(found),
         "published_at": found.get(PUBLISHED_HEADER) or msg.metadata.timestamp.isoformat(),
         "attempt": msg.metadata.num_delivered,
         "group": group,

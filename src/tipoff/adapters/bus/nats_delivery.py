@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 
+from tipoff.adapters.bus.envelope import describe
 from tipoff.adapters.bus.nats_codec import (
     DEDUP_HEADER, GROUP_HEADER, Layout, dead_letter_record, decode,
 )
@@ -47,11 +48,6 @@ def call(sub: Subscription, messages: list[Message]) -> Exception | None:
                     error=describe(exc), exc_info=exc)
         return exc
     return None
-
-
-def describe(exc: BaseException) -> str:
-    """An exception as ``Type: message``."""
-    return f"{type(exc).__name__}: {exc}"
 
 
 class Deliverer:

@@ -17,6 +17,7 @@ import nats.errors
 import nats.js.errors
 import structlog
 
+from tipoff.adapters.bus.envelope import describe
 from tipoff.errors import AdapterError, PermanentError, TransientError
 
 T = TypeVar("T")
@@ -39,7 +40,7 @@ def translate(exc: BaseException, doing: str) -> AdapterError:
     """The tipoff error for a nats-py or socket failure while ``doing`` something."""
     if isinstance(exc, AdapterError):
         return exc
-    message = f"NATS {doing} failed: {type(exc).__name__}: {exc}"
+    message = f"NATS {doing} failed: {describe(exc)}"
     if isinstance(exc, nats.js.errors.APIError):
         code = exc.code or 0
         # 408/409 are JetStream's "timed out"/"busy"; other 4xx are bad requests.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import event
 
-from tipoff.adapters.store.sql import SqlStore
+from tipoff.adapters.store.sql import SqlStore, sql_engine
 from tipoff.errors import ConfigurationError
 from tipoff.ports import Clock
 
@@ -26,7 +26,7 @@ class PostgresStore(SqlStore):
         except ImportError as exc:
             raise ConfigurationError(
                 "PostgreSQL needs the psycopg driver: pip install 'tipoff[postgres]'") from exc
-        engine = create_engine(psycopg_url(url), pool_size=5, max_overflow=10, pool_pre_ping=True)
+        engine = sql_engine(psycopg_url(url), pool_size=5, max_overflow=10, pool_pre_ping=True)
         if schema is not None:
             _use_schema(engine, schema)
         super().__init__(engine, clock)

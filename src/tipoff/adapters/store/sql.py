@@ -6,17 +6,23 @@ every query is shared, so both pass the same contract suite.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from typing import Any
 
-import threading
-
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import StaticPool
 
 from tipoff.adapters.store import schema
@@ -29,6 +35,22 @@ from tipoff.domain.analytics import COLUMNS
 from tipoff.errors import ConfigurationError, NotFoundError, PermanentError, TransientError
 from tipoff.ports import Clock, RunRecord
 
+_SCHEMA_VERSION = select(func.max(schema.schema_meta.c.version))
+
+
+def sql_engine(url: str, **options: Any) -> Engine:
+    """``create_engine``, with a malformed URL or option as a ``ConfigurationError``."""
+    try:
+        return create_engine(url, **options)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigurationError(f"invalid store URL or option: {exc}") from exc
+
+
+def _is_transient(exc: SQLAlchemyError) -> bool:
+    """Server gone, lock, dropped connection or an exhausted pool: worth a retry."""
+    if isinstance(exc, (OperationalError, DisconnectionError, PoolTimeoutError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
@@ -53,15 +75,16 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
         try:
             with self._serial, self._engine.begin() as conn:
                 yield conn
-        except OperationalError as exc:
-            raise TransientError(f"store unavailable: {exc.orig}") from exc
         except SQLAlchemyError as exc:
+            if _is_transient(exc):
+                cause = getattr(exc, "orig", None) or exc
+                raise TransientError(f"store unavailable: {cause}") from exc
             raise PermanentError(f"store error: {exc}") from exc
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
             schema.metadata.create_all(conn)
-            current = conn.execute(select(func.max(schema.schema_meta.c.version))).scalar()
+            current = conn.execute(_SCHEMA_VERSION).scalar()
             if current is None:
                 conn.execute(insert(schema.schema_meta).values(
                     id=1, version=schema.SCHEMA_VERSION, migrated_at=self._clock.now()))
@@ -73,7 +96,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
     def schema_version(self) -> int:
         """The schema version recorded in the store."""
         with self.transaction() as conn:
-            return int(conn.execute(select(func.max(schema.schema_meta.c.version))).scalar())
+            return int(conn.execute(_SCHEMA_VERSION).scalar())
 
     def ping(self) -> None:
         with self.transaction() as conn:
@@ -209,7 +232,7 @@ class SqliteStore(SqlStore):
             # transactions from different threads must take turns.
             options["poolclass"] = StaticPool
             serial = threading.RLock()
-        engine = create_engine(url, **options)
+        engine = sql_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         super().__init__(engine, clock, serial=serial)
 

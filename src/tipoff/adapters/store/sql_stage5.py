@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from tipoff.adapters.store import schema
-from tipoff.domain.batches import FAILED, PREDICTED, SKIPPED, Batch, Progress
+from tipoff.domain.batches import OUTCOMES, Batch, Progress
 
 _BATCH_FIELDS = tuple(Batch.__dataclass_fields__)
 
@@ -18,7 +18,7 @@ _requests = schema.batch_requests
 _RECORD_RESULT = update(_requests).where(_requests.c.batch_id == bindparam("b_batch_id"),
                                          _requests.c.player_lookup == bindparam("b_player"))
 _PROGRESS = select(func.count(), *(func.sum(case((_requests.c.outcome == o, 1), else_=0))
-                                   for o in (PREDICTED, SKIPPED, FAILED))
+                                   for o in OUTCOMES)
                    ).where(_requests.c.batch_id == bindparam("b_batch_id"))
 _features = schema.feature_store
 _FEATURE_ROWS = select(_features).where(
@@ -33,6 +33,19 @@ _ACTIVE_PREDICTIONS = select(
 _SUPERSEDE = (update(_predictions).where(_predictions.c.prediction_id == bindparam("b_id"))
               .values(is_active=False))
 _BREAKERS = select(schema.circuit_breakers)
+_batches = schema.prediction_batches
+_BATCH = select(*(_batches.c[f] for f in _BATCH_FIELDS)).where(
+    _batches.c.game_date == bindparam("b_date"))
+
+
+def _batch(conn: Connection, game_date: date) -> Batch | None:
+    row = conn.execute(_BATCH, {"b_date": game_date}).first()
+    return None if row is None else Batch(**row._mapping)
+
+
+def _progress(conn: Connection, batch_id: str) -> Progress:
+    row = conn.execute(_PROGRESS, {"b_batch_id": batch_id}).one()
+    return Progress(*(int(v or 0) for v in row))
 
 
 class Stage5Queries:
@@ -48,27 +61,22 @@ class Stage5Queries:
         """
         row = {f: getattr(batch, f) for f in _BATCH_FIELDS}
         row["details"] = details or {}
+        stmt = (self._dialect_insert(_batches).values(row)
+                .on_conflict_do_nothing(index_elements=["game_date"])
+                .returning(_batches.c.batch_id))
         with self.transaction() as conn:
-            table = schema.prediction_batches
-            stmt = (self._dialect_insert(table).values(row)
-                    .on_conflict_do_nothing(index_elements=["game_date"])
-                    .returning(table.c.batch_id))
             claimed = conn.execute(stmt).first() is not None
-        return self.get_batch(batch.game_date), claimed
+            return _batch(conn, batch.game_date), claimed
 
     def get_batch(self, game_date: date) -> Batch | None:
         """The batch of a game date, if any."""
-        table = schema.prediction_batches
         with self.transaction() as conn:
-            row = conn.execute(select(*(table.c[f] for f in _BATCH_FIELDS))
-                               .where(table.c.game_date == game_date)).first()
-        return None if row is None else Batch(**row._mapping)
+            return _batch(conn, game_date)
 
     def update_batch(self, batch_id: str, **values: Any) -> None:
         """Change fields of a batch (state, completed_at, counts …)."""
-        table = schema.prediction_batches
         with self.transaction() as conn:
-            conn.execute(update(table).where(table.c.batch_id == batch_id).values(**values))
+            conn.execute(update(_batches).where(_batches.c.batch_id == batch_id).values(**values))
 
     # --- requests and results -----------------------------------------------------------
 
@@ -94,15 +102,13 @@ class Stage5Queries:
         with self.transaction() as conn:
             if params:
                 conn.execute(_RECORD_RESULT, params)
-            return {batch_id: Progress(*(int(v or 0) for v in
-                                         conn.execute(_PROGRESS, {"b_batch_id": batch_id}).one()))
+            return {batch_id: _progress(conn, batch_id)
                     for batch_id in dict.fromkeys(r["batch_id"] for r in reports)}
 
     def batch_progress(self, batch_id: str) -> Progress:
         """Counts of requests by outcome, from the store."""
         with self.transaction() as conn:
-            row = conn.execute(_PROGRESS, {"b_batch_id": batch_id}).one()
-        return Progress(*(int(v or 0) for v in row))
+            return _progress(conn, batch_id)
 
     def batch_requests(self, batch_id: str) -> list[dict[str, Any]]:
         """Every request of a batch with its outcome, ordered by player."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, String, Table, select, update
+from sqlalchemy import JSON, Column, Connection, Date, String, Table, select, update
 
 from tipoff.adapters.store.schema import UtcDateTime, metadata
 from tipoff.domain.batches import WAIT_OPEN as WAITING
@@ -31,6 +31,10 @@ switches = Table(
 )
 
 
+def _wait(conn: Connection, game_date: date) -> dict[str, Any] | None:
+    row = conn.execute(select(phase4_waits).where(phase4_waits.c.game_date == game_date)).first()
+    return None if row is None else dict(row._mapping)
+
 
 class WaitQueries:
     """Mixed into ``SqlStore``; relies on its ``transaction()`` and ``_dialect_insert()``."""
@@ -46,14 +50,12 @@ class WaitQueries:
         with self.transaction() as conn:
             conn.execute(self._dialect_insert(phase4_waits).values(row)
                          .on_conflict_do_nothing(index_elements=["game_date"]))
-        return self.get_wait(game_date)
+            return _wait(conn, game_date)
 
     def get_wait(self, game_date: date) -> dict[str, Any] | None:
         """The wait of a date, if one was ever opened."""
         with self.transaction() as conn:
-            row = conn.execute(select(phase4_waits)
-                               .where(phase4_waits.c.game_date == game_date)).first()
-        return None if row is None else dict(row._mapping)
+            return _wait(conn, game_date)
 
     def open_waits(self) -> list[dict[str, Any]]:
         """Every wait still waiting, oldest first."""

@@ -43,11 +43,6 @@ class BreakerState:
             object.__setattr__(self, "opened_at", require_aware(self.opened_at))
 
 
-def closed(system_id: str) -> BreakerState:
-    """A fresh, closed breaker."""
-    return BreakerState(system_id)
-
-
 def _opened(state: BreakerState, now: datetime) -> BreakerState:
     return replace(state, state=OPEN, consecutive_successes=0, opened_at=now)
 

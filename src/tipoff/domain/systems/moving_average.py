@@ -86,12 +86,12 @@ def moving_average_predict(
     f = FeatureView.of(features)
     base = blended_average(f)
     parts = adjustments(f)
+    total = capped_total(parts, ADJUSTMENT_CAP)
     confidence, penalties = steadiness_confidence(f)
     components = {
         "base": round(base, 3),
         "adjustments": rounded(parts),
-        "adjustment_total": round(capped_total(parts, ADJUSTMENT_CAP), 3),
+        "adjustment_total": round(total, 3),
         "confidence_penalties": rounded(penalties),
     }
-    return finish(MOVING_AVERAGE, base + capped_total(parts, ADJUSTMENT_CAP), confidence, line,
-                  components)
+    return finish(MOVING_AVERAGE, base + total, confidence, line, components)

@@ -204,14 +204,14 @@ def similarity_predict(
     spread = weighted_spread(matches, mean_points)
     mean_similarity = sum(s for s, _ in matches) / len(matches)
     parts = residual_adjustments(f, now, means)
+    total = _clamp(sum(parts.values()), ADJUSTMENT_CAP)
     components = {
         "n_matches": len(matches),
         "mean_similarity": round(mean_similarity, 4),
         "spread": round(spread, 3),
         "weighted_mean_points": round(mean_points, 3),
         "adjustments": rounded(parts),
-        "adjustment_total": round(_clamp(sum(parts.values()), ADJUSTMENT_CAP), 3),
+        "adjustment_total": round(total, 3),
     }
     confidence = match_confidence(len(matches), mean_similarity, mean_points, spread)
-    adjusted = mean_points + _clamp(sum(parts.values()), ADJUSTMENT_CAP)
-    return finish(SIMILARITY, adjusted, confidence, line, components)
+    return finish(SIMILARITY, mean_points + total, confidence, line, components)

@@ -36,6 +36,7 @@ from tipoff.domain.systems.base import (
     PredictionUnavailable,
     finish,
 )
+from tipoff.domain.systems.moving_average import WEIGHTS as BLEND  # the naive yardstick
 from tipoff.errors import InputError
 
 ARTIFACT_FORMAT = "tipoff.xgboost_model/1"
@@ -55,7 +56,6 @@ PARAMS = {  # XGBRegressor hyper-parameters
 }
 VALIDATION_SHARE = 0.2
 MIN_TRAINING_ROWS = 50
-BLEND = {"points_avg_last_5": 0.5, "points_avg_last_10": 0.3, "points_avg_season": 0.2}
 CONFIDENCE_BASE = 85.0
 DISTANCE_WEIGHT, DISTANCE_CAP, MIN_STD = 10.0, 30.0, 2.0
 VOLATILITY_WEIGHT, VOLATILITY_CAP = 40.0, 25.0
