@@ -179,3 +179,31 @@ def test_concurrent_claims_for_one_date_have_one_winner(any_store, clock):
         t.join()
     assert sum(claimed for _, claimed in results) == 1
     assert len({batch.batch_id for batch, _ in results}) == 1
+
+
+def test_concurrent_re_predictions_of_one_player_leave_one_active_row(any_store, clock):
+    import threading
+
+    day, barrier = date(2026, 1, 15), threading.Barrier(4)
+
+    def write(n: int) -> None:
+        barrier.wait()
+        any_store.write_predictions(day, [prediction(f"p{n}", 20.5 + n, clock.now())])
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rows = any_store.read_predictions(day, active_only=False)
+    assert len(rows) == 4
+    assert sum(r["is_active"] for r in rows) == 1
+
+
+def test_only_one_caller_finishes_a_running_batch(any_store, clock):
+    from tipoff.domain.batches import Batch
+
+    any_store.claim_batch(Batch("b1", date(2026, 1, 15), "running", "manual", clock.now(), 10, 9))
+    assert any_store.finish_batch("b1", "complete", clock.now()) is True
+    assert any_store.finish_batch("b1", "partial", clock.now()) is False
+    assert any_store.get_batch(date(2026, 1, 15)).state == "complete"

@@ -265,3 +265,30 @@ def test_the_health_report_tells_the_whole_night(tmp_path, clock, model):
     assert report["data_quality"]["players"] == 60 and report["data_quality"]["ready_pct"] == 100.0
     assert report["alerts"] == []
     assert report["latency_seconds"] is not None
+
+
+def test_a_wait_left_open_past_its_night_is_closed_without_predicting_or_alerting(
+        tmp_path, clock, model):
+    night = Night(tmp_path, clock, model)
+    night.run_until(pt(6, 5))  # the backup opened a wait; then the process was down all day
+    night.clock.set(pacific_instant(GAME_DATE, 23, 0) + timedelta(hours=2))  # next day ET
+    night.stage4_done(announce=False)
+    assert night.watch.poll_waits() == []
+    assert night.store.get_wait(GAME_DATE)["status"] == "expired"
+    assert night.store.get_batch(GAME_DATE) is None and night.email.sent == []
+
+
+def test_the_0700_check_reports_dead_letters(tmp_path, clock, model):
+    night = Night(tmp_path, clock, model)
+
+    def always_fails(message):
+        raise RuntimeError("cannot handle this")
+
+    night.bus.subscribe("poison-topic", always_fails, group="test")
+    night.bus.publish("poison-topic", {"n": 1})
+    for _ in range(3):  # max_attempts deliveries, a visibility timeout apart
+        night.bus.join(raise_errors=False)
+        night.clock.advance(timedelta(seconds=11))
+    assert len(night.bus.dead_letters()) == 1
+    night.run_until(pt(7, 5))
+    assert a.DEAD_LETTERS in night.email.types()

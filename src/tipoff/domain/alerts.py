@@ -145,8 +145,8 @@ def dead_letters_alert(game_date: date, topic: str, count: int) -> Alert | None:
         type=DEAD_LETTERS, severity=Severity.WARNING, game_date=game_date,
         title=f"{count} dead-lettered messages on {topic} for {game_date}",
         body=(f"{count} messages on {topic} for {game_date} exhausted their delivery attempts.\n"
-              f"Next: find the cause in the logs (search for the topic), fix it, then replay "
-              f"the dead letters of {topic} with the CLI (see `tipoff --help`)."),
+              f"Next: `tipoff dlq list` shows them with their last error; fix the cause, then "
+              f"`tipoff dlq replay`."),
         details={"topic": topic, "count": count},
     )
 

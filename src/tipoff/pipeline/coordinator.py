@@ -151,6 +151,11 @@ class Coordinator:
             details=details or {}))
         log.warning("message_rejected", source=source, reason=reason)
 
+    def dead_letter_count(self) -> int:
+        """Messages in the bus's dead-letter list (0 for a bus that keeps none)."""
+        letters = getattr(self._bus, "dead_letters", None)
+        return len(letters()) if letters is not None else 0
+
     def event_path_enabled(self) -> bool:
         """Whether stage 4 events start batches (operators can fall back to scheduler-only)."""
         return bool(self._store.switch(EVENT_PATH_SWITCH, True))
@@ -224,9 +229,17 @@ class Coordinator:
         reason = "the batch is still running"
         if stale:
             rows = {r["player_lookup"]: r for r in self.phase4_status(batch.game_date).rows}
-            self._publish(batch, [(rows[r["player_lookup"]], r["attempt"]) for r in stale
-                                  if r["player_lookup"] in rows], self._lines(batch.game_date))
-            reason += f"; re-sent {len(stale)} requests pending for over {STALE_REQUESTS}"
+            resend = [r for r in stale if r["player_lookup"] in rows]
+            self._publish(batch, [(rows[r["player_lookup"]], r["attempt"]) for r in resend],
+                          self._lines(batch.game_date))
+            gone = [r for r in stale if r["player_lookup"] not in rows]
+            if gone:  # no feature row any more: nothing a worker could do, so report it
+                self.on_results([PredictionResult(
+                    batch_id=batch.batch_id, game_date=batch.game_date,
+                    player_lookup=r["player_lookup"], outcome=b.FAILED,
+                    reason="no feature row for this player any more") for r in gone])
+            reason += (f"; re-sent {len(resend)} requests pending for over {STALE_REQUESTS}"
+                       + (f", {len(gone)} without a feature row marked failed" if gone else ""))
         return Decision("already_running", batch.game_date, reason, batch.batch_id, batch.state)
 
     def _wait(self, game_date: date, source: str, reason: str) -> Decision:
@@ -263,12 +276,13 @@ class Coordinator:
         if attempt is None:
             attempt = 1 + max((r["attempt"] for r in self._store.batch_requests(batch.batch_id)),
                               default=0)
+        players = [r["player_lookup"] for r in rows]
+        # Requests first, then the state: a late result in between finds them pending and
+        # cannot finish the batch before they are answered.
+        self._store.add_requests(batch.batch_id, batch.game_date, players, self._clock.now(), attempt)
         if batch.state != b.RUNNING:
             self._store.update_batch(batch.batch_id, state=b.RUNNING, completed_at=None)
-        lines = self._lines(batch.game_date)
-        players = [r["player_lookup"] for r in rows]
-        self._store.add_requests(batch.batch_id, batch.game_date, players, self._clock.now(), attempt)
-        self._publish(batch, [(row, attempt) for row in rows], lines)
+        self._publish(batch, [(row, attempt) for row in rows], self._lines(batch.game_date))
         return len(rows)
 
     def _publish(self, batch: b.Batch, rows: list[tuple[dict, int]], lines: dict) -> None:
@@ -285,12 +299,10 @@ class Coordinator:
                                                    for r in chunk])
 
     def _finish(self, game_date: date, batch_id: str, progress: b.Progress) -> None:
+        state, now = b.final_state(progress), self._clock.now()
+        if not self._store.finish_batch(batch_id, state, now):
+            return  # finished already (by a racing result handler) or no longer running
         batch = self._store.get_batch(game_date)
-        if batch is None or batch.state != b.RUNNING:
-            return
-        state = b.final_state(progress)
-        now = self._clock.now()
-        self._store.update_batch(batch_id, state=state, completed_at=now)
         log.info("batch_finished", game_date=str(game_date), batch_id=batch_id, state=state,
                  predicted=progress.predicted, skipped=progress.skipped, failed=progress.failed)
         self._store.record_run(RunRecord(

@@ -8,6 +8,7 @@ import structlog
 
 from tipoff.domain import alerts as a
 from tipoff.domain import batches as b
+from tipoff.domain.dates import game_date_at
 from tipoff.pipeline.coordinator import Coordinator, Decision, Phase4Status
 
 log = structlog.get_logger(__name__)
@@ -23,8 +24,12 @@ class NightWatch:
 
     def poll_waits(self) -> list[Decision]:
         """Start every waiting date whose stage 4 became ready; expire those past deadline."""
-        decisions = []
+        decisions, today = [], game_date_at(self._clock.now())
         for wait in self._store.open_waits():
+            if wait["game_date"] < today:  # its night is over (the process was down): close it
+                self._store.close_wait(wait["game_date"], b.WAIT_EXPIRED, self._clock.now(),
+                                       "the night passed before stage 4 was ready")
+                continue
             phase4 = self._coordinator.phase4_status(wait["game_date"])
             if phase4.is_ready:
                 decisions.append(self._coordinator.start(wait["game_date"], wait["source"],
@@ -77,7 +82,8 @@ class NightWatch:
         return b.WAITING if wait["status"] == b.WAIT_OPEN else b.INSUFFICIENT_DATA
 
     def status_check(self, game_date: date) -> dict:
-        """The 07:00 PT check: alert on low coverage, no batch, slow stage 4 → 5, gaps."""
+        """The 07:00 PT check: alert on low coverage, no batch, slow stage 4 → 5, gaps and
+        messages left in the dead-letter list."""
         status = self.status(game_date)
         found = [
             a.coverage_alert(game_date, status["players_predicted"], status["players_ready"],
@@ -87,6 +93,8 @@ class NightWatch:
         ]
         if status["latency_seconds"] is not None:
             found.append(a.latency_alert(game_date, timedelta(seconds=status["latency_seconds"])))
+        letters = self._coordinator.dead_letter_count()
+        found.append(a.dead_letters_alert(game_date, "the bus", letters))
         sent = {alert.type: self._coordinator.alerts.send(alert) for alert in found if alert}
         log.info("status_check", game_date=str(game_date), state=status["state"],
                  coverage_pct=status["coverage_pct"], alerts=sorted(sent))

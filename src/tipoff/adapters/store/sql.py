@@ -46,10 +46,17 @@ def sql_engine(url: str, **options: Any) -> Engine:
         raise ConfigurationError(f"invalid store URL or option: {exc}") from exc
 
 
-def _is_transient(exc: SQLAlchemyError) -> bool:
-    """Server gone, lock, dropped connection or an exhausted pool: worth a retry."""
-    if isinstance(exc, (OperationalError, DisconnectionError, PoolTimeoutError)):
+_SQLITE_TRANSIENT = ("locked", "busy")
+
+
+def _is_transient(exc: SQLAlchemyError, dialect: str) -> bool:
+    """Server gone, lock, dropped connection or an exhausted pool: worth a retry. On SQLite
+    only a locked or busy database is (a missing file or table will not heal by waiting)."""
+    if isinstance(exc, (DisconnectionError, PoolTimeoutError)):
         return True
+    if isinstance(exc, OperationalError):
+        return dialect != "sqlite" or any(word in str(exc.orig).lower()
+                                          for word in _SQLITE_TRANSIENT)
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
@@ -76,7 +83,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
             with self._serial, self._engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            if _is_transient(exc):
+            if _is_transient(exc, self._engine.dialect.name):
                 cause = getattr(exc, "orig", None) or exc
                 raise TransientError(f"store unavailable: {cause}") from exc
             raise PermanentError(f"store error: {exc}") from exc

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, text, update
 
 from tipoff.adapters.store import schema
-from tipoff.domain.batches import OUTCOMES, Batch, Progress
+from tipoff.domain.batches import OUTCOMES, RUNNING, Batch, Progress
 
 _BATCH_FIELDS = tuple(Batch.__dataclass_fields__)
 
@@ -30,6 +30,7 @@ _ACTIVE_PREDICTIONS = select(
     _predictions.c.prediction_id, _predictions.c.player_lookup, _predictions.c.system_id,
 ).where(_predictions.c.game_date == bindparam("b_date"), _predictions.c.is_active.is_(True),
         _predictions.c.player_lookup.in_(bindparam("b_players", expanding=True)))
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:b_key))")
 _SUPERSEDE = (update(_predictions).where(_predictions.c.prediction_id == bindparam("b_id"))
               .values(is_active=False))
 _BREAKERS = select(schema.circuit_breakers)
@@ -128,16 +129,35 @@ class Stage5Queries:
         table = schema.predictions
         newest = {(r["player_lookup"], r["system_id"]): r["prediction_id"] for r in rows}
         fresh = {r["prediction_id"] for r in rows}
+        players = sorted({p for p, _ in newest})
         with self.transaction() as conn:
-            active = conn.execute(_ACTIVE_PREDICTIONS, {
-                "b_date": game_date, "b_players": sorted({p for p, _ in newest})}).all()
+            self._lock_players(conn, game_date, players)
             conn.execute(self._upsert_statement(table), rows)
+            active = conn.execute(_ACTIVE_PREDICTIONS, {
+                "b_date": game_date, "b_players": players}).all()
             stale = [{"b_id": pid, "superseded_by": newest[(player, system)]}
                      for pid, player, system in active
                      if pid not in fresh and (player, system) in newest]
             if stale:
                 conn.execute(_SUPERSEDE, stale)
         return len(rows)
+
+    def _lock_players(self, conn, game_date: date, players: list[str]) -> None:
+        """Serialise writers of the same players until commit, so two concurrent writes cannot
+        both leave their row active. PostgreSQL: transaction-scoped advisory locks, taken in
+        sorted order (no deadlock). SQLite: the upsert before the read of active rows takes the
+        database's write lock, which serialises writers by itself."""
+        if self._engine.dialect.name == "postgresql":
+            conn.execute(_ADVISORY_LOCK, [{"b_key": f"{game_date}|{p}"} for p in players])
+
+    def finish_batch(self, batch_id: str, state: str, completed_at) -> bool:
+        """Move a running batch to its final state; only one caller gets ``True``."""
+        table = schema.prediction_batches
+        with self.transaction() as conn:
+            changed = conn.execute(update(table).where(table.c.batch_id == batch_id,
+                                                       table.c.state == RUNNING)
+                                   .values(state=state, completed_at=completed_at))
+            return changed.rowcount == 1
 
     def read_predictions(self, game_date: date, *, active_only: bool = True) -> list[dict[str, Any]]:
         """Prediction rows of a date, ordered by player, system and line."""
