@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -79,16 +80,20 @@ def import_lines(
 @features_app.command("build")
 def features_build(game_date: DateOption, as_json: JsonOption = False,
                    store: StoreOption = None) -> None:
-    """Build stage 4 for a date, record the run and publish phase4_complete."""
+    """Build stage 4 for a date, record the run and publish phase4_complete.
+
+    With the in-process bus (memory://) nothing in this process listens: the running service
+    starts the batch at its 06:00 backup, or at once with `tipoff trigger --url …`.
+    """
     from tipoff.bootstrap import open_bus
     from tipoff.pipeline.alerting import AlertDispatcher
     from tipoff.pipeline.build_features import build_features
 
     the_clock, config = clock(), settings(store)
-    the_store = open_store(store)
-    summary = build_features(the_store, open_bus(config.bus_url, the_clock), the_clock,
-                             parse_date(game_date),
-                             alerts=AlertDispatcher.from_settings(config, the_store, the_clock))
+    with closing(open_store(store)) as the_store, \
+            closing(open_bus(config.bus_url, the_clock)) as bus:
+        summary = build_features(the_store, bus, the_clock, parse_date(game_date),
+                                 alerts=AlertDispatcher.from_settings(config, the_store, the_clock))
     if as_json:
         out.print_json(json.dumps(summary.to_dict()))
     elif summary.players == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -42,25 +43,23 @@ def run_demo(options: DemoOptions, step: Progress | None = None) -> dict:
     store_url = options.store_url or f"sqlite:///{options.workdir / 'tipoff.db'}"
     # The night is replayed live: the clock starts at 00:30 PT on the game date.
     clock = ScaledClock(pacific_instant(options.game_date, 0, 30), 1.0, SystemClock())
-    store = open_store(store_url, clock)
-    say(1, 4, f"generating the synthetic league {options.season} up to {options.game_date}")
-    generate_league_into(store, options.season, options.seed, options.game_date)
-    model_path = options.workdir / "models" / MODEL_FILE
-    if not model_path.exists():
-        say(2, 4, "training the XGBoost model (first run only)")
-        train(store, model_path, options.game_date - timedelta(days=1), clock,
-              seed=options.seed, max_nights=TRAINING_NIGHTS)
-    bus = open_bus(options.bus_url, clock)
-    embedded(store, bus, clock, load_model(model_path.parent))
-    say(3, 4, f"stage 4 for {options.game_date}, then the event-driven batch")
-    build_features(store, bus, clock, options.game_date)
-    bus.join()
-    say(4, 4, "done")
-    result = report(store, options.game_date)
-    result.update(store_url=store_url, bus_url=options.bus_url, model_path=str(model_path),
-                  dead_letters=len(bus.dead_letters()))
-    bus.close()
-    store.close()
+    with closing(open_store(store_url, clock)) as store:
+        say(1, 4, f"generating the synthetic league {options.season} up to {options.game_date}")
+        generate_league_into(store, options.season, options.seed, options.game_date)
+        model_path = options.workdir / "models" / MODEL_FILE
+        if not model_path.exists():
+            say(2, 4, "training the XGBoost model (first run only)")
+            train(store, model_path, options.game_date - timedelta(days=1), clock,
+                  seed=options.seed, max_nights=TRAINING_NIGHTS)
+        with closing(open_bus(options.bus_url, clock)) as bus:
+            embedded(store, bus, clock, load_model(model_path.parent))
+            say(3, 4, f"stage 4 for {options.game_date}, then the event-driven batch")
+            build_features(store, bus, clock, options.game_date)
+            bus.join()
+            say(4, 4, "done")
+            result = report(store, options.game_date)
+            result.update(store_url=store_url, bus_url=options.bus_url,
+                          model_path=str(model_path), dead_letters=len(bus.dead_letters()))
     return result
 
 
