@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -79,7 +80,8 @@ def build_features(store: Store, bus: Bus | None, clock: Clock, game_date: date,
         run_id=run_id, processor=PROCESSOR, status="success", started_at=started,
         finished_at=finished, game_date=game_date, correlation_id=correlation_id or run_id,
         counts={"players_processed": len(rows), "players_ready": ready, "players_failed": 0},
-        details={"feature_version": FEATURE_VERSION, "issues": _issue_counts(rows)},
+        details={"feature_version": FEATURE_VERSION,
+                 "issues": dict(sorted(issue_counts(rows).items()))},
     )
     store.record_run(run)
     published = _announce(bus, run, alerts)
@@ -141,13 +143,10 @@ def _with_detail(run: RunRecord, key: str, value: object) -> RunRecord:
     return RunRecord(**{**run.__dict__, "details": {**run.details, key: value}})
 
 
-def _issue_counts(rows: list[dict]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in rows:
-        for issue in row["data_quality_issues"]:
-            kind = issue.split(" ")[0] if issue else "unknown"
-            counts[kind] = counts.get(kind, 0) + 1
-    return dict(sorted(counts.items()))
+def issue_counts(rows: list[dict]) -> Counter:
+    """Data-quality issues of feature rows by kind (the first word: completeness, quality …)."""
+    return Counter(issue.split(" ")[0] if issue else "unknown"
+                   for row in rows for issue in row["data_quality_issues"])
 
 
 def _summary(run: RunRecord, rows: list[dict], published: bool) -> BuildSummary:

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date
 
 from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
+from tipoff.pipeline.build_features import issue_counts
 from tipoff.pipeline.coordinator import COORDINATOR
 from tipoff.pipeline.night_watch import NightWatch
 
@@ -33,7 +34,7 @@ def health_report(store, watch: NightWatch, game_date: date) -> dict:
 def _quality(rows: list[dict]) -> dict:
     if not rows:
         return {"players": 0}
-    issues = Counter(issue.split(" ")[0] for r in rows for issue in r["data_quality_issues"])
+    issues = issue_counts(rows)
     sources = Counter(s for r in rows for s in (r["feature_sources"] or ()))
     ready = sum(r["is_production_ready"] for r in rows)
     return {
