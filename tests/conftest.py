@@ -35,7 +35,7 @@ def clock() -> FakeClock:
 
 
 def _postgres_store(clock):
-    from tipoff.adapters.store.postgres import PostgresStore
+    from tipoff.adapters.store.sql.postgres import PostgresStore
     from tipoff.errors import AdapterError
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -49,7 +49,7 @@ def _postgres_store(clock):
 def _drop_schema(schema: str) -> None:
     from sqlalchemy import create_engine, text
 
-    from tipoff.adapters.store.postgres import psycopg_url
+    from tipoff.adapters.store.sql.postgres import psycopg_url
 
     engine = create_engine(psycopg_url(POSTGRES_URL))
     with engine.begin() as conn:
@@ -60,7 +60,7 @@ def _drop_schema(schema: str) -> None:
 @pytest.fixture(params=["sqlite-memory", "sqlite-file", "postgres"])
 def any_store(request, tmp_path, clock):
     """A fresh, empty store of every adapter."""
-    from tipoff.adapters.store.sql import SqliteStore
+    from tipoff.adapters.store.sql.store import SqliteStore
 
     if request.param == "postgres":
         store, schema = _postgres_store(clock)
@@ -77,7 +77,7 @@ def any_store(request, tmp_path, clock):
 @pytest.fixture
 def sqlite_store(tmp_path, clock):
     """A fresh SQLite file store."""
-    from tipoff.adapters.store.sql import SqliteStore
+    from tipoff.adapters.store.sql.store import SqliteStore
 
     store = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}", clock)
     yield store

@@ -16,12 +16,12 @@ def open_store(url: str, clock: Clock):
     from tipoff.adapters.store.retrying import RetryingStore
 
     if url.startswith("sqlite:"):
-        from tipoff.adapters.store.sql import SqliteStore
+        from tipoff.adapters.store.sql.store import SqliteStore
 
         _ensure_parent(url)
         return RetryingStore(SqliteStore(url, clock))
     if url.startswith(("postgresql:", "postgres:", "postgresql+psycopg:")):
-        from tipoff.adapters.store.postgres import PostgresStore
+        from tipoff.adapters.store.sql.postgres import PostgresStore
 
         server, options = _split_query(url, keep=("sslmode", "connect_timeout", "application_name"))
         return RetryingStore(PostgresStore(server, clock, schema=options.pop("schema", None)))
@@ -36,7 +36,7 @@ def open_bus(url: str, clock: Clock) -> Bus:
 
         return MemoryBus(clock)
     if url.startswith(("nats:", "tls:")):
-        from tipoff.adapters.bus.nats import NatsBus
+        from tipoff.adapters.bus.nats.bus import NatsBus
 
         server, options = _split_query(url)
         return NatsBus(server, clock, **_nats_options(options))

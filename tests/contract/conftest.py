@@ -127,7 +127,7 @@ class NatsBusEnv:
 
     def __init__(self, prefix: str, *, visibility_timeout: timedelta = timedelta(seconds=30),
                  max_attempts: int = 5, dedup_window: timedelta = timedelta(minutes=10)) -> None:
-        from tipoff.adapters.bus.nats import NatsBus
+        from tipoff.adapters.bus.nats.bus import NatsBus
 
         if not _nats_listening():
             service_unavailable(f"NATS JetStream at {NATS_URL} unreachable")

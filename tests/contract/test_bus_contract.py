@@ -18,7 +18,7 @@ import pytest
 
 from tests.contract.conftest import NATS_URL
 from tipoff.adapters.bus.memory import MemoryBus
-from tipoff.adapters.bus.nats import NatsBus
+from tipoff.adapters.bus.nats.bus import NatsBus
 from tipoff.errors import PermanentError, TransientError
 from tipoff.ports import Message
 from tipoff.testing import FakeClock

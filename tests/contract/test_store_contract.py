@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from tipoff.adapters.store.schema import SCHEMA_VERSION
+from tipoff.adapters.store.sql.schema import SCHEMA_VERSION
 from tipoff.domain.analytics import COLUMNS
 from tipoff.errors import NotFoundError, PermanentError
 from tipoff.ports import RunRecord

@@ -252,7 +252,7 @@ def drop_schema(server_url: str, schema: str) -> None:
     """Remove a test's schema (and everything in it) from a PostgreSQL server."""
     from sqlalchemy import create_engine, text
 
-    from tipoff.adapters.store.postgres import psycopg_url
+    from tipoff.adapters.store.sql.postgres import psycopg_url
 
     engine = create_engine(psycopg_url(server_url))
     try:
@@ -264,7 +264,7 @@ def drop_schema(server_url: str, schema: str) -> None:
 
 def delete_streams(server_url: str, prefix: str) -> None:
     """Remove a test's streams (messages, consumers, dead letters) from a NATS server."""
-    from tipoff.adapters.bus.nats import NatsBus
+    from tipoff.adapters.bus.nats.bus import NatsBus
     from tipoff.adapters.clock import SystemClock
 
     with NatsBus(server_url, SystemClock(), stream_prefix=prefix) as bus:

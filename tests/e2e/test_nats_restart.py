@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tipoff.adapters.bus.nats import NatsBus
+from tipoff.adapters.bus.nats.bus import NatsBus
 from tipoff.errors import TransientError
 from tipoff.ports import Message
 from tipoff.testing import FakeClock

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tipoff.adapters.bus.memory import MemoryBus
-from tipoff.adapters.store.sql import SqliteStore
+from tipoff.adapters.store.sql.store import SqliteStore
 from tipoff.domain.features import FEATURE_COUNT, FEATURE_VERSION
 from tipoff.domain.messages import PHASE4_TOPIC
 from tipoff.pipeline.build_features import build_features

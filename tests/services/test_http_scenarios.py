@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
-from tipoff.adapters.store import schema
+from tipoff.adapters.store.sql import schema
 from tipoff.domain import batches as b
 from tipoff.services.http import create_app
 from tests.services.test_http_api import decisions, new_services, phase4_event, push

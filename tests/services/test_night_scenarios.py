@@ -13,7 +13,7 @@ import pytest
 
 from tipoff.adapters.alerts.log import LogAlerter
 from tipoff.adapters.bus.memory import MemoryBus
-from tipoff.adapters.store.sql import SqliteStore
+from tipoff.adapters.store.sql.store import SqliteStore
 from tipoff.domain import alerts as a
 from tipoff.domain.dates import pacific_instant
 from tipoff.domain.messages import PHASE4_TOPIC

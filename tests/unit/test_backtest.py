@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from tipoff.adapters.model_files import load_model_file
-from tipoff.adapters.store.sql import SqliteStore
+from tipoff.adapters.store.sql.store import SqliteStore
 from tipoff.domain.messages import Line
 from tipoff.domain.systems import (
     ENSEMBLE, MOVING_AVERAGE, OVER, PASS, SYSTEM_IDS, UNDER, Prediction,

@@ -11,7 +11,7 @@ import pytest
 from tipoff.domain.analytics import COLUMNS, INJURY_STATUSES
 from tipoff.domain.dates import EASTERN, UTC
 from tipoff.domain.players import player_lookup
-from tipoff.sim.league import generate_league
+from tipoff.sim.league.season import generate_league
 
 SEASON, SEED = "2025-26", 7
 COUNTS = ("points", "fga", "fgm", "fg3a", "fg3m", "fta", "ftm", "paint_fga", "mid_fga",

@@ -14,12 +14,12 @@ from typing import Callable
 import pandas as pd
 import pytest
 
-from tipoff.adapters.store.schema import feature_store
+from tipoff.adapters.store.sql.schema import feature_store
 from tipoff.domain import analytics
 from tipoff.domain.features import DEFAULTS, FEATURE_INDEX, quality_score
-from tipoff.domain.stage4 import Stage4Inputs, build_feature_rows
-from tipoff.domain.stage4_context import tag
-from tipoff.domain.stage4_readiness import readiness_issues
+from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
+from tipoff.domain.stage4.context import tag
+from tipoff.domain.stage4.readiness import readiness_issues
 
 UTC = timezone.utc
 D = date(2025, 12, 1)

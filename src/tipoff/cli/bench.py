@@ -1,4 +1,4 @@
-"""Benchmarks and configuration."""
+"""Benchmarks."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from rich.table import Table
 
 from tipoff.cli.common import (
     JsonOption,
-    StoreOption,
     err,
     out,
     quiet_logs,
-    settings,
 )
 
 
@@ -28,7 +26,7 @@ def bench_features(
     as_json: JsonOption = False,
 ) -> None:
     """Time stage 4 for a 450-player slate and a 10× slate."""
-    from tipoff.bench import bench_features as run
+    from tipoff.bench.predict import bench_features as run
 
     results = run(seed=seed, repeat=repeat, progress=err)
     if as_json:
@@ -62,7 +60,7 @@ def bench_predict_command(
     if store is not None:
         _bench_scaleout(store, bus, workers, events, seed, as_json)
         return
-    from tipoff.bench import bench_predict
+    from tipoff.bench.predict import bench_predict
 
     with quiet_logs():
         results = bench_predict(seed=seed, progress=err)
@@ -81,7 +79,7 @@ def bench_predict_command(
 
 def _bench_scaleout(store: str, bus: str, workers: int, events: int, seed: int,
                     as_json: bool) -> None:
-    from tipoff.bench_scaleout import bench_scaleout
+    from tipoff.bench.scaleout import bench_scaleout
 
     with quiet_logs():
         results = bench_scaleout(store, bus, workers=workers, events=events, seed=seed,
@@ -110,7 +108,7 @@ def bench_trigger_command(
     as_json: JsonOption = False,
 ) -> None:
     """Event receipt → batch claimed (median, p95, max), embedded."""
-    from tipoff.bench import bench_trigger
+    from tipoff.bench.predict import bench_trigger
 
     with quiet_logs():
         result = bench_trigger(events=events, players=players, progress=err)
@@ -120,13 +118,3 @@ def bench_trigger_command(
         out.print(f"{result['events']} events, {result['players']} players each: event → claimed "
                   f"median {result['median_ms']} ms, p95 {result['p95_ms']} ms, "
                   f"max {result['max_ms']} ms")
-
-
-config_app = typer.Typer(no_args_is_help=True, help="Configuration.")
-
-
-@config_app.command("show")
-def config_show(store: StoreOption = None) -> None:
-    """Print the effective configuration, secrets masked."""
-    for key, value in settings(store).masked().items():
-        out.print(f"{key}={value}")

@@ -33,7 +33,7 @@ def _date_span(frames: dict[str, pd.DataFrame]) -> tuple[date, date] | None:
 
 def generate_league_into(store: Store, season: str, seed: int, until: date | None) -> dict[str, int]:
     """Generate a synthetic season and replace that season's dates in the store with it."""
-    from tipoff.sim.league import generate_league
+    from tipoff.sim.league.season import generate_league
 
     frames = generate_league(season, seed, until=until)
     return store.replace_analytics(frames, dates=_date_span(frames))

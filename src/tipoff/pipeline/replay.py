@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from tipoff.domain.history import past_games
-from tipoff.domain.stage4 import Stage4Inputs, build_feature_rows
+from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
 from tipoff.domain.systems import PastGame
 from tipoff.ports import Store
 

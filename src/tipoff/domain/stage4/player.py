@@ -1,7 +1,7 @@
 """Stage 4 features from the player's own games: scoring, workload, usage and shot mix.
 
 All windows are the player's games of D's season before D, newest first (rank ``k``):
-L3 = k < 3, L5 = k < 5, L10 = k < 10. See `tipoff.domain.stage4` for the formula table.
+L3 = k < 3, L5 = k < 5, L10 = k < 10. See `tipoff.domain.stage4.builder` for the formula table.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tipoff.domain.stage4_context import Context, Tagged, always, tag
+from tipoff.domain.stage4.context import Context, Tagged, always, tag
 
 FREE_THROW_WEIGHT = 0.44  # the usual possession weight of a free-throw attempt
 MAX_DAYS_REST = 7

@@ -10,7 +10,7 @@ from tipoff.domain.features import (
     QUALITY_READY_MIN,
     SMALL_SEASON_MIN_GAMES,
 )
-from tipoff.domain.stage4_context import Context, per_player, per_player_rows
+from tipoff.domain.stage4.context import Context, per_player, per_player_rows
 
 EARLY_SEASON_ISSUE = "early season"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import nats.js.errors
 
-from tipoff.adapters.bus.nats_codec import Layout, headers, read_dead_letter
+from tipoff.adapters.bus.nats.codec import Layout, headers, read_dead_letter
 from tipoff.ports import DeadLetter
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tipoff.sim.league_teams import LEAGUE_RATING, TEAM_MINUTES
+from tipoff.sim.league.teams import LEAGUE_RATING, TEAM_MINUTES
 
 HOME_EDGE = 0.012  # share of points gained at home (and lost away)
 REST_FACTOR = {0: 0.965, 1: 1.0}  # back-to-back tires a team; two or more days off help a bit

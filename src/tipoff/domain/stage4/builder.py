@@ -51,7 +51,7 @@ Roster: a player's latest log before D (this season; within the 365 days before 
 first 7 days of the season, when rows are placeholders) decides their team. Completeness:
 expected = min(10, team games this season before D, from the schedule and team stats); actual =
 the player's logs for any team since the team's expected-th most recent game. Readiness and its
-issue texts: `stage4_readiness`. The content hash covers every field but the two timestamps.
+issue texts: `readiness`. The content hash covers every field but the two timestamps.
 """
 
 from __future__ import annotations
@@ -74,11 +74,11 @@ from tipoff.domain.features import (
     PARTIAL,
     quality_score,
 )
-from tipoff.domain.stage4_context import Context, prepare
-from tipoff.domain.stage4_player import days_rest, player_features, season_games
-from tipoff.domain.stage4_readiness import EARLY_SEASON_ISSUE, completeness, readiness_issues
-from tipoff.domain.stage4_team import injury_status, opponent_has_data, team_features
-from tipoff.domain.stage4_zones import shot_zone_mismatch
+from tipoff.domain.stage4.context import Context, prepare
+from tipoff.domain.stage4.player import days_rest, player_features, season_games
+from tipoff.domain.stage4.readiness import EARLY_SEASON_ISSUE, completeness, readiness_issues
+from tipoff.domain.stage4.team import injury_status, opponent_has_data, team_features
+from tipoff.domain.stage4.zones import shot_zone_mismatch
 
 UNHASHED_FIELDS = frozenset({"feature_generated_at", "created_at", "content_hash"})
 

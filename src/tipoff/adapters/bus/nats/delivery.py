@@ -1,6 +1,6 @@
 """Delivery for ``NatsBus``: fetch on the event loop, handle on a thread, then ack, nak or dead-letter.
 
-Every coroutine here runs on the bus's event loop (see ``nats_loop``).
+Every coroutine here runs on the bus's event loop (see ``loop``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from tipoff.adapters.bus.envelope import describe
-from tipoff.adapters.bus.nats_codec import (
+from tipoff.adapters.bus.nats.codec import (
     DEDUP_HEADER, GROUP_HEADER, Layout, dead_letter_record, decode,
 )
 from tipoff.ports import Message

@@ -2,7 +2,7 @@
 
 - **Streams.** One file-backed stream ``{prefix}`` holds every topic (subject ``{prefix}.{topic}``)
   for ``retention``; dead letters are kept in ``{prefix}_DLQ`` until replayed (see
-  ``nats_codec`` for the names). Streams and consumers are created idempotently: created, or
+  ``codec`` for the names). Streams and consumers are created idempotently: created, or
   updated when their settings changed.
 - **Groups.** A (topic, group) is one durable pull consumer ("deliver all", explicit ack), so a
   group that subscribes late still receives the retained messages. Every handler in a group has
@@ -22,8 +22,8 @@
 - **Reconnection.** The client reconnects forever; port calls made while the broker is away
   raise ``TransientError`` after ``request_timeout``; fetch loops back off and carry on.
 
-Delivery lives in ``nats_delivery``, DLQ reading and counts in ``nats_admin``, the event loop
-and error translation in ``nats_loop``.
+Delivery lives in ``delivery``, DLQ reading and counts in ``admin``, the event loop
+and error translation in ``loop``.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ import structlog
 from nats.js import api
 
 from tipoff.adapters.bus.envelope import describe
-from tipoff.adapters.bus.nats_admin import StreamAdmin
-from tipoff.adapters.bus.nats_codec import Layout, check_name, encode, headers
-from tipoff.adapters.bus.nats_delivery import Deliverer, Subscription
-from tipoff.adapters.bus.nats_loop import LoopThread
+from tipoff.adapters.bus.nats.admin import StreamAdmin
+from tipoff.adapters.bus.nats.codec import Layout, check_name, encode, headers
+from tipoff.adapters.bus.nats.delivery import Deliverer, Subscription
+from tipoff.adapters.bus.nats.loop import LoopThread
 from tipoff.domain.dates import require_aware
 from tipoff.errors import AdapterError, PermanentError
 from tipoff.ports import BatchHandler, Clock, DeadLetter, Handler

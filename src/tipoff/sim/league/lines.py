@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tipoff.domain.analytics import POINTS_MARKET
-from tipoff.sim.league_injuries import AVAILABLE, PROBABLE, QUESTIONABLE
+from tipoff.sim.league.injuries import AVAILABLE, PROBABLE, QUESTIONABLE
 
 BOOKMAKERS = ("draftkings", "fanduel", "betmgm")
 BOOK_COVERAGE = np.array([0.92, 0.85, 0.60])  # chance that a book prices a priceable player

@@ -1,7 +1,7 @@
 """Stage 4 features from the team, the opponent and the game: pace, ratings, rest, injuries.
 
 Team windows use D's season before D, newest first (rank ``r``): the team's last 10 games and
-the opponent's last 15. See `tipoff.domain.stage4` for the formula table.
+the opponent's last 15. See `tipoff.domain.stage4.builder` for the formula table.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from tipoff.domain.features import INJURY_RISK
-from tipoff.domain.stage4_context import Context, Tagged, always, per_player, per_player_rows, tag
-from tipoff.domain.stage4_player import MAX_DAYS_REST
+from tipoff.domain.stage4.context import Context, Tagged, always, per_player, per_player_rows, tag
+from tipoff.domain.stage4.player import MAX_DAYS_REST
 
 TEAM_WINDOW = 10
 OPPONENT_WINDOW = 15

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tipoff.domain.analytics import COLUMNS, season_start_year
-from tipoff.sim.league_box import (
+from tipoff.sim.league.box import (
     PACE_NOISE,
     break_ties,
     draw_minutes,
@@ -32,15 +32,15 @@ from tipoff.sim.league_box import (
     team_results,
     team_sides,
 )
-from tipoff.sim.league_injuries import (
+from tipoff.sim.league.injuries import (
     injury_report_frame,
     injury_statuses,
     play_chance,
     play_decisions,
 )
-from tipoff.sim.league_lines import prop_line_frame
-from tipoff.sim.league_schedule import build_schedule
-from tipoff.sim.league_teams import (
+from tipoff.sim.league.lines import prop_line_frame
+from tipoff.sim.league.schedule import build_schedule
+from tipoff.sim.league.teams import (
     build_players,
     build_teams,
     roster_periods,

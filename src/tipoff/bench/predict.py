@@ -63,7 +63,7 @@ def _timed(action: Callable[[], object], repeat: int) -> list[float]:
 
 def bench_features(seed: int = 7, repeat: int = 5, progress=None) -> dict:
     """Stage 4 end to end (SQLite read → build → atomic replace → run record → publish)."""
-    from tipoff.sim.league import generate_league
+    from tipoff.sim.league.season import generate_league
 
     clock = SystemClock()
     league = generate_league("2025-26", seed)
@@ -115,7 +115,7 @@ def bench_predict(seed: int = 7, sizes=PREDICT_SIZES, progress=None) -> dict:
     lines, multiplying the rows each request writes. Peak RSS is the process's peak so far.
     """
     from tipoff.pipeline.train import train
-    from tipoff.sim.league import generate_league
+    from tipoff.sim.league.season import generate_league
 
     league = generate_league("2025-26", seed)
     game_date = busiest_date(league["games"])

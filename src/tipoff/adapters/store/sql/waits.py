@@ -5,30 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Date, String, Table, select, update
+from sqlalchemy import Connection, select, update
 
-from tipoff.adapters.store.schema import UtcDateTime, metadata
+from tipoff.adapters.store.sql.schema import phase4_waits, switches
 from tipoff.domain.batches import WAIT_OPEN as WAITING
-
-phase4_waits = Table(
-    "phase4_waits",
-    metadata,
-    Column("game_date", Date, primary_key=True),
-    Column("source", String(32), nullable=False),
-    Column("status", String(16), nullable=False),  # waiting | resolved | expired
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("deadline", UtcDateTime, nullable=False),
-    Column("resolved_at", UtcDateTime, nullable=True),
-    Column("outcome", String(64), nullable=True),
-)
-
-switches = Table(
-    "switches",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", JSON, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-)
 
 
 def _wait(conn: Connection, game_date: date) -> dict[str, Any] | None:

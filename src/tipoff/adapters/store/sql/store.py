@@ -25,12 +25,12 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import StaticPool
 
-from tipoff.adapters.store import schema
-from tipoff.adapters.store.records import frame_to_rows, rows_to_frame
-from tipoff.adapters.store.sql_alerts import AlertQueries
-from tipoff.adapters.store.sql_schedule import ScheduleQueries
-from tipoff.adapters.store.sql_stage5 import Stage5Queries
-from tipoff.adapters.store.sql_waits import WaitQueries
+from tipoff.adapters.store.sql import schema
+from tipoff.adapters.store.sql.records import frame_to_rows, rows_to_frame
+from tipoff.adapters.store.sql.alerts import AlertQueries
+from tipoff.adapters.store.sql.schedule import ScheduleQueries
+from tipoff.adapters.store.sql.stage5 import Stage5Queries
+from tipoff.adapters.store.sql.waits import WaitQueries
 from tipoff.domain.analytics import COLUMNS
 from tipoff.errors import ConfigurationError, NotFoundError, PermanentError, TransientError
 from tipoff.ports import Clock, RunRecord

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tipoff.domain.dates import eastern_instant
-from tipoff.sim.league_teams import TEAM_COUNT
+from tipoff.sim.league.teams import TEAM_COUNT
 
 MAX_NIGHT = 15
 # Relative size of a night by weekday, Monday first: TV nights Wednesday and Friday are busy,

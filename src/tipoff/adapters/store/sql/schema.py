@@ -271,3 +271,60 @@ circuit_breakers = Table(
     Column("opened_at", UtcDateTime, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+alert_log_table = Table(
+    "alert_log",
+    metadata,
+    Column("game_date", Date, primary_key=True),
+    Column("alert_type", String(32), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("severity", String(16), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(32), primary_key=True),
+    Column("local_day", Date, primary_key=True),  # the America/Los_Angeles day of the firing
+    Column("fired_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("status", String(16), nullable=False),  # running → succeeded | failed
+    Column("instance_id", String(128), nullable=False),
+    Column("result", JSON, nullable=False),
+)
+
+scheduler_lease = Table(
+    "scheduler_lease",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+)
+
+phase4_waits = Table(
+    "phase4_waits",
+    metadata,
+    Column("game_date", Date, primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # waiting | resolved | expired
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("outcome", String(64), nullable=True),
+)
+
+switches = Table(
+    "switches",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

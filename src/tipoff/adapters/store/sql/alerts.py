@@ -1,17 +1,13 @@
-"""Alert log queries of the SQL store (at most once per game date, type and channel).
-
-Importing this module registers the ``alert_log`` table on the shared metadata, so every SQL
-store creates it with the rest of the schema.
-"""
+"""Alert log queries of the SQL store (at most once per game date, type and channel)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Date, Integer, String, Table, Text, and_, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
-from tipoff.adapters.store.schema import UtcDateTime, metadata
+from tipoff.adapters.store.sql.schema import alert_log_table
 
 CLAIMED = "claimed"
 SENT = "sent"
@@ -20,22 +16,6 @@ ALERT_STATUSES = (CLAIMED, SENT, FAILED)
 # A claim whose holder never reported (crash mid-delivery) may be taken over after this long.
 STALE_CLAIM = timedelta(minutes=5)
 MAX_ERROR_CHARS = 2000
-
-alert_log_table = Table(
-    "alert_log",
-    metadata,
-    Column("game_date", Date, primary_key=True),
-    Column("alert_type", String(32), primary_key=True),
-    Column("channel", String(16), primary_key=True),
-    Column("severity", String(16), nullable=False),
-    Column("title", Text, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("last_error", Text, nullable=True),
-    Column("first_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    Column("sent_at", UtcDateTime, nullable=True),
-)
 
 
 def _key(game_date: date, alert_type: str, channel: str):

@@ -48,7 +48,7 @@ from tipoff.domain.dates import pacific_instant
 from tipoff.domain.features import DEFAULTS, FEATURE_NAMES
 from tipoff.domain.messages import PHASE4_TOPIC
 from tipoff.errors import ConfigurationError
-from tipoff.bench import stage4_row, write_stage4
+from tipoff.bench.predict import stage4_row, write_stage4
 from tipoff.pipeline.build_features import event_for
 from tipoff.ports import RunRecord
 
@@ -355,14 +355,14 @@ def _clean(store_url: str, schema: str | None, bus_url: str, prefix: str | None)
     if schema is not None:
         from sqlalchemy import create_engine, text
 
-        from tipoff.adapters.store.postgres import psycopg_url
+        from tipoff.adapters.store.sql.postgres import psycopg_url
 
         engine = create_engine(psycopg_url(urlsplit(store_url)._replace(query="").geturl()))
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
     if prefix is not None:
-        from tipoff.adapters.bus.nats import NatsBus
+        from tipoff.adapters.bus.nats.bus import NatsBus
 
         with NatsBus(urlsplit(bus_url)._replace(query="").geturl(), SystemClock(),
                      stream_prefix=prefix) as bus:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Table
 
-from tipoff.adapters.store.schema import UtcDateTime
+from tipoff.adapters.store.sql.schema import UtcDateTime
 
 
 def _plain(value: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, select, text, update
 
-from tipoff.adapters.store import schema
+from tipoff.adapters.store.sql import schema
 from tipoff.domain.batches import OUTCOMES, RUNNING, Batch, Progress
 
 _BATCH_FIELDS = tuple(Batch.__dataclass_fields__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
-from tipoff.adapters.store.sql import SqlStore, sql_engine
+from tipoff.adapters.store.sql.store import SqlStore, sql_engine
 from tipoff.errors import ConfigurationError
 from tipoff.ports import Clock
 

@@ -10,32 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, String, Table, case, delete, literal, or_, select, update
+from sqlalchemy import case, delete, literal, or_, select, update
 
-from tipoff.adapters.store.schema import UtcDateTime, metadata
+from tipoff.adapters.store.sql.schema import UtcDateTime, job_runs, scheduler_lease
 
 RUNNING = "running"
-
-job_runs = Table(
-    "job_runs",
-    metadata,
-    Column("job", String(32), primary_key=True),
-    Column("local_day", Date, primary_key=True),  # the America/Los_Angeles day of the firing
-    Column("fired_at", UtcDateTime, nullable=False),
-    Column("finished_at", UtcDateTime, nullable=True),
-    Column("status", String(16), nullable=False),  # running → succeeded | failed
-    Column("instance_id", String(128), nullable=False),
-    Column("result", JSON, nullable=False),
-)
-
-scheduler_lease = Table(
-    "scheduler_lease",
-    metadata,
-    Column("name", String(64), primary_key=True),
-    Column("holder", String(128), nullable=False),
-    Column("expires_at", UtcDateTime, nullable=False),
-    Column("acquired_at", UtcDateTime, nullable=False),
-)
 
 
 class ScheduleQueries:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tipoff.domain.features import COMPUTED, DEFAULT
-from tipoff.domain.stage4_context import Context, Tagged, per_player, per_player_rows, tag
+from tipoff.domain.stage4.context import Context, Tagged, per_player, per_player_rows, tag
 
 ZONE_WINDOW = 15
 THREE_WEIGHT = 1.5

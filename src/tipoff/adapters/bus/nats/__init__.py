@@ -1,0 +1,1 @@
+"""The NATS JetStream bus: streams per topic, durable consumers, dead letters."""

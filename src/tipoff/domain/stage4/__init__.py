@@ -1,0 +1,1 @@
+"""Stage 4: the feature row of every player on a slate (pure, vectorised)."""
