@@ -40,7 +40,7 @@ def _postgres_store(clock):
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
     try:
-        store = PostgresStore(POSTGRES_URL, clock, schema=schema)
+        store = PostgresStore(POSTGRES_URL, clock, schema=schema).open()
     except (AdapterError, Exception) as exc:  # any connection failure means "no server here"
         service_unavailable(f"PostgreSQL at {POSTGRES_URL} unreachable: {exc}")
     return store, schema
@@ -69,7 +69,7 @@ def any_store(request, tmp_path, clock):
         _drop_schema(schema)
         return
     url = "sqlite://" if request.param == "sqlite-memory" else f"sqlite:///{tmp_path / 'store.db'}"
-    store = SqliteStore(url, clock)
+    store = SqliteStore(url, clock).open()
     yield store
     store.close()
 
@@ -79,7 +79,7 @@ def sqlite_store(tmp_path, clock):
     """A fresh SQLite file store."""
     from tipoff.adapters.store.sql.store import SqliteStore
 
-    store = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}", clock)
+    store = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}", clock).open()
     yield store
     store.close()
 

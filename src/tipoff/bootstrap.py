@@ -7,39 +7,37 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tipoff.errors import ConfigurationError
-from tipoff.ports import Bus, Clock
+from tipoff.ports import Bus, Clock, Store
 
 
-def open_store(url: str, clock: Clock):
-    """A store for ``url``: ``sqlite:///path`` (embedded) or ``postgresql://…``; transient
-    failures are retried with backoff."""
-    from tipoff.adapters.store.retrying import RetryingStore
-
+def open_store(url: str, clock: Clock) -> Store:
+    """An opened (connected, migrated) store for ``url``: ``sqlite:///path`` (embedded) or
+    ``postgresql://…``; the store retries transient failures with backoff itself."""
     if url.startswith("sqlite:"):
         from tipoff.adapters.store.sql.store import SqliteStore
 
         _ensure_parent(url)
-        return RetryingStore(SqliteStore(url, clock))
+        return SqliteStore(url, clock).open()
     if url.startswith(("postgresql:", "postgres:", "postgresql+psycopg:")):
         from tipoff.adapters.store.sql.postgres import PostgresStore
 
         server, options = _split_query(url, keep=("sslmode", "connect_timeout", "application_name"))
-        return RetryingStore(PostgresStore(server, clock, schema=options.pop("schema", None)))
+        return PostgresStore(server, clock, schema=options.pop("schema", None)).open()
     raise ConfigurationError(
         f"unsupported store URL {url!r}: use sqlite:///FILE or postgresql://HOST/DB")
 
 
 def open_bus(url: str, clock: Clock) -> Bus:
-    """A bus for ``url``: ``memory://`` (in-process) or ``nats://host:port``."""
+    """An opened bus for ``url``: ``memory://`` (in-process) or ``nats://host:port``."""
     if url.startswith("memory:"):
         from tipoff.adapters.bus.memory import MemoryBus
 
-        return MemoryBus(clock)
+        return MemoryBus(clock).open()
     if url.startswith(("nats:", "tls:")):
         from tipoff.adapters.bus.nats.bus import NatsBus
 
         server, options = _split_query(url)
-        return NatsBus(server, clock, **_nats_options(options))
+        return NatsBus(server, clock, **_nats_options(options)).open()
     raise ConfigurationError(f"unsupported bus URL {url!r}: use memory:// or nats://HOST:PORT")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import pandas as pd
 
@@ -57,6 +57,10 @@ BatchHandler = Callable[[list[Message]], None]
 
 class Bus(Protocol):
     """A topic-based message bus with at-least-once delivery."""
+
+    def open(self) -> Self:
+        """Connect and set up what the bus needs (streams); constructing it does no I/O."""
+        ...
 
     def publish(self, topic: str, data: dict[str, Any], message_id: str | None = None) -> str:
         """Durably enqueue ``data`` on ``topic`` and return its message id.
@@ -146,10 +150,18 @@ class RunRecord:
         return None if self.finished_at is None else self.finished_at - self.started_at
 
 
-class Store(Protocol):
-    """The system of record (analytics inputs, features, predictions, run history)."""
+# --- the store, by role ------------------------------------------------------------------
+#
+# Each use case asks for the narrowest role (or an intersection of roles) it needs; ``Store``
+# combines them all for the composition root and the contract suite. Every operation is one
+# transaction, retried on transient failures inside the adapter, and safe to repeat.
 
-    def replace_analytics(self, frames: Mapping[str, pd.DataFrame], *, dates: tuple[date, date] | None = None) -> dict[str, int]:
+
+class AnalyticsStore(Protocol):
+    """Analytics inputs: games, box scores, lines, injuries."""
+
+    def replace_analytics(self, frames: Mapping[str, pd.DataFrame], *,
+                          dates: tuple[date, date] | None = None) -> dict[str, int]:
         """Write analytics tables in one transaction and return rows written per table.
 
         Without ``dates`` rows are upserted by primary key; with ``dates`` each table's rows in
@@ -158,10 +170,12 @@ class Store(Protocol):
         """
         ...
 
-    def read_analytics(self, table: str, *, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    def read_analytics(self, table: str, *, start: date | None = None,
+                       end: date | None = None) -> pd.DataFrame:
         """Rows of an analytics table whose game_date lies in ``[start, end)``.
 
-        Columns follow ``tipoff.domain.analytics.COLUMNS``; timestamps are aware UTC.
+        Columns follow ``tipoff.domain.analytics.COLUMNS``; timestamps are aware UTC; an
+        unknown table is a ``NotFoundError``.
         """
         ...
 
@@ -169,25 +183,44 @@ class Store(Protocol):
         """Every date that has at least one scheduled game, ascending."""
         ...
 
-    def replace_features(self, game_date: date, feature_version: str, rows: list[dict[str, Any]]) -> int:
-        """Atomically replace every feature row of (game_date, feature_version)."""
+
+class FeatureStore(Protocol):
+    """The stage 4 feature rows, per (game_date, feature_version)."""
+
+    def replace_features(self, game_date: date, feature_version: str,
+                         rows: list[dict[str, Any]]) -> int:
+        """Atomically replace every feature row of (game_date, feature_version); other dates
+        and versions are untouched."""
         ...
 
     def read_features(self, game_date: date, feature_version: str) -> list[dict[str, Any]]:
         """The feature rows of a date, ordered by player_lookup."""
         ...
 
+    def read_feature_rows(self, game_date: date, players: Iterable[str],
+                          feature_version: str) -> dict[str, dict[str, Any]]:
+        """Feature rows of some players, by player (absent players left out)."""
+        ...
+
+
+class RunHistory(Protocol):
+    """Run history: stage 4 runs and coordinator decisions."""
+
     def record_run(self, run: RunRecord) -> None:
         """Insert or update (by run_id) one run history row."""
         ...
 
-    def runs(self, *, processor: str | None = None, game_date: date | None = None) -> list[RunRecord]:
+    def runs(self, *, processor: str | None = None,
+             game_date: date | None = None) -> list[RunRecord]:
         """Run history rows, oldest first, optionally filtered."""
         ...
 
-    # --- stage 5: batches, requests, predictions -------------------------------------------
 
-    def claim_batch(self, batch: Batch, details: dict[str, Any] | None = None) -> tuple[Batch, bool]:
+class BatchStore(Protocol):
+    """Stage 5 batches, their per-player requests and the workers' results."""
+
+    def claim_batch(self, batch: Batch,
+                    details: dict[str, Any] | None = None) -> tuple[Batch, bool]:
         """Atomic insert-if-absent of a date's batch: of any number of racing claimers (threads,
         processes, coordinator replicas) exactly one gets ``True``; all get the stored batch."""
         ...
@@ -200,9 +233,15 @@ class Store(Protocol):
         """Change fields of a batch (state, completed_at …)."""
         ...
 
+    def finish_batch(self, batch_id: str, state: str, completed_at: datetime) -> bool:
+        """Move a running batch to its final ``state``; of racing finishers exactly one gets
+        ``True``, a batch that is no longer running is left as it is."""
+        ...
+
     def add_requests(self, batch_id: str, game_date: date, players: Iterable[str],
                      requested_at: datetime, attempt: int = 1) -> int:
-        """Record one pending request per player (re-adding a player makes it pending again)."""
+        """Record one pending request per player (re-adding a player makes it pending again
+        with the new attempt); return how many were recorded."""
         ...
 
     def record_results(self, reports: list[dict[str, Any]]) -> dict[str, Progress]:
@@ -218,17 +257,18 @@ class Store(Protocol):
         """Every request of a batch with its outcome and attempt."""
         ...
 
-    def read_feature_rows(self, game_date: date, players: Iterable[str],
-                          feature_version: str) -> dict[str, dict[str, Any]]:
-        """Feature rows of some players, by player (absent players left out)."""
-        ...
+
+class PredictionStore(Protocol):
+    """Player points predictions, one active row per (game_date, player, system)."""
 
     def write_predictions(self, game_date: date, rows: list[dict[str, Any]]) -> int:
         """Idempotent upsert by deterministic prediction_id, in one transaction; any other
-        active row of the same (player, system) becomes inactive, superseded by the new one."""
+        active row of the same (player, system) becomes inactive, superseded by the new one,
+        also when writers race."""
         ...
 
-    def read_predictions(self, game_date: date, *, active_only: bool = True) -> list[dict[str, Any]]:
+    def read_predictions(self, game_date: date, *,
+                         active_only: bool = True) -> list[dict[str, Any]]:
         """Prediction rows of a date."""
         ...
 
@@ -240,15 +280,21 @@ class Store(Protocol):
         """Players with at least one active prediction."""
         ...
 
+
+class BreakerStore(Protocol):
+    """Circuit-breaker state shared by every worker."""
+
     def load_breakers(self) -> dict[str, dict[str, Any]]:
-        """Circuit-breaker rows shared by every worker, by system id."""
+        """Circuit-breaker rows, by system id."""
         ...
 
     def save_breaker(self, row: dict[str, Any]) -> None:
-        """Upsert one system's breaker row."""
+        """Upsert one system's breaker row (keyed by its ``system_id``)."""
         ...
 
-    # --- durable waits and operator switches --------------------------------------------------
+
+class WaitStore(Protocol):
+    """Durable waits for stage 4: they survive restarts of the coordinator."""
 
     def open_wait(self, game_date: date, source: str, now: datetime,
                   deadline: datetime) -> dict[str, Any]:
@@ -260,37 +306,47 @@ class Store(Protocol):
         ...
 
     def open_waits(self) -> list[dict[str, Any]]:
-        """Waits still waiting, nearest deadline first (they survive restarts)."""
+        """Waits still waiting, nearest deadline first."""
         ...
 
     def close_wait(self, game_date: date, status: str, now: datetime, outcome: str) -> bool:
         """Resolve or expire a waiting wait; only one caller gets ``True``."""
         ...
 
+
+class SwitchStore(Protocol):
+    """Operator switches (e.g. the event path on or off)."""
+
     def set_switch(self, name: str, value: Any, now: datetime) -> None:
-        """Set an operator switch (the event path)."""
+        """Set an operator switch; the last write wins."""
         ...
 
     def switch(self, name: str, default: Any = None) -> Any:
-        """An operator switch's value, or ``default``."""
+        """An operator switch's value, or ``default`` when it was never set."""
         ...
 
-    # --- alerts and scheduling ----------------------------------------------------------------
+
+class AlertLog(Protocol):
+    """The memory of alert deliveries."""
 
     def claim_alert(self, game_date: date, alert_type: str, channel: str, severity: str,
                     title: str, now: datetime) -> bool:
-        """Whether this caller should deliver: at most once per (game_date, type, channel);
-        a failed or stale claim may be taken again."""
+        """Atomically claim one delivery: ``True`` for exactly one of racing claimers, and
+        again after a recorded failure or a stale claim; ``False`` once sent."""
         ...
 
     def mark_alert(self, game_date: date, alert_type: str, channel: str, status: str,
                    now: datetime, error: str | None = None) -> None:
-        """Record a delivery's outcome (sent or failed, with the error)."""
+        """Record ``sent`` or ``failed`` (with the error text) for a claimed delivery."""
         ...
 
     def alert_log(self, game_date: date | None = None) -> list[dict[str, Any]]:
         """Alert deliveries, oldest first."""
         ...
+
+
+class JobLedger(Protocol):
+    """Scheduled job runs and the scheduler's lease."""
 
     def claim_job_run(self, job: str, local_day: date, instance_id: str, now: datetime) -> bool:
         """Atomic insert-if-absent: a scheduled job runs once per local day, across restarts
@@ -310,6 +366,14 @@ class Store(Protocol):
         """Give a lease up (only its holder can)."""
         ...
 
+
+class StoreResource(Protocol):
+    """The store as a resource its owner opens, checks and closes."""
+
+    def open(self) -> Self:
+        """Connect and migrate the schema; constructing the adapter does no I/O."""
+        ...
+
     def ping(self) -> None:
         """Return if the store is reachable; raise ``AdapterError`` otherwise."""
         ...
@@ -317,3 +381,16 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+class CoordinatorStore(AnalyticsStore, FeatureStore, RunHistory, BatchStore, PredictionStore,
+                       WaitStore, SwitchStore, Protocol):
+    """What the coordinator's use cases read and write."""
+
+
+class WorkerStore(FeatureStore, BatchStore, PredictionStore, BreakerStore, Protocol):
+    """What a prediction worker reads and writes."""
+
+
+class Store(CoordinatorStore, BreakerStore, AlertLog, JobLedger, StoreResource, Protocol):
+    """The whole system of record: every role, as the SQL store implements it."""

@@ -137,7 +137,7 @@ class NatsBusEnv:
         try:
             self.nats = NatsBus(NATS_URL, self.clock, stream_prefix=prefix.upper(),
                                 ack_wait=self.REAL_VISIBILITY, max_deliver=max_attempts,
-                                dedup_window=dedup_window, connect_timeout=timedelta(seconds=2))
+                                dedup_window=dedup_window, connect_timeout=timedelta(seconds=2)).open()
         except TransientError as exc:
             service_unavailable(f"NATS JetStream at {NATS_URL} unreachable: {exc}")
         self.bus: Bus = self.nats

@@ -538,7 +538,7 @@ def publish_raw(subject: str, payload: bytes) -> None:
 def test_nats_bus_raises_a_transient_error_and_leaves_no_thread_when_no_server_answers():
     threads = {thread.name for thread in threading.enumerate()}
     with pytest.raises(TransientError):
-        NatsBus("nats://127.0.0.1:1", FakeClock(START), connect_timeout=timedelta(milliseconds=500))
+        NatsBus("nats://127.0.0.1:1", FakeClock(START), connect_timeout=timedelta(milliseconds=500)).open()
     assert {thread.name for thread in threading.enumerate()} <= threads
 
 

@@ -101,7 +101,7 @@ class Inbox:
 
 def test_a_broker_restart_loses_no_message_and_the_bus_reconnects_by_itself(server):
     bus = NatsBus(server.url, FakeClock(STARTED), stream_prefix="E2E", ack_wait=timedelta(seconds=2),
-                  request_timeout=timedelta(seconds=1))
+                  request_timeout=timedelta(seconds=1)).open()
     inbox = Inbox()
     try:
         bus.subscribe(TOPIC, inbox, group="workers")

@@ -23,7 +23,7 @@ def real_store(tmp_path_factory, shared_data):
     from tipoff.testing import FakeClock
 
     clock = FakeClock(datetime(2024, 1, 15, 8, 30, tzinfo=timezone.utc))
-    store = SqliteStore(f"sqlite:///{tmp_path_factory.mktemp('real') / 'nba.db'}", clock)
+    store = SqliteStore(f"sqlite:///{tmp_path_factory.mktemp('real') / 'nba.db'}", clock).open()
     import_boxscores_into(store, [shared_data / "player_box_2023_24_regular_season.csv"],
                           shared_data / "game_tipoff_times_et.csv")
     yield store, clock

@@ -57,7 +57,7 @@ class Night:
                  worker_store=None, systems=None, channels=(), faults: bool = False) -> None:
         self.clock = clock
         self.faults = faults  # handler errors are expected: deliver without re-raising them
-        self.store = store or SqliteStore(f"sqlite:///{path / 'night.db'}", clock)
+        self.store = store or SqliteStore(f"sqlite:///{path / 'night.db'}", clock).open()
         self.email = RecordingAlerter("email")
         self.alerts = AlertDispatcher(self.store, clock, [LogAlerter(), *channels, self.email])
         self.bus = MemoryBus(clock, visibility_timeout=timedelta(seconds=10), max_attempts=3)
@@ -174,7 +174,7 @@ def test_a_stage_4_that_never_runs_alerts_once_at_0630_and_again_at_0700_per_cha
 
 def test_the_0615_retry_predicts_exactly_the_40_players_whose_writes_failed(
         tmp_path, clock, model):
-    store = SqliteStore(f"sqlite:///{tmp_path / 'night.db'}", clock)
+    store = SqliteStore(f"sqlite:///{tmp_path / 'night.db'}", clock).open()
     calls = []
     systems = {name: _counting(name, system, calls)
                for name, system in default_systems(model).items()}

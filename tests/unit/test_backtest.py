@@ -28,7 +28,7 @@ TRAIN_NIGHTS = 10
 def league(tmp_path_factory):
     folder = tmp_path_factory.mktemp("backtest")
     clock = FakeClock(datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
-    store = SqliteStore(f"sqlite:///{folder / 's.db'}", clock)
+    store = SqliteStore(f"sqlite:///{folder / 's.db'}", clock).open()
     generate_league_into(store, "2025-26", 7, date(2025, 11, 25))
     yield store, clock, folder / "model.json"
     store.close()

@@ -131,6 +131,10 @@ class MemoryBus:
         return f"MemoryBus(topics={len(self._topics)}, workers={len(self._workers)})"
 
     def __enter__(self) -> MemoryBus:
+        return self.open()
+
+    def open(self) -> MemoryBus:
+        """Nothing to connect: the bus lives in this process."""
         return self
 
     def __exit__(self, *exc_info: object) -> None:

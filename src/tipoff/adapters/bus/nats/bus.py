@@ -67,7 +67,7 @@ def _optional_topic(topic: str | None) -> str | None:
 
 
 class NatsBus:
-    """The ``tipoff.ports.Bus`` on NATS JetStream; connects on construction."""
+    """The ``tipoff.ports.Bus`` on NATS JetStream; connects in ``open`` (or ``with``)."""
 
     def __init__(
         self,
@@ -97,27 +97,38 @@ class NatsBus:
         self._timeout = request_timeout.total_seconds()
         self._subs: list[Subscription] = []
         self._started, self._poll, self._closed = 0, 1.0, False
+        self._connect_timeout = connect_timeout.total_seconds()
+        self._opened = False
+
+    def open(self) -> NatsBus:
+        """Connect and create the streams (idempotent); construction does no I/O."""
+        if self._opened:
+            return self
+        if self._closed:
+            raise PermanentError("NATS open failed: the bus is closed")
         self._loop = LoopThread("nats-bus-loop")
         try:
-            self._nc = self._run_long(self._connect(connect_timeout.total_seconds()), "connect")
+            self._nc = self._run_long(self._connect(self._connect_timeout), "connect")
         except BaseException:
             self._loop.stop()
             raise
+        self._opened = True
         self._js = self._nc.jetstream(timeout=self._timeout)
         self._admin = StreamAdmin(self._js, self._layout)
         self._delivery = Deliverer(self._js, self._layout, self._now, ack_wait=self._ack_wait,
-                                   max_deliver=max_deliver, handler_threads=_HANDLER_THREADS)
+                                   max_deliver=self._max_deliver, handler_threads=_HANDLER_THREADS)
         try:
             self._run(self._ensure_streams(), "stream setup")
         except BaseException:
             self.close()
             raise
+        return self
 
     def __repr__(self) -> str:
         return f"NatsBus({_masked(self._url)!r}, prefix={self._layout.prefix!r}, subscriptions={len(self._subs)})"
 
     def __enter__(self) -> NatsBus:
-        return self
+        return self.open()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
@@ -169,7 +180,8 @@ class NatsBus:
 
     def close(self) -> None:
         """Stop background loops, flush acknowledgements, disconnect; un-acked work is redelivered."""
-        if self._closed:
+        if self._closed or not self._opened:
+            self._closed = True
             return
         self._closed = True
         try:

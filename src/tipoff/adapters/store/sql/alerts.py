@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
+from tipoff.adapters.store.sql.retry import retried
 from tipoff.adapters.store.sql.schema import alert_log_table
 
 CLAIMED = "claimed"
@@ -27,6 +28,7 @@ def _key(game_date: date, alert_type: str, channel: str):
 class AlertQueries:
     """Mixed into ``SqlStore``; relies on its ``transaction()`` and ``_dialect_insert()``."""
 
+    @retried
     def claim_alert(self, game_date: date, alert_type: str, channel: str, severity: str,
                     title: str, now: datetime) -> bool:
         """Claim the right to deliver one alert on one channel; True when the caller should send.
@@ -62,6 +64,7 @@ class AlertQueries:
                         attempts=columns.attempts + 1)
                 .returning(columns.attempts))
 
+    @retried
     def mark_alert(self, game_date: date, alert_type: str, channel: str, status: str,
                    now: datetime, error: str | None = None) -> None:
         """Record the outcome of a delivery (``sent`` or ``failed``, with the error text).
@@ -80,6 +83,7 @@ class AlertQueries:
             conn.execute(update(alert_log_table).where(_key(game_date, alert_type, channel))
                          .values(**values))
 
+    @retried
     def alert_log(self, game_date: date | None = None) -> list[dict[str, Any]]:
         """Alert log rows (optionally of one game date), oldest first."""
         columns = alert_log_table.c

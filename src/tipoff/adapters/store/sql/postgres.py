@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
+from tipoff.adapters.store.sql.retry import RetryPolicy
 from tipoff.adapters.store.sql.store import SqlStore, sql_engine
 from tipoff.errors import ConfigurationError
 from tipoff.ports import Clock
@@ -20,7 +21,8 @@ def psycopg_url(url: str) -> str:
 class PostgresStore(SqlStore):
     """Store on PostgreSQL; ``schema`` isolates tenants or tests in one database."""
 
-    def __init__(self, url: str, clock: Clock, *, schema: str | None = None) -> None:
+    def __init__(self, url: str, clock: Clock, *, schema: str | None = None,
+                 retry: RetryPolicy | None = None) -> None:
         try:
             import psycopg  # noqa: F401
         except ImportError as exc:
@@ -29,7 +31,7 @@ class PostgresStore(SqlStore):
         engine = sql_engine(psycopg_url(url), pool_size=5, max_overflow=10, pool_pre_ping=True)
         if schema is not None:
             _use_schema(engine, schema)
-        super().__init__(engine, clock)
+        super().__init__(engine, clock, retry=retry)
 
 
 def _use_schema(engine, schema: str) -> None:

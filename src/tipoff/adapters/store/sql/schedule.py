@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import case, delete, literal, or_, select, update
 
+from tipoff.adapters.store.sql.retry import retried
 from tipoff.adapters.store.sql.schema import UtcDateTime, job_runs, scheduler_lease
 
 RUNNING = "running"
@@ -22,6 +23,7 @@ class ScheduleQueries:
 
     # --- job runs -----------------------------------------------------------------------
 
+    @retried
     def claim_job_run(self, job: str, local_day: date, instance_id: str, now: datetime) -> bool:
         """Record that ``job`` fires for ``local_day``; True only for the first claimer.
 
@@ -37,6 +39,7 @@ class ScheduleQueries:
         with self.transaction() as conn:
             return conn.execute(stmt).first() is not None
 
+    @retried
     def finish_job_run(self, job: str, local_day: date, status: str, now: datetime,
                        result: dict[str, Any]) -> None:
         """Record the outcome (``succeeded``/``failed``) and result of a claimed job run."""
@@ -45,6 +48,7 @@ class ScheduleQueries:
                          .where(job_runs.c.job == job, job_runs.c.local_day == local_day)
                          .values(status=status, finished_at=now, result=result))
 
+    @retried
     def job_runs(self, since: date | None = None) -> list[dict[str, Any]]:
         """Job run rows (oldest first), optionally only Pacific days on or after ``since``."""
         query = select(job_runs).order_by(job_runs.c.local_day, job_runs.c.fired_at, job_runs.c.job)
@@ -55,6 +59,7 @@ class ScheduleQueries:
 
     # --- leader lease -------------------------------------------------------------------
 
+    @retried
     def acquire_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
         """Take or renew the lease ``name`` until ``now + ttl``; True when ``holder`` has it.
 
@@ -84,12 +89,14 @@ class ScheduleQueries:
                         acquired_at=case((mine, lease.acquired_at),
                                          else_=literal(now, UtcDateTime))))
 
+    @retried
     def release_lease(self, name: str, holder: str) -> None:
         """Give the lease up if ``holder`` has it, so another instance may take over at once."""
         with self.transaction() as conn:
             conn.execute(delete(scheduler_lease).where(scheduler_lease.c.name == name,
                                                        scheduler_lease.c.holder == holder))
 
+    @retried
     def lease_holder(self, name: str, now: datetime) -> str | None:
         """The current (unexpired) holder of the lease ``name``, if any."""
         lease = scheduler_lease.c

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, select, text, update
 
+from tipoff.adapters.store.sql.retry import retried
 from tipoff.adapters.store.sql import schema
 from tipoff.domain.batches import OUTCOMES, RUNNING, Batch, Progress
 
@@ -54,6 +55,7 @@ class Stage5Queries:
 
     # --- batches ------------------------------------------------------------------------
 
+    @retried
     def claim_batch(self, batch: Batch, details: dict[str, Any] | None = None) -> tuple[Batch, bool]:
         """Insert the batch unless its game date has one; return (stored batch, claimed?).
 
@@ -69,11 +71,13 @@ class Stage5Queries:
             claimed = conn.execute(stmt).first() is not None
             return _batch(conn, batch.game_date), claimed
 
+    @retried
     def get_batch(self, game_date: date) -> Batch | None:
         """The batch of a game date, if any."""
         with self.transaction() as conn:
             return _batch(conn, game_date)
 
+    @retried
     def update_batch(self, batch_id: str, **values: Any) -> None:
         """Change fields of a batch (state, completed_at, counts …)."""
         with self.transaction() as conn:
@@ -81,6 +85,7 @@ class Stage5Queries:
 
     # --- requests and results -----------------------------------------------------------
 
+    @retried
     def add_requests(self, batch_id: str, game_date: date, players: Iterable[str],
                      requested_at: datetime, attempt: int = 1) -> int:
         """Record requests; a player already requested in the batch is reset to pending."""
@@ -94,6 +99,7 @@ class Stage5Queries:
                 self._upsert(conn, schema.batch_requests, rows)
         return len(rows)
 
+    @retried
     def record_results(self, reports: list[dict[str, Any]]) -> dict[str, Progress]:
         """Store workers' reports (batch_id, player_lookup, outcome, reason, counts, worker id,
         reported_at) in one transaction; return each touched batch's progress after it."""
@@ -106,11 +112,13 @@ class Stage5Queries:
             return {batch_id: _progress(conn, batch_id)
                     for batch_id in dict.fromkeys(r["batch_id"] for r in reports)}
 
+    @retried
     def batch_progress(self, batch_id: str) -> Progress:
         """Counts of requests by outcome, from the store."""
         with self.transaction() as conn:
             return _progress(conn, batch_id)
 
+    @retried
     def batch_requests(self, batch_id: str) -> list[dict[str, Any]]:
         """Every request of a batch with its outcome, ordered by player."""
         table = schema.batch_requests
@@ -121,6 +129,7 @@ class Stage5Queries:
 
     # --- predictions --------------------------------------------------------------------
 
+    @retried
     def write_predictions(self, game_date: date, rows: list[dict[str, Any]]) -> int:
         """Upsert prediction rows by prediction_id in one transaction; any other active row of
         the same (player, system) on that date becomes inactive, superseded by the new row."""
@@ -150,6 +159,7 @@ class Stage5Queries:
         if self._engine.dialect.name == "postgresql":
             conn.execute(_ADVISORY_LOCK, [{"b_key": f"{game_date}|{p}"} for p in players])
 
+    @retried
     def finish_batch(self, batch_id: str, state: str, completed_at) -> bool:
         """Move a running batch to its final state; only one caller gets ``True``."""
         table = schema.prediction_batches
@@ -159,6 +169,7 @@ class Stage5Queries:
                                    .values(state=state, completed_at=completed_at))
             return changed.rowcount == 1
 
+    @retried
     def read_predictions(self, game_date: date, *, active_only: bool = True) -> list[dict[str, Any]]:
         """Prediction rows of a date, ordered by player, system and line."""
         table = schema.predictions
@@ -169,6 +180,7 @@ class Stage5Queries:
         with self.transaction() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    @retried
     def count_predictions(self, game_date: date) -> dict[str, int]:
         """Active prediction rows per system."""
         table = schema.predictions
@@ -178,6 +190,7 @@ class Stage5Queries:
         with self.transaction() as conn:
             return {system: int(n) for system, n in conn.execute(query)}
 
+    @retried
     def players_with_predictions(self, game_date: date) -> set[str]:
         """Players that have at least one active prediction on a date."""
         table = schema.predictions
@@ -188,6 +201,7 @@ class Stage5Queries:
 
     # --- features for workers -----------------------------------------------------------
 
+    @retried
     def read_feature_rows(self, game_date: date, players: Iterable[str],
                           feature_version: str) -> dict[str, dict[str, Any]]:
         """Feature rows of the given players on a date, by player (absent players left out)."""
@@ -198,11 +212,13 @@ class Stage5Queries:
 
     # --- circuit breakers (shared by every worker) --------------------------------------
 
+    @retried
     def load_breakers(self) -> dict[str, dict[str, Any]]:
         """Every stored breaker by system id (systems that never tripped may be absent)."""
         with self.transaction() as conn:
             return {r.system_id: dict(r._mapping) for r in conn.execute(_BREAKERS)}
 
+    @retried
     def save_breaker(self, row: dict[str, Any]) -> None:
         """Upsert a breaker row (system_id, state, counters, opened_at, updated_at)."""
         with self.transaction() as conn:

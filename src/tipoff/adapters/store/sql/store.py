@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
-from typing import Any
+from typing import Any, Self
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
@@ -25,6 +25,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import StaticPool
 
+from tipoff.adapters.store.sql.retry import RetryPolicy, retried
 from tipoff.adapters.store.sql import schema
 from tipoff.adapters.store.sql.records import frame_to_rows, rows_to_frame
 from tipoff.adapters.store.sql.alerts import AlertQueries
@@ -64,15 +65,32 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
     """System of record over any SQLAlchemy engine (see ``tipoff.ports.Store``)."""
 
     def __init__(self, engine: Engine, clock: Clock, *,
-                 serial: AbstractContextManager | None = None) -> None:
+                 serial: AbstractContextManager | None = None,
+                 retry: RetryPolicy | None = None) -> None:
         self._engine = engine
         self._serial = serial or nullcontext()
         self._clock = clock
+        self._retry = retry or RetryPolicy()
         self._upserts: dict[str, Any] = {}
-        self._migrate()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._engine.url.render_as_string(hide_password=True)})"
+
+    def __enter__(self) -> Self:
+        return self.open()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """How transient failures of every operation are retried."""
+        return self._retry
+
+    def open(self) -> Self:
+        """Connect and migrate the schema (retried like any operation); construction does no I/O."""
+        self._retry.run("open", self._migrate)
+        return self
 
     # --- infrastructure ---------------------------------------------------------------------
 
@@ -100,16 +118,20 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
                     f"store schema version {current} is newer than this tipoff "
                     f"({schema.SCHEMA_VERSION}); upgrade tipoff")
 
+    @retried
     def schema_version(self) -> int:
         """The schema version recorded in the store."""
         with self.transaction() as conn:
             return int(conn.execute(_SCHEMA_VERSION).scalar())
 
+    @retried
     def ping(self) -> None:
+        """Return if the store answers; ``TransientError``/``PermanentError`` otherwise."""
         with self.transaction() as conn:
             conn.execute(select(1))
 
     def close(self) -> None:
+        """Release the connection pool (safe before ``open`` and twice)."""
         self._engine.dispose()
 
     def _dialect_insert(self, table: Table):
@@ -134,6 +156,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
 
     # --- analytics inputs -------------------------------------------------------------------
 
+    @retried
     def replace_analytics(self, frames: Mapping[str, pd.DataFrame], *,
                           dates: tuple[date, date] | None = None) -> dict[str, int]:
         written = {}
@@ -150,6 +173,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
                 written[name] = len(rows)
         return written
 
+    @retried
     def read_analytics(self, table: str, *, start: date | None = None,
                        end: date | None = None) -> pd.DataFrame:
         source = _analytics_table(table)
@@ -163,6 +187,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
             rows = conn.execute(query).all()
         return rows_to_frame(rows, columns, source)
 
+    @retried
     def game_dates(self) -> list[date]:
         with self.transaction() as conn:
             query = select(schema.games.c.game_date).distinct().order_by(schema.games.c.game_date)
@@ -170,6 +195,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
 
     # --- features ---------------------------------------------------------------------------
 
+    @retried
     def replace_features(self, game_date: date, feature_version: str,
                          rows: list[dict[str, Any]]) -> int:
         table = schema.feature_store
@@ -180,6 +206,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
                 conn.execute(insert(table), rows)
         return len(rows)
 
+    @retried
     def read_features(self, game_date: date, feature_version: str) -> list[dict[str, Any]]:
         table = schema.feature_store
         query = (select(table)
@@ -190,6 +217,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
 
     # --- run history ------------------------------------------------------------------------
 
+    @retried
     def record_run(self, run: RunRecord) -> None:
         duration = run.duration
         row = {
@@ -203,6 +231,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
         with self.transaction() as conn:
             self._upsert(conn, schema.run_history, [row])
 
+    @retried
     def runs(self, *, processor: str | None = None,
              game_date: date | None = None) -> list[RunRecord]:
         table = schema.run_history
@@ -231,7 +260,7 @@ def _analytics_table(name: str) -> Table:
 class SqliteStore(SqlStore):
     """The embedded store: one SQLite file (or ``sqlite://`` in memory), no server needed."""
 
-    def __init__(self, url: str, clock: Clock) -> None:
+    def __init__(self, url: str, clock: Clock, *, retry: RetryPolicy | None = None) -> None:
         options: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
         serial = None
         if url.rstrip("/") in ("sqlite:", "sqlite:///:memory:"):
@@ -241,7 +270,7 @@ class SqliteStore(SqlStore):
             serial = threading.RLock()
         engine = sql_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
-        super().__init__(engine, clock, serial=serial)
+        super().__init__(engine, clock, serial=serial, retry=retry)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

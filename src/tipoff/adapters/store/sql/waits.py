@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from tipoff.adapters.store.sql.retry import retried
 from tipoff.adapters.store.sql.schema import phase4_waits, switches
 from tipoff.domain.batches import WAIT_OPEN as WAITING
 
@@ -19,6 +20,7 @@ def _wait(conn: Connection, game_date: date) -> dict[str, Any] | None:
 class WaitQueries:
     """Mixed into ``SqlStore``; relies on its ``transaction()`` and ``_dialect_insert()``."""
 
+    @retried
     def open_wait(self, game_date: date, source: str, now: datetime,
                   deadline: datetime) -> dict[str, Any]:
         """Record a wait for stage 4 unless the date has one; return the stored wait.
@@ -32,11 +34,13 @@ class WaitQueries:
                          .on_conflict_do_nothing(index_elements=["game_date"]))
             return _wait(conn, game_date)
 
+    @retried
     def get_wait(self, game_date: date) -> dict[str, Any] | None:
         """The wait of a date, if one was ever opened."""
         with self.transaction() as conn:
             return _wait(conn, game_date)
 
+    @retried
     def open_waits(self) -> list[dict[str, Any]]:
         """Every wait still waiting, oldest first."""
         query = (select(phase4_waits).where(phase4_waits.c.status == WAITING)
@@ -44,6 +48,7 @@ class WaitQueries:
         with self.transaction() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    @retried
     def close_wait(self, game_date: date, status: str, now: datetime, outcome: str) -> bool:
         """Resolve or expire a waiting wait; False when it was already closed (by a racer)."""
         with self.transaction() as conn:
@@ -53,11 +58,13 @@ class WaitQueries:
                 .values(status=status, resolved_at=now, outcome=outcome))
             return changed.rowcount == 1
 
+    @retried
     def set_switch(self, name: str, value: Any, now: datetime) -> None:
         """Set an operator switch (e.g. ``event_path_enabled``)."""
         with self.transaction() as conn:
             self._upsert(conn, switches, [{"name": name, "value": value, "updated_at": now}])
 
+    @retried
     def switch(self, name: str, default: Any = None) -> Any:
         """The value of an operator switch, or ``default`` when never set."""
         with self.transaction() as conn:
