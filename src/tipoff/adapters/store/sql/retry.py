@@ -73,6 +73,7 @@ def retried(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P
 
     @functools.wraps(method)
     def run(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self.retry_policy.run(method.__name__, lambda: method(self, *args, **kwargs))
+        operation = method.__name__.lstrip("_")
+        return self.retry_policy.run(operation, lambda: method(self, *args, **kwargs))
 
     return run

@@ -85,10 +85,15 @@ class Stage5Queries:
 
     # --- requests and results -----------------------------------------------------------
 
-    @retried
     def add_requests(self, batch_id: str, game_date: date, players: Iterable[str],
                      requested_at: datetime, attempt: int = 1) -> int:
         """Record requests; a player already requested in the batch is reset to pending."""
+        # ``players`` may be a one-shot iterator: read it once, outside the retried part.
+        return self._add_requests(batch_id, game_date, list(players), requested_at, attempt)
+
+    @retried
+    def _add_requests(self, batch_id: str, game_date: date, players: list[str],
+                      requested_at: datetime, attempt: int) -> int:
         rows = [{"batch_id": batch_id, "player_lookup": p, "game_date": game_date,
                  "requested_at": requested_at, "attempt": attempt, "outcome": None,
                  "reason": None, "systems_succeeded": None, "systems_failed": None,
@@ -160,7 +165,7 @@ class Stage5Queries:
             conn.execute(_ADVISORY_LOCK, [{"b_key": f"{game_date}|{p}"} for p in players])
 
     @retried
-    def finish_batch(self, batch_id: str, state: str, completed_at) -> bool:
+    def finish_batch(self, batch_id: str, state: str, completed_at: datetime) -> bool:
         """Move a running batch to its final state; only one caller gets ``True``."""
         table = schema.prediction_batches
         with self.transaction() as conn:
@@ -201,12 +206,16 @@ class Stage5Queries:
 
     # --- features for workers -----------------------------------------------------------
 
-    @retried
     def read_feature_rows(self, game_date: date, players: Iterable[str],
                           feature_version: str) -> dict[str, dict[str, Any]]:
         """Feature rows of the given players on a date, by player (absent players left out)."""
+        return self._read_feature_rows(game_date, sorted(players), feature_version)
+
+    @retried
+    def _read_feature_rows(self, game_date: date, players: list[str],
+                           feature_version: str) -> dict[str, dict[str, Any]]:
         with self.transaction() as conn:
-            rows = conn.execute(_FEATURE_ROWS, {"b_date": game_date, "b_players": sorted(players),
+            rows = conn.execute(_FEATURE_ROWS, {"b_date": game_date, "b_players": players,
                                                 "b_version": feature_version})
             return {r.player_lookup: dict(r._mapping) for r in rows}
 
