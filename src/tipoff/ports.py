@@ -383,13 +383,25 @@ class StoreResource(Protocol):
         ...
 
 
-class CoordinatorStore(AnalyticsStore, FeatureStore, RunHistory, BatchStore, PredictionStore,
-                       WaitStore, SwitchStore, Protocol):
+class Stage4Store(AnalyticsStore, FeatureStore, RunHistory, Protocol):
+    """What building the features of a night reads and writes."""
+
+
+class CoordinatorStore(Stage4Store, BatchStore, PredictionStore, WaitStore, SwitchStore, AlertLog,
+                       Protocol):
     """What the coordinator's use cases read and write."""
 
 
-class WorkerStore(FeatureStore, BatchStore, PredictionStore, BreakerStore, Protocol):
+class WorkerStore(AnalyticsStore, FeatureStore, PredictionStore, BreakerStore, Protocol):
     """What a prediction worker reads and writes."""
+
+
+class WatchStore(BatchStore, PredictionStore, WaitStore, Protocol):
+    """What the night watch (waits, status, the 07:00 check) reads and closes."""
+
+
+class ReportStore(FeatureStore, RunHistory, BatchStore, PredictionStore, AlertLog, Protocol):
+    """What the demo and health reports read."""
 
 
 class Store(CoordinatorStore, BreakerStore, AlertLog, JobLedger, StoreResource, Protocol):

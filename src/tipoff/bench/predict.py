@@ -18,7 +18,7 @@ from tipoff.domain.features import (
     DEFAULTS, FEATURE_INDEX, FEATURE_NAMES, FEATURE_VERSION, PROCESSOR,
 )
 from tipoff.pipeline.build_features import build_features
-from tipoff.ports import RunRecord
+from tipoff.ports import RunRecord, Store
 
 
 def busiest_date(games: pd.DataFrame) -> date:
@@ -88,7 +88,7 @@ def bench_features(seed: int = 7, repeat: int = 5, progress=None) -> dict:
     return {"game_date": game_date.isoformat(), "seed": seed, "repeat": repeat, "sizes": sizes}
 
 
-def _extra_lines(store, game_date: date, per_player: int) -> int:
+def _extra_lines(store: Store, game_date: date, per_player: int) -> int:
     """Price every player of the date at ``per_player`` extra lines (bookmakers bench1…)."""
     rows = [r for r in store.read_features(game_date, FEATURE_VERSION) if r["is_production_ready"]]
     captured = store.read_analytics("games", start=game_date,
@@ -149,7 +149,7 @@ def _night_clock(game_date: date):
     return ScaledClock(pacific_instant(game_date, 0, 30), 1.0, SystemClock())
 
 
-def _timed_night(store, clock, game_date: date, model_dir: Path, extra_lines: int) -> dict:
+def _timed_night(store: Store, clock, game_date: date, model_dir: Path, extra_lines: int) -> dict:
     """Stage 4, then time from its event to the last durable prediction."""
     import resource
 
@@ -209,7 +209,7 @@ def bench_trigger(events: int = 100, players: int = 450, progress=None) -> dict:
 class _ClaimTimer:
     """The store, noting when the batch claim returns."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: Store) -> None:
         self._store, self.received, self.claimed_ms = store, 0.0, float("nan")
 
     def __getattr__(self, name):
@@ -221,7 +221,7 @@ class _ClaimTimer:
         return result
 
 
-def _synthetic_phase4(store, day: date, players: int, at) -> None:
+def _synthetic_phase4(store: Store, day: date, players: int, at) -> None:
     """A ready stage 4 result for ``day`` (plausible values; the claim only counts rows)."""
     vector = [DEFAULTS[name] for name in FEATURE_NAMES]
     rows = [stage4_row({"player_lookup": f"player{n:04d}", "player_name": f"Player {n}",
@@ -248,7 +248,7 @@ def stage4_row(player: dict, game_date: date, features: list[float], at: datetim
         "created_at": at, "content_hash": f"bench-{player['player_lookup']}"}
 
 
-def write_stage4(store, game_date: date, rows: list[dict], at: datetime) -> RunRecord:
+def write_stage4(store: Store, game_date: date, rows: list[dict], at: datetime) -> RunRecord:
     """Replace a date's feature rows and record the successful stage 4 run."""
     store.replace_features(game_date, FEATURE_VERSION, rows)
     ready = sum(r["is_production_ready"] for r in rows)

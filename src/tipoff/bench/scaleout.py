@@ -50,7 +50,7 @@ from tipoff.domain.messages import PHASE4_TOPIC
 from tipoff.errors import ConfigurationError
 from tipoff.bench.predict import stage4_row, write_stage4
 from tipoff.pipeline.build_features import event_for
-from tipoff.ports import RunRecord
+from tipoff.ports import Bus, RunRecord, Store
 
 BENCH_DATE = date(2026, 1, 15)
 TEAMS, ROSTER, HISTORY_GAMES = 30, 15, 30
@@ -249,7 +249,7 @@ def _wait(predicate: Callable[[], object], timeout: timedelta, what: str,
 # --- measurements ------------------------------------------------------------------------------
 
 
-def _run_night(store, bus, run: RunRecord) -> tuple[float, float]:
+def _run_night(store: Store, bus: Bus, run: RunRecord) -> tuple[float, float]:
     """Publish a night's ``phase4_complete``; return seconds until claimed and until finished."""
     event = event_for(run)
     started = time.perf_counter()
@@ -262,7 +262,7 @@ def _run_night(store, bus, run: RunRecord) -> tuple[float, float]:
     return claimed, time.perf_counter() - started
 
 
-def _size(store, bus, run: RunRecord, lines: int) -> dict:
+def _size(store: Store, bus: Bus, run: RunRecord, lines: int) -> dict:
     claimed, elapsed = _run_night(store, bus, run)
     batch = store.get_batch(run.game_date)
     progress = store.batch_progress(batch.batch_id)
@@ -319,7 +319,7 @@ def bench_scaleout(store_url: str, bus_url: str, *, workers: int = 2, concurrenc
                                  "max": round(max(claims), 1)} if claims else {}}
 
 
-def _prepare(store, folder: Path, events: int, seed: int) -> list[RunRecord]:
+def _prepare(store: Store, folder: Path, events: int, seed: int) -> list[RunRecord]:
     """Write every night the benchmark runs; return their stage 4 runs in running order."""
     at = pacific_instant(BENCH_DATE, 0, 0)
     players = synthetic_players(seed)

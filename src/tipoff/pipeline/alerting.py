@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Protocol
 
 import structlog
@@ -19,7 +18,7 @@ import structlog
 from tipoff.config import Settings
 from tipoff.domain.alerts import Alert
 from tipoff.errors import ConfigurationError
-from tipoff.ports import Clock
+from tipoff.ports import AlertLog, Clock
 
 log = structlog.get_logger(__name__)
 
@@ -37,21 +36,6 @@ class Alerter(Protocol):
 
     def send(self, alert: Alert) -> None:
         """Deliver ``alert`` or raise (``TransientError``/``PermanentError``); never log secrets."""
-        ...
-
-
-class AlertLog(Protocol):
-    """The part of the store that remembers alert deliveries."""
-
-    def claim_alert(self, game_date: date, alert_type: str, channel: str, severity: str,
-                    title: str, now: datetime) -> bool:
-        """Atomically claim one delivery; True for exactly one of racing claimers, and again
-        after a recorded failure or a stale claim; False once sent."""
-        ...
-
-    def mark_alert(self, game_date: date, alert_type: str, channel: str, status: str,
-                   now: datetime, error: str | None = None) -> None:
-        """Record ``sent`` or ``failed`` (with the error text) for a claimed delivery."""
         ...
 
 

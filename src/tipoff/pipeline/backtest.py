@@ -51,7 +51,7 @@ from tipoff.pipeline.predict import (
 from tipoff.pipeline.replay import Snapshot
 from tipoff.pipeline.runtime import MODEL_FILE
 from tipoff.pipeline.train import Progress, train
-from tipoff.ports import Clock, Store
+from tipoff.ports import AnalyticsStore, Clock
 
 NAIVE_BLEND = "naive_blend"
 REPORTED_SYSTEMS = (*SYSTEM_IDS, NAIVE_BLEND)
@@ -191,7 +191,7 @@ class _Counts:
     not_played: int = 0
 
 
-def run_backtest(store: Store, start: date, end: date, clock: Clock, *,
+def run_backtest(store: AnalyticsStore, start: date, end: date, clock: Clock, *,
                  train_through: date | None = None, model_path: Path | None = None,
                  seed: int = 7, max_nights: int | None = None,
                  progress: Progress | None = None) -> dict:
@@ -222,7 +222,7 @@ def run_backtest(store: Store, start: date, end: date, clock: Clock, *,
     return report
 
 
-def _replay_dates(store: Store, start: date, end: date,
+def _replay_dates(store: AnalyticsStore, start: date, end: date,
                   train_through: date) -> tuple[Snapshot, list[date], list[date]]:
     """The snapshot (results through ``end``), the game nights in range and those of them with
     results (the ones replayed), or a clear InputError."""
@@ -243,7 +243,7 @@ def _replay_dates(store: Store, start: date, end: date,
     return snapshot, dates, with_results
 
 
-def _model(store: Store, through: date, model_path: Path | None, clock: Clock, seed: int,
+def _model(store: AnalyticsStore, through: date, model_path: Path | None, clock: Clock, seed: int,
            max_nights: int | None, progress: Progress | None) -> tuple[XGBoostSystem, bool]:
     """The model trained through ``through``: reused from ``model_path`` or trained now."""
     if model_path is not None:

@@ -14,7 +14,7 @@ from tipoff.domain.messages import PHASE4_TOPIC, Phase4Completed
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
 from tipoff.domain.alerts import publish_failed_alert
 from tipoff.errors import AdapterError, NotFoundError
-from tipoff.ports import Bus, Clock, RunRecord, Store
+from tipoff.ports import AnalyticsStore, Bus, Clock, RunHistory, RunRecord, Stage4Store
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +47,7 @@ class BuildSummary:
         }
 
 
-def load_inputs(store: Store, game_date: date) -> Stage4Inputs:
+def load_inputs(store: AnalyticsStore, game_date: date) -> Stage4Inputs:
     """Everything stage 4 may read for ``game_date`` (the builder itself enforces the cut-off)."""
     start = game_date - HISTORY_WINDOW
     return Stage4Inputs(
@@ -60,7 +60,7 @@ def load_inputs(store: Store, game_date: date) -> Stage4Inputs:
     )
 
 
-def build_features(store: Store, bus: Bus | None, clock: Clock, game_date: date,
+def build_features(store: Stage4Store, bus: Bus | None, clock: Clock, game_date: date,
                    *, correlation_id: str | None = None, alerts=None) -> BuildSummary:
     """Replace ``game_date``'s feature rows, record the run, then publish ``phase4_complete``.
 
@@ -98,13 +98,13 @@ def event_for(run: RunRecord) -> Phase4Completed:
     )
 
 
-def latest_stage4_run(store: Store, game_date: date) -> RunRecord | None:
+def latest_stage4_run(store: RunHistory, game_date: date) -> RunRecord | None:
     """The latest successful stage 4 run for a date, if any."""
     runs = [r for r in store.runs(processor=PROCESSOR, game_date=game_date) if r.status == "success"]
     return runs[-1] if runs else None
 
 
-def phase4_event(store: Store, game_date: date) -> Phase4Completed:
+def phase4_event(store: RunHistory, game_date: date) -> Phase4Completed:
     """The event of the latest successful stage 4 run for a date (to re-announce it)."""
     run = latest_stage4_run(store, game_date)
     if run is None:
@@ -127,7 +127,7 @@ def _announce(bus: Bus | None, run: RunRecord, alerts) -> bool:
     return True
 
 
-def _record_no_games(store: Store, clock: Clock, game_date: date, run_id: str,
+def _record_no_games(store: RunHistory, clock: Clock, game_date: date, run_id: str,
                      started: datetime) -> BuildSummary:
     finished = clock.now()
     message = f"no games scheduled on {game_date.isoformat()}: nothing to build, no event sent"

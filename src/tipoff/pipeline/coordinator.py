@@ -24,7 +24,7 @@ from tipoff.domain.messages import (
 from tipoff.adapters.alerts.log import LogAlerter
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.build_features import latest_stage4_run
-from tipoff.ports import Bus, Clock, RunRecord
+from tipoff.ports import Bus, Clock, CoordinatorStore, RunRecord
 
 log = structlog.get_logger(__name__)
 COORDINATOR = "prediction_coordinator"
@@ -77,7 +77,7 @@ class Phase4Status:
 class Coordinator:
     """Claims batches, fans out one request per ready player, and tracks results in the store."""
 
-    def __init__(self, store, bus: Bus, clock: Clock, *, alerts=None,
+    def __init__(self, store: CoordinatorStore, bus: Bus, clock: Clock, *, alerts=None,
                  feature_version: str = FEATURE_VERSION, wait_for: timedelta = WAIT_FOR_PHASE4):
         self._store = store
         self._bus = bus

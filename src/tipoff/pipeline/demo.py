@@ -18,6 +18,7 @@ from tipoff.pipeline.build_features import build_features, latest_stage4_run
 from tipoff.pipeline.load_data import generate_league_into
 from tipoff.pipeline.runtime import MODEL_FILE, embedded, load_model
 from tipoff.pipeline.train import Progress, train
+from tipoff.ports import ReportStore
 
 DEMO_SEASON = "2025-26"
 DEMO_DATE = date(2026, 1, 14)
@@ -63,7 +64,7 @@ def run_demo(options: DemoOptions, step: Progress | None = None) -> dict:
     return result
 
 
-def report(store, game_date: date) -> dict:
+def report(store: ReportStore, game_date: date) -> dict:
     """What happened to a night: counts, coverage, timeline, rows per system, top edges."""
     rows = store.read_features(game_date, FEATURE_VERSION)
     batch = store.get_batch(game_date)
@@ -95,7 +96,7 @@ def _not_ready_reasons(rows: list[dict]) -> dict[str, int]:
     return dict(reasons.most_common())
 
 
-def _timeline(store, game_date: date, batch: b.Batch | None, predictions: list[dict]) -> dict:
+def _timeline(store: ReportStore, game_date: date, batch: b.Batch | None, predictions: list[dict]) -> dict:
     stage4 = latest_stage4_run(store, game_date)
     if stage4 is None or batch is None:
         return {}

@@ -9,9 +9,10 @@ from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
 from tipoff.pipeline.build_features import issue_counts
 from tipoff.pipeline.coordinator import COORDINATOR
 from tipoff.pipeline.night_watch import NightWatch
+from tipoff.ports import ReportStore
 
 
-def health_report(store, watch: NightWatch, game_date: date) -> dict:
+def health_report(store: ReportStore, watch: NightWatch, game_date: date) -> dict:
     """Stage 4 → 5 latency, coverage, data quality, decisions and alerts of one night."""
     rows = store.read_features(game_date, FEATURE_VERSION)
     stage4 = store.runs(processor=PROCESSOR, game_date=game_date)

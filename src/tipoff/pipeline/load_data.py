@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tipoff.ports import Store
+from tipoff.ports import AnalyticsStore
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def _date_span(frames: dict[str, pd.DataFrame]) -> tuple[date, date] | None:
     return min(games["game_date"]), max(games["game_date"])
 
 
-def generate_league_into(store: Store, season: str, seed: int, until: date | None) -> dict[str, int]:
+def generate_league_into(store: AnalyticsStore, season: str, seed: int, until: date | None) -> dict[str, int]:
     """Generate a synthetic season and replace that season's dates in the store with it."""
     from tipoff.sim.league.season import generate_league
 
@@ -39,7 +39,7 @@ def generate_league_into(store: Store, season: str, seed: int, until: date | Non
     return store.replace_analytics(frames, dates=_date_span(frames))
 
 
-def import_boxscores_into(store: Store, paths: Sequence[Path], tipoffs: Path | None) -> LoadReport:
+def import_boxscores_into(store: AnalyticsStore, paths: Sequence[Path], tipoffs: Path | None) -> LoadReport:
     """Import real box scores (and tip-off times), replacing the dates they cover.
 
     Re-importing the same files is idempotent.
@@ -51,7 +51,7 @@ def import_boxscores_into(store: Store, paths: Sequence[Path], tipoffs: Path | N
     return LoadReport(result.rows_read, written, list(result.problems))
 
 
-def import_lines_into(store: Store, path: Path) -> LoadReport:
+def import_lines_into(store: AnalyticsStore, path: Path) -> LoadReport:
     """Import points lines, matching players against the names already in the store."""
     from tipoff.sim.lines import read_lines
 

@@ -10,6 +10,7 @@ from tipoff.domain import alerts as a
 from tipoff.domain import batches as b
 from tipoff.domain.dates import game_date_at
 from tipoff.pipeline.coordinator import Coordinator, Decision, Phase4Status
+from tipoff.ports import Clock, WatchStore
 
 log = structlog.get_logger(__name__)
 
@@ -17,7 +18,7 @@ log = structlog.get_logger(__name__)
 class NightWatch:
     """Resolves waits for stage 4, reports a night's status and raises the alerts it calls for."""
 
-    def __init__(self, coordinator: Coordinator, store, clock) -> None:
+    def __init__(self, coordinator: Coordinator, store: WatchStore, clock: Clock) -> None:
         self._coordinator = coordinator
         self._store = store
         self._clock = clock

@@ -14,7 +14,7 @@ import pandas as pd
 from tipoff.domain.history import past_games
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
 from tipoff.domain.systems import PastGame
-from tipoff.ports import Store
+from tipoff.ports import AnalyticsStore
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Snapshot:
     lines: pd.DataFrame
 
     @classmethod
-    def load(cls, store: Store, through: date | None = None) -> Snapshot:
+    def load(cls, store: AnalyticsStore, through: date | None = None) -> Snapshot:
         """Read the tables (results only up to ``through``, inclusive, when given)."""
         end = None if through is None else through + timedelta(days=1)
         return cls(

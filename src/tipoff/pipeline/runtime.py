@@ -14,7 +14,7 @@ from tipoff.domain.messages import (
 from tipoff.domain.systems import PredictionUnavailable, XGBoostSystem
 from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.worker import Worker
-from tipoff.ports import Bus, Clock, Message
+from tipoff.ports import Bus, Clock, Message, Store
 
 log = structlog.get_logger(__name__)
 MODEL_FILE = "xgboost_v1.json"
@@ -52,7 +52,7 @@ def subscribe_workers(bus: Bus, workers: list[Worker], *, max_batch: int = 50) -
                             max_batch=max_batch)
 
 
-def embedded(store, bus: Bus, clock: Clock, model: XGBoostSystem, *,
+def embedded(store: Store, bus: Bus, clock: Clock, model: XGBoostSystem, *,
              workers: int = 1) -> Coordinator:
     """Coordinator and ``workers`` workers in this process, on ``bus``."""
     coordinator = Coordinator(store, bus, clock)

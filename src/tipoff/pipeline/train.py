@@ -22,7 +22,7 @@ from tipoff.domain.systems import (
 )
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
-from tipoff.ports import Clock, Store
+from tipoff.ports import AnalyticsStore, Clock
 
 Progress = Callable[[int, int, str], None]
 MIN_TRAINING_ROWS = 200
@@ -72,7 +72,7 @@ def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime,
     return found
 
 
-def train(store: Store, model_path: Path, through: date, clock: Clock, *, seed: int = 7,
+def train(store: AnalyticsStore, model_path: Path, through: date, clock: Clock, *, seed: int = 7,
           max_nights: int | None = None, progress: Progress | None = None) -> TrainReport:
     """Fit on the nights through ``through`` (the latest ``max_nights`` when given) and save
     the artefact at ``model_path``."""

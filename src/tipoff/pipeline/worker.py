@@ -21,7 +21,7 @@ from tipoff.pipeline.predict import (
     Gate, PlayerContext, System, default_systems, ensemble_weights, precompute_xgboost,
     predict_player,
 )
-from tipoff.ports import Bus, Clock, Message
+from tipoff.ports import BreakerStore, Bus, Clock, Message, WorkerStore
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -31,7 +31,7 @@ K = TypeVar("K")
 class StoreBreakers(Gate):
     """Circuit breakers whose state lives in the store, so every worker shares it."""
 
-    def __init__(self, store, clock: Clock) -> None:
+    def __init__(self, store: BreakerStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
         self._states: dict[str, BreakerState] = {}
@@ -79,7 +79,7 @@ class Worker:
     predicted with one read of features and breakers and written in one transaction.
     """
 
-    def __init__(self, store, bus: Bus, clock: Clock, model: XGBoostSystem, *,
+    def __init__(self, store: WorkerStore, bus: Bus, clock: Clock, model: XGBoostSystem, *,
                  worker_id: str = "worker-1", max_attempts: int = 5,
                  systems: dict[str, System] | None = None,
                  feature_version: str = FEATURE_VERSION) -> None:

@@ -21,7 +21,7 @@ from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.night_watch import NightWatch
 from tipoff.pipeline.runtime import load_model, subscribe_coordinator, subscribe_workers
 from tipoff.pipeline.worker import Worker
-from tipoff.ports import Clock
+from tipoff.ports import Bus, Clock, Store, WorkerStore
 from tipoff.services.scheduler import Scheduler
 
 log = structlog.get_logger(__name__)
@@ -33,8 +33,8 @@ class Services:
 
     settings: Settings
     clock: Clock
-    store: object
-    bus: object
+    store: Store
+    bus: Bus
     alerts: AlertDispatcher
     coordinator: Coordinator
     watch: NightWatch
@@ -91,7 +91,7 @@ def _instance() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def _worker_pool(store, bus, clock: Clock, settings: Settings, count: int) -> list[Worker]:
+def _worker_pool(store: WorkerStore, bus: Bus, clock: Clock, settings: Settings, count: int) -> list[Worker]:
     """``count`` competing workers subscribed to ``bus`` (the model is loaded only if needed)."""
     model = load_model(settings.model_dir) if count else None
     pool = [Worker(store, bus, clock, model, worker_id=f"{_instance()}-w{n + 1}")
@@ -109,8 +109,8 @@ def today_game_date(clock: Clock) -> date:
 class WorkerProcess:
     """A process of prediction workers only (``tipoff worker``)."""
 
-    store: object
-    bus: object
+    store: Store
+    bus: Bus
     workers: list[Worker]
 
     def start(self) -> None:

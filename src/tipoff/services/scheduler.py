@@ -22,7 +22,7 @@ import structlog
 
 from tipoff.domain.dates import game_date_at
 from tipoff.domain.schedule import DEFAULT_GRACE, JOBS, Job, due_jobs, fire_time, job_named
-from tipoff.ports import Clock
+from tipoff.ports import Clock, JobLedger
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +41,7 @@ class Scheduler:
     needs ``claim_job_run``, ``finish_job_run``, ``acquire_lease`` and ``release_lease``.
     """
 
-    def __init__(self, store, clock: Clock, actions: Mapping[str, Action], *, instance_id: str,
+    def __init__(self, store: JobLedger, clock: Clock, actions: Mapping[str, Action], *, instance_id: str,
                  poll: Callable[[], Any] | None = None,
                  poll_every: timedelta = timedelta(seconds=60),
                  grace: timedelta = DEFAULT_GRACE,
