@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import service_unavailable
+from tests.pubsub_emulator import PROJECT as PUBSUB_PROJECT
+from tests.pubsub_emulator import pubsub_emulator  # noqa: F401  (the session fixture)
 from tipoff.adapters.bus.memory import DeadLetter, MemoryBus
 from tipoff.errors import TransientError
 from tipoff.ports import Bus
@@ -170,7 +172,64 @@ class NatsBusEnv:
             self.nats.close()
 
 
-_BUILDERS: dict[str, Callable[..., BusEnv]] = {"memory": MemoryBusEnv, "nats": NatsBusEnv}
+class PubSubBusEnv:
+    """A ``PubSubBus`` on the emulator, with its own topics and subscriptions (deleted on close).
+
+    As for NATS, time is real and scaled: a handler failure is due again after a ``retry_delay``
+    of ``REAL_VISIBILITY`` (the subscription's ack deadline stays at Pub/Sub's minimum, 10 s,
+    for handlers that never return).
+    """
+
+    REAL_VISIBILITY = timedelta(seconds=2)
+    SLACK = timedelta(milliseconds=500)
+    IDLE = timedelta(milliseconds=150)
+
+    def __init__(self, prefix: str, *, visibility_timeout: timedelta = timedelta(seconds=30),
+                 max_attempts: int = 5, dedup_window: timedelta = timedelta(minutes=10)) -> None:
+        from tipoff.adapters.bus.pubsub.bus import PubSubBus
+
+        self.prefix = prefix
+        self.clock = FakeClock(START)
+        self._scale = self.REAL_VISIBILITY / visibility_timeout
+        self.pubsub = PubSubBus(PUBSUB_PROJECT, self.clock, prefix=f"{prefix}-",
+                                ack_deadline=timedelta(seconds=10), retry_delay=self.REAL_VISIBILITY,
+                                max_attempts=max_attempts, dedup_window=dedup_window)
+        try:
+            self.pubsub.open()
+        except TransientError as exc:
+            service_unavailable(f"Pub/Sub emulator unreachable: {exc}")
+        self.bus: Bus = self.pubsub
+
+    def topic(self, name: str) -> str:
+        """A topic name unique to this test."""
+        return f"{self.prefix}-{name}"
+
+    def deliver(self) -> None:
+        """Pull and handle until nothing is due (handler errors are redeliveries)."""
+        self.pubsub.join(raise_errors=False, idle=self.IDLE)
+
+    def advance(self, delta: timedelta) -> None:
+        """Let ``delta`` pass: scaled to real time, capped just past one visibility timeout."""
+        self.clock.advance(delta)
+        time.sleep(min(delta * self._scale, self.REAL_VISIBILITY + self.SLACK).total_seconds())
+
+    def dead_letters(self, topic: str) -> list[DeadLetter]:
+        """The dead letters of ``topic``."""
+        return self.pubsub.dead_letters(topic)
+
+    def replay_dead_letters(self, topic: str) -> int:
+        """Re-publish the dead letters of ``topic`` for their group; return how many."""
+        return self.pubsub.replay_dead_letters(topic)
+
+    def close(self) -> None:
+        try:
+            self.pubsub.delete_resources()
+        finally:
+            self.pubsub.close()
+
+
+_BUILDERS: dict[str, Callable[..., BusEnv]] = {"memory": MemoryBusEnv, "nats": NatsBusEnv,
+                                               "pubsub": PubSubBusEnv}
 
 
 def _factory(builder: Callable[..., BusEnv]) -> Iterator[Callable[..., BusEnv]]:
@@ -189,6 +248,8 @@ def _factory(builder: Callable[..., BusEnv]) -> Iterator[Callable[..., BusEnv]]:
 @pytest.fixture(params=sorted(_BUILDERS))
 def bus_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., BusEnv]]:
     """Build ``BusEnv`` objects with bus options (visibility_timeout, max_attempts, dedup_window)."""
+    if request.param == "pubsub":
+        request.getfixturevalue("pubsub_emulator")
     yield from _factory(_BUILDERS[request.param])
 
 
