@@ -6,6 +6,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Final
 
 READY_SHARE = 0.80
 READY_ABSOLUTE = 100
@@ -13,10 +14,13 @@ FULL_SLATE = 450
 
 RUNNING, COMPLETE, PARTIAL = "running", "complete", "partial"
 WAITING, INSUFFICIENT_DATA = "waiting_for_phase4", "insufficient_data"
-PREDICTED, SKIPPED, FAILED = "predicted", "skipped", "failed"
+PREDICTED: Final = "predicted"
+SKIPPED: Final = "skipped"
+FAILED: Final = "failed"
 OUTCOMES = (PREDICTED, SKIPPED, FAILED)  # in the order of ``Progress``'s counts
 
-SPORTSBOOK, ESTIMATE = "sportsbook", "estimate"
+SPORTSBOOK: Final = "sportsbook"
+ESTIMATE: Final = "estimate"
 
 # States of a durable wait for stage 4.
 WAIT_OPEN, WAIT_RESOLVED, WAIT_EXPIRED = "waiting", "resolved", "expired"

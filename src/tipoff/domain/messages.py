@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -11,7 +11,8 @@ from tipoff.domain.dates import require_aware
 from tipoff.domain.features import PROCESSOR
 
 PHASE4_TOPIC = "nba-phase4-precompute-complete"
-PHASE4_EVENT_TYPE = "phase4_complete"
+PHASE4_EVENT_TYPE: Final = "phase4_complete"
+Outcome = Literal["predicted", "skipped", "failed"]  # of one prediction request
 
 
 class Phase4Completed(BaseModel):
@@ -80,7 +81,7 @@ class PredictionResult(BaseModel):
     batch_id: str
     game_date: date
     player_lookup: str
-    outcome: Literal["predicted", "skipped", "failed"]
+    outcome: Outcome
     reason: str = ""
     systems_succeeded: tuple[str, ...] = ()
     systems_failed: tuple[str, ...] = ()

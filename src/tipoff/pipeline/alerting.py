@@ -142,7 +142,7 @@ def _email_channel(settings: Settings) -> Alerter:
     if not settings.smtp_from or not recipients:
         raise ConfigurationError("TIPOFF_SMTP_HOST is set, so TIPOFF_SMTP_FROM and "
                                  "TIPOFF_SMTP_TO (comma-separated) are required")
-    return EmailAlerter(settings.smtp_host, settings.smtp_port, settings.smtp_from, recipients,
+    return EmailAlerter(settings.smtp_host or "", settings.smtp_port, settings.smtp_from, recipients,
                         user=settings.smtp_user, password=settings.smtp_password,
                         starttls=settings.smtp_starttls)
 

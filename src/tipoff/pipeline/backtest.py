@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -133,13 +134,12 @@ def pick_summary(picks: Iterable[tuple[str, float, float]]) -> dict:
 
 def system_summary(system_id: str, nights: Sequence[PlayerNight]) -> dict:
     """Accuracy, line and pick figures of one system (or the naive blend) over ``nights``."""
-    mine = [(n, n.predicted(system_id)) for n in nights]
-    mine = [(n, p) for n, p in mine if p is not None]
-    on_book = [(n, p) for n, p in mine if n.book_line is not None]
+    mine = [(n, p) for n in nights if (p := n.predicted(system_id)) is not None]
+    on_book = [(n, p, line) for n, p in mine if (line := n.book_line) is not None]
     summary = score((p, n.points) for n, p in mine)
     summary |= {"line_rows": len(on_book),
-                "line_mae": score((n.book_line, n.points) for n, _ in on_book)["mae"],
-                "mae_on_line_rows": score((p, n.points) for n, p in on_book)["mae"]}
+                "line_mae": score((line, n.points) for n, _, line in on_book)["mae"],
+                "mae_on_line_rows": score((p, n.points) for n, p, _ in on_book)["mae"]}
     if system_id == NAIVE_BLEND:  # not a system: it makes no recommendations
         return summary | {"recommendations": None, "picks": None, "hits": None,
                           "pushes": None, "hit_rate_pct": None, "vs_estimate": None}
@@ -151,8 +151,7 @@ def system_summary(system_id: str, nights: Sequence[PlayerNight]) -> dict:
 
 def ensemble_vs_blend(nights: Sequence[PlayerNight]) -> dict:
     """The ensemble's MAE next to the naive blend's on the player-nights the ensemble predicted."""
-    pairs = [(n.predicted(ENSEMBLE), n.blend, n.points) for n in nights]
-    pairs = [(e, bl, pts) for e, bl, pts in pairs if e is not None]
+    pairs = [(e, n.blend, n.points) for n in nights if (e := n.predicted(ENSEMBLE)) is not None]
     if not pairs:
         return {"rows": 0, "ensemble_mae": None, "blend_mae": None, "improvement": None,
                 "improvement_pct": None}
@@ -173,7 +172,8 @@ def _picks(nights: Sequence[PlayerNight], system_id: str,
            source: str) -> Iterable[tuple[str, float, float]]:
     for night in nights:
         for p in night.predictions:
-            if p.system_id == system_id and night.line_source(p.line) == source:
+            if p.system_id == system_id and p.line is not None \
+                    and night.line_source(p.line) == source:
                 yield p.recommendation, p.line, night.points
 
 
@@ -210,7 +210,7 @@ def run_backtest(store: AnalyticsStore, start: date, end: date, clock: Clock, *,
     trained = time.perf_counter()
     counts = _Counts()
     nights = _replay(snapshot, dates, model, clock.now(), counts, progress)
-    report = {"from": start.isoformat(), "to": end.isoformat(),
+    report: dict[str, Any] = {"from": start.isoformat(), "to": end.isoformat(),
               "train_through": train_through.isoformat(), "model_version": model.model_version,
               "model_reused": reused, "nights": counts.nights,
               "nights_without_results": len(scheduled) - len(dates),

@@ -92,10 +92,11 @@ def build_features(store: Stage4Store, bus: Bus | None, clock: Clock, game_date:
 
 def event_for(run: RunRecord) -> Phase4Completed:
     """The ``phase4_complete`` event announcing a successful stage 4 run."""
-    return Phase4Completed(
-        game_date=run.game_date, run_id=run.run_id, correlation_id=run.correlation_id or run.run_id,
-        timestamp=run.finished_at, **run.counts,
-    )
+    return Phase4Completed.model_validate({
+        "game_date": run.game_date, "run_id": run.run_id,
+        "correlation_id": run.correlation_id or run.run_id, "timestamp": run.finished_at,
+        **run.counts,
+    })
 
 
 def latest_stage4_run(store: RunHistory, game_date: date) -> RunRecord | None:
@@ -122,6 +123,7 @@ def _announce(bus: Bus | None, run: RunRecord, alerts) -> bool:
         log.warning("phase4_publish_failed", game_date=str(run.game_date), run_id=run.run_id,
                     error=str(exc), consequence="the 06:00 PT backup trigger will cover it")
         if alerts is not None:
+            assert run.game_date is not None  # a stage 4 run always has its date
             alerts.send(publish_failed_alert(run.game_date, str(exc)))
         return False
     return True
@@ -151,6 +153,7 @@ def issue_counts(rows: list[dict]) -> Counter:
 
 def _summary(run: RunRecord, rows: list[dict], published: bool) -> BuildSummary:
     quality = sum(r["quality_score"] for r in rows) / len(rows)
+    assert run.game_date is not None and run.duration is not None  # a finished stage 4 run
     return BuildSummary(
         game_date=run.game_date, run_id=run.run_id, players=len(rows),
         ready=run.counts["players_ready"], average_quality=round(quality, 1),

@@ -252,6 +252,7 @@ class Coordinator:
     def _claim_and_fan_out(self, game_date: date, source: str, phase4: Phase4Status,
                            correlation_id: str | None) -> Decision:
         now = self._clock.now()
+        assert phase4.run is not None  # stage 4 is ready, so it has run
         candidate = b.Batch(
             batch_id=f"{game_date.isoformat()}-{uuid.uuid4().hex[:8]}", game_date=game_date,
             state=b.RUNNING, source=source, created_at=now, players_on_slate=len(phase4.rows),
@@ -303,6 +304,7 @@ class Coordinator:
         if not self._store.finish_batch(batch_id, state, now):
             return  # finished already (by a racing result handler) or no longer running
         batch = self._store.get_batch(game_date)
+        assert batch is not None  # it was just finished
         log.info("batch_finished", game_date=str(game_date), batch_id=batch_id, state=state,
                  predicted=progress.predicted, skipped=progress.skipped, failed=progress.failed)
         self._store.record_run(RunRecord(

@@ -89,7 +89,7 @@ def report(store: ReportStore, game_date: date) -> dict:
 
 
 def _not_ready_reasons(rows: list[dict]) -> dict[str, int]:
-    reasons = Counter()
+    reasons: Counter[str] = Counter()
     for row in rows:
         for issue in row["data_quality_issues"]:
             reasons[issue.split(" below")[0].rstrip("0123456789/ .") or issue] += 1
@@ -101,6 +101,7 @@ def _timeline(store: ReportStore, game_date: date, batch: b.Batch | None, predic
     if stage4 is None or batch is None:
         return {}
     origin = stage4.finished_at
+    assert origin is not None  # the latest successful run has finished
     first = min((p["created_at"] for p in predictions), default=None)
     return {"stage4_complete": 0.0, "claimed": _ms(origin, batch.created_at),
             "first_prediction": _ms(origin, first), "complete": _ms(origin, batch.completed_at)}

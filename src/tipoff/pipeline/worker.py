@@ -11,7 +11,7 @@ import structlog
 from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
 from tipoff.domain.history import history_window, past_games
-from tipoff.domain.messages import RESULT_TOPIC, PredictionRequest, PredictionResult
+from tipoff.domain.messages import RESULT_TOPIC, Line, Outcome, PredictionRequest, PredictionResult
 from tipoff.domain.systems import (
     ENSEMBLE, XGBOOST, BreakerState, Prediction, XGBoostSystem, allow,
 )
@@ -119,7 +119,8 @@ class Worker:
     def _predict_all(self, requests: list[PredictionRequest]) -> list[PredictionResult]:
         gate = StoreBreakers(self._store, self._clock)
         gate.load()
-        results, rows_by_date = [], {}
+        results: list[tuple[PredictionRequest, PredictionResult]] = []
+        rows_by_date: dict[date, list[dict[str, Any]]] = {}
         for game_date, group in _grouped(requests, lambda r: r.game_date).items():
             features = self._store.read_feature_rows(
                 game_date, [r.player_lookup for r in group], self._feature_version)
@@ -169,6 +170,7 @@ class Worker:
         skip = _skip_reason(row)
         if skip:
             return self._result(request, b.SKIPPED, skip), []
+        assert row is not None  # a missing row is a skip reason
         history = self._history_for(request.game_date).get(request.player_lookup, ())
         outcome = predict_player(row["features"], [l.value for l in request.lines],
                                  PlayerContext(history, row["days_rest"], request.player_lookup,
@@ -191,7 +193,7 @@ class Worker:
 
     def _rows(self, request: PredictionRequest, row: dict,
               predictions: list[Prediction]) -> list[dict[str, Any]]:
-        lines = {l.value: l for l in request.lines}
+        lines: dict[float | None, Line] = {l.value: l for l in request.lines}
         now = self._clock.now()
         return [prediction_row(request, row, p, lines.get(p.line), self._model_version(p), now)
                 for p in predictions]
@@ -201,7 +203,7 @@ class Worker:
             return self._model.model_version
         return f"{prediction.system_id}-{self._feature_version}"
 
-    def _result(self, request: PredictionRequest, outcome: str, reason: str,
+    def _result(self, request: PredictionRequest, outcome: Outcome, reason: str,
                 succeeded=(), failed=None, rows: int = 0) -> PredictionResult:
         return PredictionResult(
             batch_id=request.batch_id, game_date=request.game_date,

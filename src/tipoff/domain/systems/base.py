@@ -119,6 +119,7 @@ class FeatureView:
     """Read-only name access to a 25-value feature vector: ``f["pace_score"]``, ``f.pace_score``."""
 
     __slots__ = ("_values",)
+    _values: tuple[float, ...]
 
     def __init__(self, values: Sequence[float]) -> None:
         if len(values) != FEATURE_COUNT:

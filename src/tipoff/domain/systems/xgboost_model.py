@@ -24,7 +24,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -129,7 +129,8 @@ def _column(matrix: np.ndarray, names: Sequence[str], name: str) -> np.ndarray:
 
 def naive_blend(matrix: np.ndarray, names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
     """0.5·L5 + 0.3·L10 + 0.2·season for every row."""
-    return sum(weight * _column(matrix, names, name) for name, weight in BLEND.items())
+    blend = sum(weight * _column(matrix, names, name) for name, weight in BLEND.items())
+    return cast(np.ndarray, blend)  # a sum of arrays is an array; sum() is typed to allow 0
 
 
 def _validated_training_data(
