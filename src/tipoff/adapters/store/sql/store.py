@@ -1,7 +1,9 @@
 """The SQL store: one implementation of the Store port over SQLAlchemy Core.
 
 ``SqliteStore`` (embedded default) and ``PostgresStore`` differ only in how they connect;
-every query is shared, so both pass the same contract suite.
+every query is shared, so both pass the same contract suites. Constructing a store does no
+I/O: ``open()`` (or ``with store:``) connects and migrates. Every public operation is one
+transaction retried on transient failures by the store's ``RetryPolicy`` (see ``retry.py``).
 """
 
 from __future__ import annotations
