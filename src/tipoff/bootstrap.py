@@ -1,13 +1,26 @@
-"""The only place adapters are chosen, from Settings and URLs."""
+"""The composition root: the only place outside ``tipoff.adapters`` that imports adapters.
+
+Stores, buses, alert channels, model stores and clocks are chosen here from Settings and URLs
+(URL options validated here: a bad one is a one-line ``ConfigurationError``), and the
+in-process night (coordinator + workers on a bus) is wired here for the demo and benchmarks.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tipoff.config import Settings
+from tipoff.domain.systems import XGBoostSystem
 from tipoff.errors import ConfigurationError
-from tipoff.ports import Bus, Clock, Store
+from tipoff.pipeline.alerting import AlertDispatcher
+from tipoff.pipeline.coordinator import Coordinator
+from tipoff.pipeline.demo import DemoWiring
+from tipoff.pipeline.runtime import subscribe_coordinator, subscribe_workers
+from tipoff.pipeline.worker import Worker
+from tipoff.ports import Alerter, AlertLog, Bus, Clock, ModelStore, Store, WorkerStore
 
 
 def open_store(url: str, clock: Clock) -> Store:
@@ -22,13 +35,14 @@ def open_store(url: str, clock: Clock) -> Store:
         from tipoff.adapters.store.sql.postgres import PostgresStore
 
         server, options = _split_query(url, keep=("sslmode", "connect_timeout", "application_name"))
-        return PostgresStore(server, clock, schema=options.pop("schema", None)).open()
+        return PostgresStore(server, clock, schema=_postgres_schema(options)).open()
     raise ConfigurationError(
         f"unsupported store URL {url!r}: use sqlite:///FILE or postgresql://HOST/DB")
 
 
 def open_bus(url: str, clock: Clock) -> Bus:
-    """An opened bus for ``url``: ``memory://`` (in-process) or ``nats://host:port``."""
+    """An opened bus for ``url``: ``memory://`` (in-process), ``nats://host:port`` or
+    ``pubsub://PROJECT`` (Google Cloud Pub/Sub; its emulator when ``PUBSUB_EMULATOR_HOST`` is set)."""
     if url.startswith("memory:"):
         from tipoff.adapters.bus.memory import MemoryBus
 
@@ -38,7 +52,25 @@ def open_bus(url: str, clock: Clock) -> Bus:
 
         server, options = _split_query(url)
         return NatsBus(server, clock, **_nats_options(options)).open()
-    raise ConfigurationError(f"unsupported bus URL {url!r}: use memory:// or nats://HOST:PORT")
+    if url.startswith("pubsub:"):
+        from tipoff.adapters.bus.pubsub.bus import PubSubBus
+
+        project, options = _pubsub_target(url)
+        return PubSubBus(project, clock, **options).open()
+    raise ConfigurationError(
+        f"unsupported bus URL {url!r}: use memory://, nats://HOST:PORT or pubsub://PROJECT")
+
+
+def _postgres_schema(options: dict[str, str]) -> str | None:
+    """The ``?schema=`` of a PostgreSQL URL, the only option tipoff reads there."""
+    unknown = set(options) - {"schema"}
+    if unknown:
+        raise ConfigurationError(f"unknown PostgreSQL URL options {sorted(unknown)}; known: "
+                                 "['schema', 'sslmode', 'connect_timeout', 'application_name']")
+    schema = options.get("schema")
+    if schema is not None and not schema.replace("_", "").isalnum():
+        raise ConfigurationError(f"bad URL option schema={schema!r}: letters, digits and '_' only")
+    return schema
 
 
 def _ensure_parent(url: str) -> None:
@@ -56,17 +88,164 @@ def _split_query(url: str, keep: tuple[str, ...] = ()) -> tuple[str, dict[str, s
     return urlunsplit(parts._replace(query=urlencode(kept))), own
 
 
+def _pubsub_target(url: str) -> tuple[str, dict]:
+    """The project of ``pubsub://PROJECT[?prefix=&ack_deadline_s=&max_delivery=]`` and the
+    ``PubSubBus`` arguments of its options."""
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query))
+    known = {"prefix", "ack_deadline_s", "max_delivery"}
+    unknown = set(options) - known
+    if unknown:
+        raise ConfigurationError(f"unknown Pub/Sub URL options {sorted(unknown)}; known: {sorted(known)}")
+    if not parts.netloc or parts.path not in ("", "/"):
+        raise ConfigurationError(f"Pub/Sub bus URL {url!r} must be pubsub://PROJECT")
+    result: dict = {}
+    try:
+        if "prefix" in options:
+            result["prefix"] = options["prefix"]
+        if "ack_deadline_s" in options:
+            seconds = int(options["ack_deadline_s"])
+            if not 10 <= seconds <= 600:
+                raise ValueError("ack_deadline_s must be between 10 and 600")
+            result["ack_deadline"] = timedelta(seconds=seconds)
+        if "max_delivery" in options:
+            result["max_attempts"] = int(options["max_delivery"])
+            if result["max_attempts"] < 1:
+                raise ValueError("max_delivery must be at least 1")
+    except ValueError as exc:
+        raise ConfigurationError(f"bad Pub/Sub URL option in {url!r}: {exc}") from exc
+    return parts.netloc, result
+
+
 def _nats_options(options: dict[str, str]) -> dict:
-    """``?prefix=&ack_wait_s=&max_deliver=`` of a nats:// URL as NatsBus arguments."""
+    """``?prefix=&ack_wait_s=&max_deliver=`` of a nats:// URL as NatsBus arguments, validated
+    here so a bad option is a one-line ``ConfigurationError``, never the adapter's ValueError."""
     known = {"prefix", "ack_wait_s", "max_deliver"}
     unknown = set(options) - known
     if unknown:
         raise ConfigurationError(f"unknown NATS URL options {sorted(unknown)}; known: {sorted(known)}")
     result: dict = {}
     if "prefix" in options:
-        result["stream_prefix"] = options["prefix"]
+        result["stream_prefix"] = _name_option("prefix", options["prefix"])
     if "ack_wait_s" in options:
-        result["ack_wait"] = timedelta(seconds=float(options["ack_wait_s"]))
+        result["ack_wait"] = timedelta(seconds=_number_option("ack_wait_s", options["ack_wait_s"],
+                                                              float, minimum=0.001))
     if "max_deliver" in options:
-        result["max_deliver"] = int(options["max_deliver"])
+        result["max_deliver"] = _number_option("max_deliver", options["max_deliver"], int, minimum=1)
     return result
+
+
+_NAME = re.compile(r"^[A-Za-z0-9-]+(_[A-Za-z0-9-]+)*$")
+
+
+def _name_option(option: str, value: str) -> str:
+    if not _NAME.match(value):
+        raise ConfigurationError(
+            f"bad URL option {option}={value!r}: letters, digits, '-' and single '_' only")
+    return value
+
+
+def _number_option(option: str, value: str, kind: type, *, minimum: float):
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigurationError(f"bad URL option {option}={value!r}: not a {kind.__name__}") from None
+    if not number >= minimum:  # also refuses NaN
+        raise ConfigurationError(f"bad URL option {option}={value!r}: must be at least {minimum:g}")
+    return number
+
+
+# --- time -------------------------------------------------------------------------------------
+
+def system_clock() -> Clock:
+    """The real clock (timezone-aware UTC)."""
+    from tipoff.adapters.clock import SystemClock
+
+    return SystemClock()
+
+
+def scaled_clock(start: datetime, speed: float = 1.0) -> Clock:
+    """A clock that starts at ``start`` and runs ``speed`` times real time (rehearsals, demo)."""
+    from tipoff.adapters.clock import ScaledClock, SystemClock
+
+    return ScaledClock(start, speed, SystemClock())
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+def alert_channels(settings: Settings) -> list[Alerter]:
+    """The configured channels: log always first, then Slack and e-mail when configured."""
+    from tipoff.adapters.alerts.log import LogAlerter
+
+    channels: list[Alerter] = [LogAlerter()]
+    if settings.slack_webhook_url is not None:
+        from tipoff.adapters.alerts.slack import SlackAlerter
+
+        channels.append(SlackAlerter(settings.slack_webhook_url))
+    if settings.smtp_host:
+        channels.append(_email_channel(settings))
+    return channels
+
+
+def alert_dispatcher(settings: Settings, store: AlertLog, clock: Clock) -> AlertDispatcher:
+    """Every configured channel behind one dispatcher (once per game date, type and channel)."""
+    return AlertDispatcher(store, clock, alert_channels(settings))
+
+
+def log_alerts(store: AlertLog, clock: Clock) -> AlertDispatcher:
+    """Alerts to the log only (the default of settings without Slack or e-mail)."""
+    return alert_dispatcher(Settings(), store, clock)
+
+
+def _email_channel(settings: Settings) -> Alerter:
+    from tipoff.adapters.alerts.email import EmailAlerter
+
+    recipients = [r.strip() for r in (settings.smtp_to or "").split(",") if r.strip()]
+    if not settings.smtp_from or not recipients:
+        raise ConfigurationError("TIPOFF_SMTP_HOST is set, so TIPOFF_SMTP_FROM and "
+                                 "TIPOFF_SMTP_TO (comma-separated) are required")
+    return EmailAlerter(settings.smtp_host or "", settings.smtp_port, settings.smtp_from, recipients,
+                        user=settings.smtp_user, password=settings.smtp_password,
+                        starttls=settings.smtp_starttls)
+
+
+# --- models -----------------------------------------------------------------------------------
+
+def model_store(model_dir: str | Path) -> ModelStore:
+    """Model artefacts as ``NAME.json`` files in ``model_dir``."""
+    from tipoff.adapters.model_files import FileModelStore
+
+    return FileModelStore(model_dir)
+
+
+def model_file(path: str | Path) -> tuple[ModelStore, str]:
+    """The model store and name of one explicit artefact file (``tipoff backtest --model``)."""
+    from tipoff.adapters.model_files import FileModelStore
+
+    target = Path(path)
+    return FileModelStore(target.parent, suffix=""), target.name
+
+
+# --- one process's wiring ---------------------------------------------------------------------
+
+def embedded_night(store: Store, bus: Bus, clock: Clock, model: XGBoostSystem, *,
+                   workers: int = 1, alerts: AlertDispatcher | None = None) -> Coordinator:
+    """Coordinator and ``workers`` workers in this process on ``bus`` (demo, benchmarks);
+    alerts go to the log unless ``alerts`` says otherwise."""
+    coordinator = Coordinator(store, bus, clock, alerts=alerts or log_alerts(store, clock))
+    subscribe_coordinator(bus, coordinator)
+    subscribe_workers(bus, worker_pool(store, bus, clock, model, workers, prefix="worker-"))
+    return coordinator
+
+
+def worker_pool(store: WorkerStore, bus: Bus, clock: Clock, model: XGBoostSystem | None,
+                count: int, *, prefix: str) -> list[Worker]:
+    """``count`` competing workers named ``PREFIX1``, ``PREFIX2``…"""
+    return [Worker(store, bus, clock, model, worker_id=f"{prefix}{n + 1}") for n in range(count)]
+
+
+def demo_wiring(workdir: Path) -> DemoWiring:
+    """The demo's adapters: URL-chosen store and bus, a real-time clock from the demo's start,
+    models in ``WORKDIR/models``, and the in-process night."""
+    return DemoWiring(open_store=open_store, open_bus=open_bus, clock=scaled_clock,
+                      models=model_store(Path(workdir) / "models"), embedded=embedded_night)

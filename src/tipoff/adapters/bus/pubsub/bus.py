@@ -36,7 +36,6 @@ from typing import Any
 import structlog
 from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
-from google.protobuf import duration_pb2
 
 from tipoff.adapters.bus.envelope import describe, encode
 from tipoff.adapters.bus.pubsub.codec import (
@@ -240,7 +239,8 @@ class PubSubBus:
         """Return if Pub/Sub answers within ``request_timeout``; ``TransientError`` otherwise."""
         project = f"projects/{self._layout.project}"
         self._call(lambda: next(iter(self._publisher.list_topics(
-            request={"project": project, "page_size": 1}, timeout=self._timeout).pages), None), "ping")
+            request={"project": project, "page_size": 1}, timeout=self._timeout,
+            retry=None).pages), None), "ping")
 
     def close(self) -> None:
         """Stop background delivery and close the clients; un-acked work is redelivered."""
@@ -281,7 +281,7 @@ class PubSubBus:
     def _ensure_topic(self, topic: str) -> None:
         if topic in self._topics:
             return
-        retention = duration_pb2.Duration(seconds=int(self._retention.total_seconds()))
+        retention = self._retention
         for path in (self._layout.topic(topic), self._layout.dead_topic(topic)):
             self._call(lambda: self._created(lambda: self._publisher.create_topic(
                 request={"name": path, "message_retention_duration": retention})), f"create {path}")
