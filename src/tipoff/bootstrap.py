@@ -249,3 +249,32 @@ def demo_wiring(workdir: Path) -> DemoWiring:
     models in ``WORKDIR/models``, and the in-process night."""
     return DemoWiring(open_store=open_store, open_bus=open_bus, clock=scaled_clock,
                       models=model_store(Path(workdir) / "models"), embedded=embedded_night)
+
+
+# --- benchmark clean-up -----------------------------------------------------------------------
+
+def discard_store_schema(store_url: str, schema: str) -> None:
+    """Drop a PostgreSQL schema a benchmark created (and everything in it)."""
+    from sqlalchemy import create_engine, text
+
+    from tipoff.adapters.store.sql.postgres import psycopg_url
+
+    _name_option("schema", schema)
+    engine = create_engine(psycopg_url(urlsplit(store_url)._replace(query="").geturl()))
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def discard_bus_streams(bus_url: str, prefix: str) -> None:
+    """Delete the NATS streams of ``prefix`` a benchmark created."""
+    from tipoff.adapters.bus.nats.bus import NatsBus
+
+    with NatsBus(urlsplit(bus_url)._replace(query="").geturl(), system_clock(),
+                 stream_prefix=_name_option("prefix", prefix)) as bus:
+        bus.delete_streams()
+
+
+def memory_bus(clock: Clock) -> Bus:
+    """A fresh in-process bus (benchmarks that time one step alone)."""
+    return open_bus("memory://", clock)

@@ -15,6 +15,8 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from tipoff.domain.batches import Batch, Progress
+    from tipoff.domain.alerts import Alert
+    from tipoff.domain.systems import ModelArtifact
 
 
 class Clock(Protocol):
@@ -406,3 +408,32 @@ class ReportStore(FeatureStore, RunHistory, BatchStore, PredictionStore, AlertLo
 
 class Store(CoordinatorStore, BreakerStore, AlertLog, JobLedger, StoreResource, Protocol):
     """The whole system of record: every role, as the SQL store implements it."""
+
+
+class Alerter(Protocol):
+    """One alert channel (log, Slack, e-mail); ``AlertDispatcher`` fans alerts out to several."""
+
+    name: str
+
+    def send(self, alert: Alert) -> None:
+        """Deliver ``alert`` or raise (``TransientError``/``PermanentError``); never log secrets.
+        De-duplication is the dispatcher's job: a channel delivers every alert it is given."""
+        ...
+
+
+class ModelStore(Protocol):
+    """Where trained model artefacts live, by name (e.g. ``xgboost_v1``)."""
+
+    def save(self, artifact: ModelArtifact, name: str) -> str:
+        """Store ``artifact`` under ``name``, replacing any previous one atomically: a reader
+        sees the old artefact or the new one, never a half-written one. Returns where it went."""
+        ...
+
+    def load(self, name: str) -> ModelArtifact:
+        """The artefact stored under ``name``; missing, unreadable or corrupt raises
+        ``PredictionUnavailable`` (which fails the xgboost system only, never the others)."""
+        ...
+
+    def exists(self, name: str) -> bool:
+        """Whether an artefact is stored under ``name`` (it may still be corrupt)."""
+        ...

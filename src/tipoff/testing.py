@@ -66,3 +66,39 @@ class RecordingAlerter:
     def types(self) -> list[str]:
         """The alert types received, in order."""
         return [alert.type for alert in self.sent]
+
+
+class MemoryModelStore:
+    """The in-memory twin of the ``ModelStore`` port: artefacts kept as their JSON text, so a
+    corrupt one (``put_text``) fails exactly as a corrupt file does."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def save(self, artifact, name: str) -> str:
+        """Keep ``artifact`` under ``name`` (one assignment: readers see old or new)."""
+        text = artifact.to_json()
+        with self._lock:
+            self._texts[name] = text
+        return f"memory://{name}"
+
+    def load(self, name: str):
+        """The artefact under ``name``; missing or corrupt raises ``PredictionUnavailable``."""
+        from tipoff.domain.systems import ModelArtifact, PredictionUnavailable
+
+        with self._lock:
+            text = self._texts.get(name)
+        if text is None:
+            raise PredictionUnavailable(f"no model named {name!r}")
+        return ModelArtifact.from_json(text)
+
+    def exists(self, name: str) -> bool:
+        """Whether something is stored under ``name``."""
+        with self._lock:
+            return name in self._texts
+
+    def put_text(self, name: str, text: str) -> None:
+        """Store raw ``text`` under ``name`` (to test corrupt artefacts)."""
+        with self._lock:
+            self._texts[name] = text

@@ -214,11 +214,11 @@ class Launcher:
 def model_dir(tmp_path_factory) -> Path:
     """A folder with a small trained XGBoost model (``xgboost_v1.json``) for the workers."""
     from tests.unit.stage5_fixtures import small_model
-    from tipoff.adapters.model_files import save_model
-    from tipoff.pipeline.runtime import MODEL_FILE
+    from tipoff.bootstrap import model_store
+    from tipoff.domain.systems import XGBOOST
 
     folder = tmp_path_factory.mktemp("model")
-    save_model(small_model().artifact, folder / MODEL_FILE)
+    model_store(folder).save(small_model().artifact, XGBOOST)
     return folder
 
 

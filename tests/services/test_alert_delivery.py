@@ -26,6 +26,7 @@ from structlog.testing import capture_logs
 from tipoff.adapters.alerts.email import EmailAlerter
 from tipoff.adapters.alerts.log import LogAlerter
 from tipoff.adapters.alerts.slack import SlackAlerter
+from tipoff.bootstrap import alert_dispatcher
 from tipoff.config import Settings
 from tipoff.domain.alerts import Alert, Severity, coverage_alert, latency_alert
 from tipoff.errors import ConfigurationError, PermanentError, TransientError
@@ -392,8 +393,8 @@ def test_secrets_never_reach_logs_tracebacks_or_the_alert_log(sqlite_store, cloc
 
 
 def test_settings_choose_the_channels_and_log_is_always_on(sqlite_store, clock):
-    plain = AlertDispatcher.from_settings(Settings(), sqlite_store, clock)
-    full = AlertDispatcher.from_settings(Settings.from_mapping({
+    plain = alert_dispatcher(Settings(), sqlite_store, clock)
+    full = alert_dispatcher(Settings.from_mapping({
         "TIPOFF_SLACK_WEBHOOK_URL": f"https://hooks.slack.com/services/{WEBHOOK_TOKEN}",
         "TIPOFF_SMTP_HOST": "smtp.example.test", "TIPOFF_SMTP_USER": SMTP_USER,
         "TIPOFF_SMTP_PASSWORD": SMTP_PASSWORD, "TIPOFF_SMTP_FROM": SENDER,
@@ -410,7 +411,7 @@ def test_settings_choose_the_channels_and_log_is_always_on(sqlite_store, clock):
 def test_smtp_without_sender_or_recipients_is_a_configuration_error(sqlite_store, clock):
     settings = Settings(smtp_host="smtp.example.test", smtp_from=SENDER)
     with pytest.raises(ConfigurationError, match="TIPOFF_SMTP_TO"):
-        AlertDispatcher.from_settings(settings, sqlite_store, clock)
+        alert_dispatcher(settings, sqlite_store, clock)
 
 
 # --- the alert log's claim, over every store adapter (PostgreSQL skips locally when down) ------

@@ -10,6 +10,7 @@ import pytest
 
 from tipoff.adapters.model_files import load_model_file
 from tipoff.adapters.store.sql.store import SqliteStore
+from tipoff.bootstrap import model_file
 from tipoff.domain.messages import Line
 from tipoff.domain.systems import (
     ENSEMBLE, MOVING_AVERAGE, OVER, PASS, SYSTEM_IDS, UNDER, Prediction,
@@ -38,7 +39,8 @@ def league(tmp_path_factory):
 def report(league):
     store, clock, model_path = league
     seen = []
-    result = run_backtest(store, FIRST, LAST, clock, model_path=model_path,
+    models, name = model_file(model_path)
+    result = run_backtest(store, FIRST, LAST, clock, models=models, model_name=name,
                           max_nights=TRAIN_NIGHTS, progress=lambda n, t, label: seen.append(label))
     return result, seen
 
@@ -95,7 +97,8 @@ def _features(snapshot: Snapshot, clock) -> dict:
 
 def test_a_model_already_trained_through_the_same_date_is_reused(league, report):
     store, clock, model_path = league
-    again = run_backtest(store, FIRST, FIRST, clock, model_path=model_path,
+    models, name = model_file(model_path)
+    again = run_backtest(store, FIRST, FIRST, clock, models=models, model_name=name,
                          max_nights=TRAIN_NIGHTS)
     assert again["model_reused"] is True
     assert again["model_version"] == report[0]["model_version"]

@@ -15,6 +15,7 @@ from tipoff.domain.messages import REQUEST_TOPIC, RESULT_TOPIC
 from tipoff.domain.systems import SYSTEM_IDS, ZONE_MATCHUP
 from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.predict import default_systems
+from tipoff.bootstrap import log_alerts
 from tipoff.pipeline.runtime import subscribe_coordinator, subscribe_workers
 from tipoff.pipeline.worker import Worker
 from tipoff.testing import FakeClock
@@ -32,7 +33,7 @@ def model():
 def night(sqlite_store, model):
     clock = FakeClock(NIGHT)
     bus = MemoryBus(clock)
-    coordinator = Coordinator(sqlite_store, bus, clock)
+    coordinator = Coordinator(sqlite_store, bus, clock, alerts=log_alerts(sqlite_store, clock))
     subscribe_coordinator(bus, coordinator)
     return sqlite_store, bus, clock, coordinator, model
 
@@ -116,7 +117,7 @@ def test_two_threads_claiming_one_date_yield_one_batch(night):
 
     def claim():
         barrier.wait()
-        decisions.append(Coordinator(store, bus, clock).start(GAME_DATE, "manual"))
+        decisions.append(Coordinator(store, bus, clock, alerts=log_alerts(store, clock)).start(GAME_DATE, "manual"))
 
     threads = [threading.Thread(target=claim) for _ in range(8)]
     for t in threads:
@@ -230,14 +231,14 @@ def test_a_fan_out_cut_short_is_healed_by_the_next_trigger(night):
     seed_phase4(store, clock.now(), players=20)
     flaky = BrokerDropsAfter(bus, limit=8)
     with pytest.raises(TransientError):
-        Coordinator(store, flaky, clock).start(GAME_DATE, "pubsub")
+        Coordinator(store, flaky, clock, alerts=log_alerts(store, clock)).start(GAME_DATE, "pubsub")
     run_workers(night)
     bus.join()
     batch = store.get_batch(GAME_DATE)
     assert batch.state == b.RUNNING and store.batch_progress(batch.batch_id).pending == 12
     clock.advance(timedelta(minutes=3))
     flaky.limit = 1_000  # the broker is back
-    again = Coordinator(store, flaky, clock).start(GAME_DATE, "scheduler_backup")
+    again = Coordinator(store, flaky, clock, alerts=log_alerts(store, clock)).start(GAME_DATE, "scheduler_backup")
     assert again.decision == "already_running" and "re-sent 12 requests" in again.reason
     bus.join()
     assert store.get_batch(GAME_DATE).state == b.COMPLETE

@@ -28,3 +28,31 @@ def load_model_file(path: str | Path) -> ModelArtifact:
     except (OSError, UnicodeDecodeError) as exc:
         raise PredictionUnavailable(f"model at {source} is unreadable: {exc}") from exc
     return ModelArtifact.from_json(text)
+
+
+class FileModelStore:
+    """The ``ModelStore`` port on a folder: ``NAME.json`` per artefact, replaced atomically
+    (``suffix=""`` when names are whole file names)."""
+
+    def __init__(self, model_dir: str | Path, *, suffix: str = ".json") -> None:
+        self._dir = Path(model_dir)
+        self._suffix = suffix
+
+    def __repr__(self) -> str:
+        return f"FileModelStore({str(self._dir)!r})"
+
+    def path(self, name: str) -> Path:
+        """The file of artefact ``name``."""
+        return self._dir / f"{name}{self._suffix}"
+
+    def save(self, artifact: ModelArtifact, name: str) -> str:
+        """Write ``artifact`` as ``NAME.json``, atomically; return the file's path."""
+        return str(save_model(artifact, self.path(name)))
+
+    def load(self, name: str) -> ModelArtifact:
+        """Read ``NAME.json``; missing or corrupt raises ``PredictionUnavailable``."""
+        return load_model_file(self.path(name))
+
+    def exists(self, name: str) -> bool:
+        """Whether ``NAME.json`` exists."""
+        return self.path(name).exists()

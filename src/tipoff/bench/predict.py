@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from tipoff.adapters.clock import SystemClock
-from tipoff.bootstrap import open_bus, open_store
+from tipoff.bootstrap import (
+    embedded_night, log_alerts, memory_bus, model_store, open_bus, open_store, scaled_clock,
+    system_clock,
+)
 from tipoff.domain.features import (
     DEFAULTS, FEATURE_INDEX, FEATURE_NAMES, FEATURE_VERSION, PROCESSOR,
 )
@@ -65,7 +67,7 @@ def bench_features(seed: int = 7, repeat: int = 5, progress=None) -> dict:
     """Stage 4 end to end (SQLite read → build → atomic replace → run record → publish)."""
     from tipoff.sim.league.season import generate_league
 
-    clock = SystemClock()
+    clock = system_clock()
     league = generate_league("2025-26", seed)
     game_date = busiest_date(league["games"])
     sizes = []
@@ -114,6 +116,7 @@ def bench_predict(seed: int = 7, sizes=PREDICT_SIZES, progress=None) -> dict:
     night's ready set); "10× rows" and "100× rows" price every ready player at 10 and 100 extra
     lines, multiplying the rows each request writes. Peak RSS is the process's peak so far.
     """
+    from tipoff.domain.systems import XGBOOST
     from tipoff.pipeline.train import train
     from tipoff.sim.league.season import generate_league
 
@@ -127,8 +130,8 @@ def bench_predict(seed: int = 7, sizes=PREDICT_SIZES, progress=None) -> dict:
                 progress.print(f"predicting {game_date}: {label} …")
             store, clock = _night_store(Path(folder) / f"{label.split()[0]}.db", game_date)
             store.replace_analytics(replicate(league, copies))
-            if not (model_dir / "xgboost_v1.json").exists():
-                train(store, model_dir / "xgboost_v1.json", game_date - timedelta(days=1), clock,
+            if not model_store(model_dir).exists(XGBOOST):
+                train(store, model_store(model_dir), game_date - timedelta(days=1), clock,
                       seed=seed, max_nights=30)
             results.append({"label": label, **_timed_night(store, clock, game_date, model_dir,
                                                            extra_lines)})
@@ -143,21 +146,19 @@ def _night_store(path: Path, game_date: date):
 
 def _night_clock(game_date: date):
     """A live clock starting at 00:30 PT on the game date, as the night would run."""
-    from tipoff.adapters.clock import ScaledClock
     from tipoff.domain.dates import pacific_instant
 
-    return ScaledClock(pacific_instant(game_date, 0, 30), 1.0, SystemClock())
+    return scaled_clock(pacific_instant(game_date, 0, 30))
 
 
 def _timed_night(store: Store, clock, game_date: date, model_dir: Path, extra_lines: int) -> dict:
     """Stage 4, then time from its event to the last durable prediction."""
     import resource
 
-    from tipoff.adapters.bus.memory import MemoryBus
-    from tipoff.pipeline.runtime import embedded, load_model
+    from tipoff.pipeline.runtime import load_model
 
-    bus = MemoryBus(clock)
-    embedded(store, bus, clock, load_model(model_dir))
+    bus = memory_bus(clock)
+    embedded_night(store, bus, clock, load_model(model_store(model_dir)))
     build_features(store, bus, clock, game_date)  # the event waits on the bus
     if extra_lines:
         _extra_lines(store, game_date, extra_lines)
@@ -178,20 +179,20 @@ def _timed_night(store: Store, clock, game_date: date, model_dir: Path, extra_li
 def bench_trigger(events: int = 100, players: int = 450, progress=None) -> dict:
     """Event receipt → batch claimed, over ``events`` nights of ``players`` ready players each
     (embedded: SQLite + in-process bus; the fan-out after the claim is not included)."""
-    from tipoff.adapters.bus.memory import MemoryBus
     from tipoff.pipeline.build_features import phase4_event
     from tipoff.pipeline.coordinator import Coordinator
 
     first = date(2026, 1, 1)
     latencies = []
     with tempfile.TemporaryDirectory() as folder:
-        store = open_store(f"sqlite:///{Path(folder) / 'trigger.db'}", SystemClock())
+        store = open_store(f"sqlite:///{Path(folder) / 'trigger.db'}", system_clock())
         for n in range(events):
             day = first + timedelta(days=n)
             clock = _night_clock(day)
             _synthetic_phase4(store, day, players, clock.now())
             timed = _ClaimTimer(store)
-            coordinator = Coordinator(timed, MemoryBus(clock), clock)
+            coordinator = Coordinator(timed, memory_bus(clock), clock,
+                                      alerts=log_alerts(store, clock))
             event = phase4_event(store, day)
             timed.received = time.perf_counter()
             coordinator.on_phase4_completed(event)

@@ -41,8 +41,7 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from tipoff.adapters.clock import SystemClock
-from tipoff.bootstrap import open_bus, open_store
+from tipoff.bootstrap import discard_bus_streams, discard_store_schema, model_store, open_bus, open_store
 from tipoff.domain import batches as b
 from tipoff.domain.dates import pacific_instant
 from tipoff.domain.features import DEFAULTS, FEATURE_NAMES
@@ -148,11 +147,9 @@ def lines_frame(players: list[dict], game_date: date, per_player: int) -> pd.Dat
         for p in players for n in range(per_player)])
 
 
-def train_bench_model(folder: Path, game_date: date, seed: int) -> Path:
+def train_bench_model(folder: Path, game_date: date, seed: int) -> str:
     """A small XGBoost model (points ≈ the recent averages) saved where workers load it."""
-    from tipoff.adapters.model_files import save_model
-    from tipoff.domain.systems import train_model
-    from tipoff.pipeline.runtime import MODEL_FILE
+    from tipoff.domain.systems import XGBOOST, train_model
 
     rng = np.random.default_rng(seed)
     names = list(FEATURE_NAMES)
@@ -162,7 +159,7 @@ def train_bench_model(folder: Path, game_date: date, seed: int) -> Path:
         matrix[:, names.index(name)] = averages + rng.normal(0, 1, len(matrix))
     target = averages + rng.normal(0, 3, len(matrix))
     artifact = train_model(matrix, target, trained_through=game_date - timedelta(days=1), seed=seed)
-    return save_model(artifact, folder / MODEL_FILE)
+    return model_store(folder).save(artifact, XGBOOST)
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -287,7 +284,7 @@ def bench_scaleout(store_url: str, bus_url: str, *, workers: int = 2, concurrenc
     say = progress.print if progress is not None else (lambda *_: None)
     store_url, schema = _isolated(store_url, "schema", f"bench_{uuid.uuid4().hex[:10]}")
     bus_url, prefix = _isolated(bus_url, "prefix", f"BENCH{uuid.uuid4().hex[:10].upper()}")
-    clock = SystemClock()
+    clock = system_clock()
     folder = Path(tempfile.mkdtemp(prefix="tipoff-bench-"))
     store, bus = open_store(store_url, clock), None
     try:
@@ -353,20 +350,9 @@ def _isolated(url: str, option: str, fresh: str) -> tuple[str, str | None]:
 def _clean(store_url: str, schema: str | None, bus_url: str, prefix: str | None) -> None:
     """Drop the schema and streams the benchmark created."""
     if schema is not None:
-        from sqlalchemy import create_engine, text
-
-        from tipoff.adapters.store.sql.postgres import psycopg_url
-
-        engine = create_engine(psycopg_url(urlsplit(store_url)._replace(query="").geturl()))
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+        discard_store_schema(store_url, schema)
     if prefix is not None:
-        from tipoff.adapters.bus.nats.bus import NatsBus
-
-        with NatsBus(urlsplit(bus_url)._replace(query="").geturl(), SystemClock(),
-                     stream_prefix=prefix) as bus:
-            bus.delete_streams()
+        discard_bus_streams(bus_url, prefix)
 
 
 def _machine() -> dict:

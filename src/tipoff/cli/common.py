@@ -41,9 +41,9 @@ def settings(store: str | None = None, bus: str | None = None) -> Settings:
 
 
 def clock():
-    from tipoff.adapters.clock import SystemClock
+    from tipoff.bootstrap import system_clock
 
-    return SystemClock()
+    return system_clock()
 
 
 def open_store(store: str | None):
@@ -62,12 +62,12 @@ def parse_date(text: str) -> date:
 
 
 @contextmanager
-def direct(store: str | None):
-    """Services over the configured store, without scheduler or background threads."""
+def direct(store: str | None, bus: str | None = None):
+    """Services over the configured store and bus, without scheduler or background threads."""
     from tipoff.services.runtime import build_services
 
     with quiet_logs():
-        services = build_services(settings(store), clock(), workers=1, with_scheduler=False)
+        services = build_services(settings(store, bus), clock(), workers=1, with_scheduler=False)
         try:
             yield services
         finally:
@@ -76,8 +76,7 @@ def direct(store: str | None):
 
 def settle(services) -> None:
     """With the in-process bus, deliver everything now (workers run in this process)."""
-    if hasattr(services.bus, "join"):
-        services.bus.join()
+    services.bus.join()
 
 
 def day_or_today(text: str | None, the_clock) -> date:

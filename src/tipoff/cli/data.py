@@ -85,15 +85,14 @@ def features_build(game_date: DateOption, as_json: JsonOption = False,
     With the in-process bus (memory://) nothing in this process listens: the running service
     starts the batch at its 06:00 backup, or at once with `tipoff trigger --url …`.
     """
-    from tipoff.bootstrap import open_bus
-    from tipoff.pipeline.alerting import AlertDispatcher
+    from tipoff.bootstrap import alert_dispatcher, open_bus
     from tipoff.pipeline.build_features import build_features
 
     the_clock, config = clock(), settings(store)
     with closing(open_store(store)) as the_store, \
             closing(open_bus(config.bus_url, the_clock)) as bus:
         summary = build_features(the_store, bus, the_clock, parse_date(game_date),
-                                 alerts=AlertDispatcher.from_settings(config, the_store, the_clock))
+                                 alerts=alert_dispatcher(config, the_store, the_clock))
     if as_json:
         out.print_json(json.dumps(summary.to_dict()))
     elif summary.players == 0:
@@ -115,12 +114,12 @@ def train_command(
     as_json: JsonOption = False,
 ) -> None:
     """Train the XGBoost model and the ensemble weights on stage 4 rows of past nights."""
-    from tipoff.pipeline.runtime import MODEL_FILE
+    from tipoff.bootstrap import model_store
     from tipoff.pipeline.train import train
 
     folder = model_dir or settings(store).model_dir
     with progress_bar("training") as step:
-        report = train(open_store(store), folder / MODEL_FILE, parse_date(through), clock(),
+        report = train(open_store(store), model_store(folder), parse_date(through), clock(),
                        seed=seed, progress=step)
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
@@ -132,6 +131,16 @@ def train_command(
               f"{metrics['moving_average_validation_mae']:.2f} (naive blend "
               f"{metrics['baseline_validation_mae']:.2f})")
     out.print(f"ensemble weights: {report.artifact.ensemble_weights}")
+
+
+def _model_option(model: Path | None) -> dict:
+    """``--model FILE`` as the backtest's model store and name (none: trained, not kept)."""
+    from tipoff.bootstrap import model_file
+
+    if model is None:
+        return {}
+    models, name = model_file(model)
+    return {"models": models, "model_name": name}
 
 
 @commands.command("backtest")
@@ -156,7 +165,7 @@ def backtest_command(
     with progress_bar("backtest") as step:
         result = run_backtest(open_store(store), parse_date(start_from), parse_date(to), clock(),
                               train_through=parse_date(train_through) if train_through else None,
-                              model_path=model, seed=seed, progress=step)
+                              **_model_option(model), seed=seed, progress=step)
     if report is not None:
         report.write_text(json.dumps(result, indent=2, default=str))
     if as_json:

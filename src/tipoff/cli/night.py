@@ -50,13 +50,14 @@ def demo(
     """Run one whole night embedded: league, model, stage 4, event, batch, report."""
     import tempfile
 
+    from tipoff.bootstrap import demo_wiring
     from tipoff.pipeline.demo import DEMO_DATE, DemoOptions, run_demo
 
     folder = workdir or Path(tempfile.mkdtemp(prefix="tipoff-demo-"))
     options = DemoOptions(workdir=folder, store_url=store, bus_url=bus, seed=seed,
                           game_date=parse_date(game_date) if game_date else DEMO_DATE)
     with quiet_logs(), err.status("starting…") as status:
-        result = run_demo(options, lambda n, total, label: status.update(f"[{n}/{total}] {label}"))
+        result = run_demo(options, demo_wiring(folder), lambda n, total, label: status.update(f"[{n}/{total}] {label}"))
     if as_json:
         out.print_json(json.dumps(result))
     else:
@@ -125,7 +126,7 @@ def serve(
 def _service_clock(start_at: str | None, speed: float):
     from datetime import datetime
 
-    from tipoff.adapters.clock import ScaledClock
+    from tipoff.bootstrap import scaled_clock
 
     if start_at is None:
         if speed != 1.0:
@@ -137,7 +138,7 @@ def _service_clock(start_at: str | None, speed: float):
         raise typer.BadParameter(f"invalid --start-at {start_at!r}: {exc}") from exc
     if start.tzinfo is None:
         raise typer.BadParameter("--start-at needs a UTC offset, e.g. 2026-01-15T00:30:00-08:00")
-    return ScaledClock(start, speed, clock())
+    return scaled_clock(start, speed)
 
 
 @commands.command("worker")
@@ -224,12 +225,13 @@ def _answer_decision(services, decision, as_json: bool) -> None:
 def status(game_date: OptionalDate = None,
            check: Annotated[bool, typer.Option(
                help="Also run the 07:00 check: send the alerts the status calls for.")] = False,
-           url: UrlOption = None, store: StoreOption = None, as_json: JsonOption = False) -> None:
+           url: UrlOption = None, store: StoreOption = None, bus: BusOption = None,
+           as_json: JsonOption = False) -> None:
     """A night's batch: state, counts, coverage, timings."""
     if url and not check:
         answer(*client(url).status(day_or_today(game_date, clock())), as_json)
         return
-    with direct(store) as services:
+    with direct(store, bus) as services:
         day = day_or_today(game_date, services.clock)
         report = services.watch.status_check(day) if check else services.watch.status(day)
         answer(200, report, as_json)

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Protocol
 
 import structlog
 
-from tipoff.config import Settings
 from tipoff.domain.alerts import Alert
 from tipoff.errors import ConfigurationError
-from tipoff.ports import AlertLog, Clock
+from tipoff.ports import Alerter, AlertLog, Clock
 
 log = structlog.get_logger(__name__)
 
@@ -27,16 +25,6 @@ DUPLICATE = "duplicate"
 FAILED = "failed"
 COUNTERS = ("sent", "failed", "duplicates", "store_errors")
 _COUNTER_OF = {SENT: "sent", FAILED: "failed", DUPLICATE: "duplicates"}
-
-
-class Alerter(Protocol):
-    """One alert channel (log, Slack, e-mail)."""
-
-    name: str
-
-    def send(self, alert: Alert) -> None:
-        """Deliver ``alert`` or raise (``TransientError``/``PermanentError``); never log secrets."""
-        ...
 
 
 class AlertDispatcher:
@@ -51,11 +39,6 @@ class AlertDispatcher:
         self._channels = list(channels)
         self._lock = threading.Lock()
         self._counts = {name: dict.fromkeys(COUNTERS, 0) for name in names}
-
-    @classmethod
-    def from_settings(cls, settings: Settings, store: AlertLog, clock: Clock) -> AlertDispatcher:
-        """The log channel, plus Slack and e-mail when configured."""
-        return cls(store, clock, channels_from_settings(settings))
 
     @property
     def channels(self) -> list[str]:
@@ -119,32 +102,6 @@ class AlertDispatcher:
         with self._lock:
             self._counts[channel.name][_COUNTER_OF.get(outcome, outcome)] += 1
         return outcome
-
-
-def channels_from_settings(settings: Settings) -> list[Alerter]:
-    """Build the configured channels; log is always first."""
-    from tipoff.adapters.alerts.log import LogAlerter
-
-    channels: list[Alerter] = [LogAlerter()]
-    if settings.slack_webhook_url is not None:
-        from tipoff.adapters.alerts.slack import SlackAlerter
-
-        channels.append(SlackAlerter(settings.slack_webhook_url))
-    if settings.smtp_host:
-        channels.append(_email_channel(settings))
-    return channels
-
-
-def _email_channel(settings: Settings) -> Alerter:
-    from tipoff.adapters.alerts.email import EmailAlerter
-
-    recipients = [r.strip() for r in (settings.smtp_to or "").split(",") if r.strip()]
-    if not settings.smtp_from or not recipients:
-        raise ConfigurationError("TIPOFF_SMTP_HOST is set, so TIPOFF_SMTP_FROM and "
-                                 "TIPOFF_SMTP_TO (comma-separated) are required")
-    return EmailAlerter(settings.smtp_host or "", settings.smtp_port, settings.smtp_from, recipients,
-                        user=settings.smtp_user, password=settings.smtp_password,
-                        starttls=settings.smtp_starttls)
 
 
 def _fields(alert: Alert) -> dict[str, str]:

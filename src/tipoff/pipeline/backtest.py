@@ -24,35 +24,44 @@ How rows are counted:
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tipoff.adapters.model_files import load_model_file
 from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION
 from tipoff.domain.messages import Line
 from tipoff.domain.systems import (
-    ENSEMBLE, OVER, PASS, SYSTEM_IDS, UNDER, ModelArtifact, Prediction,
-    PredictionUnavailable, XGBoostSystem,
+    ENSEMBLE,
+    OVER,
+    PASS,
+    SYSTEM_IDS,
+    UNDER,
+    XGBOOST,
+    ModelArtifact,
+    Prediction,
+    PredictionUnavailable,
+    XGBoostSystem,
 )
 from tipoff.domain.systems.xgboost_model import naive_blend
 from tipoff.errors import InputError
 from tipoff.pipeline.coordinator import estimated_line, sportsbook_lines
 from tipoff.pipeline.predict import (
-    Gate, PlayerContext, default_systems, ensemble_weights, precompute_xgboost, predict_player,
+    Gate,
+    PlayerContext,
+    default_systems,
+    ensemble_weights,
+    precompute_xgboost,
+    predict_player,
 )
 from tipoff.pipeline.replay import Snapshot
-from tipoff.pipeline.runtime import MODEL_FILE
 from tipoff.pipeline.train import Progress, train
-from tipoff.ports import AnalyticsStore, Clock
+from tipoff.ports import AnalyticsStore, Clock, ModelStore
 
 NAIVE_BLEND = "naive_blend"
 REPORTED_SYSTEMS = (*SYSTEM_IDS, NAIVE_BLEND)
@@ -192,13 +201,14 @@ class _Counts:
 
 
 def run_backtest(store: AnalyticsStore, start: date, end: date, clock: Clock, *,
-                 train_through: date | None = None, model_path: Path | None = None,
+                 train_through: date | None = None, models: ModelStore | None = None,
+                 model_name: str = XGBOOST,
                  seed: int = 7, max_nights: int | None = None,
                  progress: Progress | None = None) -> dict:
     """Train once through ``train_through``, replay every game night in [start, end] and score
     each system against the points scored (a JSON-ready report; see the module docstring).
 
-    ``model_path`` is the artefact file (default: a temporary one); an artefact already there
+    ``models`` keeps the artefact as ``model_name`` (default: not kept); an artefact already there
     trained through the same date (and feature version) is reused as is, whatever ``seed`` and
     ``max_nights`` (which limits training to the latest nights) say. ``progress`` hears the
     training nights first ("stage 4 D"), then each replayed night ("backtest D").
@@ -206,7 +216,8 @@ def run_backtest(store: AnalyticsStore, start: date, end: date, clock: Clock, *,
     train_through = train_through or start - timedelta(days=1)
     snapshot, scheduled, dates = _replay_dates(store, start, end, train_through)
     began = time.perf_counter()
-    model, reused = _model(store, train_through, model_path, clock, seed, max_nights, progress)
+    model, reused = _model(store, train_through, (models, model_name), clock, seed, max_nights,
+                           progress)
     trained = time.perf_counter()
     counts = _Counts()
     nights = _replay(snapshot, dates, model, clock.now(), counts, progress)
@@ -243,27 +254,23 @@ def _replay_dates(store: AnalyticsStore, start: date, end: date,
     return snapshot, dates, with_results
 
 
-def _model(store: AnalyticsStore, through: date, model_path: Path | None, clock: Clock, seed: int,
-           max_nights: int | None, progress: Progress | None) -> tuple[XGBoostSystem, bool]:
-    """The model trained through ``through``: reused from ``model_path`` or trained now."""
-    if model_path is not None:
-        existing = _existing_model(Path(model_path), through)
-        if existing is not None:
-            return XGBoostSystem(existing), True
-        report = train(store, Path(model_path), through, clock, seed=seed,
-                       max_nights=max_nights, progress=progress)
-        return XGBoostSystem(report.artifact), False
-    with tempfile.TemporaryDirectory(prefix="tipoff-backtest-") as folder:
-        report = train(store, Path(folder) / MODEL_FILE, through, clock, seed=seed,
-                       max_nights=max_nights, progress=progress)
+def _model(store: AnalyticsStore, through: date, where: tuple[ModelStore | None, str], clock: Clock,
+           seed: int, max_nights: int | None, progress: Progress | None) -> tuple[XGBoostSystem, bool]:
+    """The model trained through ``through``: reused from the model store or trained now."""
+    models, name = where
+    existing = _existing_model(models, name, through) if models is not None else None
+    if existing is not None:
+        return XGBoostSystem(existing), True
+    report = train(store, models, through, clock, name=name, seed=seed,
+                   max_nights=max_nights, progress=progress)
     return XGBoostSystem(report.artifact), False
 
 
-def _existing_model(path: Path, through: date) -> ModelArtifact | None:
-    if not path.exists():
+def _existing_model(models: ModelStore, name: str, through: date) -> ModelArtifact | None:
+    if not models.exists(name):
         return None
     try:
-        artifact = load_model_file(path)
+        artifact = models.load(name)
     except PredictionUnavailable:
         return None  # unreadable: train afresh over it
     fits = artifact.trained_through == through and artifact.feature_version == FEATURE_VERSION

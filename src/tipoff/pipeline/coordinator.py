@@ -21,7 +21,6 @@ from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
 from tipoff.domain.messages import (
     REQUEST_TOPIC, Line, Phase4Completed, PredictionRequest, PredictionResult,
 )
-from tipoff.adapters.alerts.log import LogAlerter
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.build_features import latest_stage4_run
 from tipoff.ports import Bus, Clock, CoordinatorStore, RunRecord
@@ -77,12 +76,12 @@ class Phase4Status:
 class Coordinator:
     """Claims batches, fans out one request per ready player, and tracks results in the store."""
 
-    def __init__(self, store: CoordinatorStore, bus: Bus, clock: Clock, *, alerts=None,
+    def __init__(self, store: CoordinatorStore, bus: Bus, clock: Clock, *, alerts: AlertDispatcher,
                  feature_version: str = FEATURE_VERSION, wait_for: timedelta = WAIT_FOR_PHASE4):
         self._store = store
         self._bus = bus
         self._clock = clock
-        self._alerts = alerts or AlertDispatcher(store, clock, [LogAlerter()])
+        self._alerts = alerts
         self._feature_version = feature_version
         self._wait_for = wait_for
 

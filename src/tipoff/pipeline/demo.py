@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from tipoff.adapters.clock import ScaledClock, SystemClock
-from tipoff.bootstrap import open_bus, open_store
 from tipoff.domain import batches as b
 from tipoff.domain.dates import pacific_instant
 from tipoff.domain.features import FEATURE_VERSION
-from tipoff.domain.systems import ENSEMBLE
+from tipoff.domain.systems import ENSEMBLE, XGBOOST, XGBoostSystem
 from tipoff.pipeline.build_features import build_features, latest_stage4_run
 from tipoff.pipeline.load_data import generate_league_into
-from tipoff.pipeline.runtime import MODEL_FILE, embedded, load_model
+from tipoff.pipeline.runtime import load_model
 from tipoff.pipeline.train import Progress, train
-from tipoff.ports import ReportStore
+from tipoff.ports import Bus, Clock, ModelStore, ReportStore, Store
 
 DEMO_SEASON = "2025-26"
 DEMO_DATE = date(2026, 1, 14)
 DEMO_SEED = 7
 TRAINING_NIGHTS = 45
+
+
+@dataclass(frozen=True)
+class DemoWiring:
+    """What the composition root hands the demo: adapters opened on the demo's clock."""
+
+    open_store: Callable[[str, Clock], Store]
+    open_bus: Callable[[str, Clock], Bus]
+    clock: Callable[[datetime], Clock]  # a clock running in real time from the given instant
+    models: ModelStore
+    embedded: Callable[[Store, Bus, Clock, XGBoostSystem], object]
 
 
 @dataclass(frozen=True)
@@ -38,29 +48,28 @@ class DemoOptions:
     season: str = DEMO_SEASON
 
 
-def run_demo(options: DemoOptions, step: Progress | None = None) -> dict:
-    """Run the night and return its report (see ``report``)."""
+def run_demo(options: DemoOptions, wiring: DemoWiring, step: Progress | None = None) -> dict:
+    """Run the night on ``wiring``'s adapters and return its report (see ``report``)."""
     say = step or (lambda n, total, label: None)
     store_url = options.store_url or f"sqlite:///{options.workdir / 'tipoff.db'}"
     # The night is replayed live: the clock starts at 00:30 PT on the game date.
-    clock = ScaledClock(pacific_instant(options.game_date, 0, 30), 1.0, SystemClock())
-    with closing(open_store(store_url, clock)) as store:
+    clock = wiring.clock(pacific_instant(options.game_date, 0, 30))
+    with closing(wiring.open_store(store_url, clock)) as store:
         say(1, 4, f"generating the synthetic league {options.season} up to {options.game_date}")
         generate_league_into(store, options.season, options.seed, options.game_date)
-        model_path = options.workdir / "models" / MODEL_FILE
-        if not model_path.exists():
+        if not wiring.models.exists(XGBOOST):
             say(2, 4, "training the XGBoost model (first run only)")
-            train(store, model_path, options.game_date - timedelta(days=1), clock,
+            train(store, wiring.models, options.game_date - timedelta(days=1), clock,
                   seed=options.seed, max_nights=TRAINING_NIGHTS)
-        with closing(open_bus(options.bus_url, clock)) as bus:
-            embedded(store, bus, clock, load_model(model_path.parent))
+        with closing(wiring.open_bus(options.bus_url, clock)) as bus:
+            wiring.embedded(store, bus, clock, load_model(wiring.models))
             say(3, 4, f"stage 4 for {options.game_date}, then the event-driven batch")
             build_features(store, bus, clock, options.game_date)
             bus.join()
             say(4, 4, "done")
             result = report(store, options.game_date)
             result.update(store_url=store_url, bus_url=options.bus_url,
-                          model_path=str(model_path), dead_letters=len(bus.dead_letters()))
+                          model_path=repr(wiring.models), dead_letters=len(bus.dead_letters()))
     return result
 
 

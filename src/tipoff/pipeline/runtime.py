@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import structlog
 from pydantic import ValidationError
+
+from tipoff.domain.messages import readable_date, validation_summary
+from tipoff.errors import PermanentError
 
 from tipoff.adapters.model_files import load_model_file
 from tipoff.domain.messages import (
@@ -18,6 +22,7 @@ from tipoff.ports import Bus, Clock, Message, Store
 
 log = structlog.get_logger(__name__)
 MODEL_FILE = "xgboost_v1.json"
+MAX_EXCERPT = 1024  # characters of payload a rejection record keeps
 
 
 def load_model(model_dir: Path) -> XGBoostSystem:
@@ -36,13 +41,25 @@ def subscribe_coordinator(bus: Bus, coordinator: Coordinator) -> None:
         try:
             event = Phase4Completed.model_validate(message.data)
         except ValidationError as exc:
-            log.error("phase4_event_rejected", message_id=message.message_id, error=str(exc))
-            return  # acknowledged: a malformed event can never succeed
-        coordinator.on_phase4_completed(event, source="pubsub")
+            # Acknowledged: a malformed event can never succeed; recorded under its night.
+            coordinator.reject(f"not a valid Phase4Completed: {validation_summary(exc)}",
+                               "pubsub", {"message_id": message.message_id,
+                                          "payload_excerpt": _excerpt(message.data)},
+                               game_date=readable_date(message.data))
+            return
+        try:
+            coordinator.on_phase4_completed(event, source="pubsub")
+        except PermanentError as exc:  # a value the store refuses: recorded and acknowledged
+            coordinator.reject(f"store refused the event: {exc}", "pubsub",
+                               {"message_id": message.message_id}, game_date=event.game_date)
 
     bus.subscribe(PHASE4_TOPIC, on_phase4, group="coordinator")
     bus.subscribe_batch(RESULT_TOPIC, lambda messages: coordinator.on_results(
         [PredictionResult.model_validate(m.data) for m in messages]), group="coordinator")
+
+
+def _excerpt(data) -> str:
+    return json.dumps(data, default=str)[:MAX_EXCERPT]
 
 
 def subscribe_workers(bus: Bus, workers: list[Worker], *, max_batch: int = 50) -> None:

@@ -9,20 +9,27 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from pathlib import Path
 
 import numpy as np
 
-from tipoff.adapters.model_files import save_model
 from tipoff.domain.features import FEATURE_VERSION
 from tipoff.domain.systems import (
-    MOVING_AVERAGE, SIMILARITY, XGBOOST, ZONE_MATCHUP, ModelArtifact, PredictionUnavailable,
-    XGBoostSystem, fit_ensemble_weights, moving_average_predict, similarity_predict,
-    train_model, zone_matchup_predict,
+    MOVING_AVERAGE,
+    SIMILARITY,
+    XGBOOST,
+    ZONE_MATCHUP,
+    ModelArtifact,
+    PredictionUnavailable,
+    XGBoostSystem,
+    fit_ensemble_weights,
+    moving_average_predict,
+    similarity_predict,
+    train_model,
+    zone_matchup_predict,
 )
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
-from tipoff.ports import AnalyticsStore, Clock
+from tipoff.ports import AnalyticsStore, Clock, ModelStore
 
 Progress = Callable[[int, int, str], None]
 MIN_TRAINING_ROWS = 200
@@ -45,13 +52,13 @@ class Example:
 class TrainReport:
     """What training produced."""
 
-    path: Path
+    path: str | None  # where the model store put it; None when it was not saved
     artifact: ModelArtifact
     nights: int
     rows: int
 
     def to_dict(self) -> dict:
-        return {"path": str(self.path), "model_version": self.artifact.model_version,
+        return {"path": self.path, "model_version": self.artifact.model_version,
                 "trained_through": self.artifact.trained_through.isoformat(),
                 "nights": self.nights, "rows": self.rows, "metrics": self.artifact.metrics,
                 "ensemble_weights": self.artifact.ensemble_weights}
@@ -72,10 +79,11 @@ def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime,
     return found
 
 
-def train(store: AnalyticsStore, model_path: Path, through: date, clock: Clock, *, seed: int = 7,
-          max_nights: int | None = None, progress: Progress | None = None) -> TrainReport:
+def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock: Clock, *,
+          name: str = XGBOOST, seed: int = 7, max_nights: int | None = None,
+          progress: Progress | None = None) -> TrainReport:
     """Fit on the nights through ``through`` (the latest ``max_nights`` when given) and save
-    the artefact at ``model_path``."""
+    the artefact in ``models`` under ``name`` (not saved when ``models`` is None)."""
     snapshot = Snapshot.load(store, through)
     played = set(snapshot.logs["game_date"])
     dates = [d for d in snapshot.game_dates(end=through) if d in played][-(max_nights or 0):]
@@ -89,7 +97,8 @@ def train(store: AnalyticsStore, model_path: Path, through: date, clock: Clock, 
     artifact = replace(artifact, metrics={**artifact.metrics,
                                           "moving_average_validation_mae": _baseline_mae(rows, artifact)})
     artifact = artifact.with_ensemble_weights(ensemble_weights(snapshot, rows, artifact))
-    return TrainReport(save_model(artifact, model_path), artifact, len(dates), len(rows))
+    where = models.save(artifact, name) if models is not None else None
+    return TrainReport(where, artifact, len(dates), len(rows))
 
 
 def _baseline_mae(rows: list[Example], artifact: ModelArtifact) -> float:

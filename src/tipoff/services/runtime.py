@@ -13,7 +13,13 @@ from datetime import date
 
 import structlog
 
-from tipoff.bootstrap import open_bus, open_store
+from tipoff.bootstrap import (
+    alert_dispatcher,
+    model_store,
+    open_bus,
+    open_store,
+    worker_pool,
+)
 from tipoff.config import Settings
 from tipoff.domain.dates import game_date_at
 from tipoff.pipeline.alerting import AlertDispatcher
@@ -43,8 +49,7 @@ class Services:
 
     def start(self) -> None:
         """Deliver messages in the background and start the scheduler."""
-        if hasattr(self.bus, "start"):
-            self.bus.start(workers=max(1, len(self.workers)))
+        self.bus.start(workers=max(1, len(self.workers)))
         if self.scheduler is not None:
             self.scheduler.start()
         log.info("services_started", store=repr(self.store), bus=repr(self.bus),
@@ -75,7 +80,7 @@ def build_services(settings: Settings, clock: Clock, *, workers: int = 1,
     workers; 0 when workers run as separate processes)."""
     store = open_store(settings.store_url, clock)
     bus = open_bus(settings.bus_url, clock)
-    alerts = AlertDispatcher.from_settings(settings, store, clock)
+    alerts = alert_dispatcher(settings, store, clock)
     coordinator = Coordinator(store, bus, clock, alerts=alerts)
     watch = NightWatch(coordinator, store, clock)
     subscribe_coordinator(bus, coordinator)
@@ -93,9 +98,8 @@ def _instance() -> str:
 
 def _worker_pool(store: WorkerStore, bus: Bus, clock: Clock, settings: Settings, count: int) -> list[Worker]:
     """``count`` competing workers subscribed to ``bus`` (the model is loaded only if needed)."""
-    model = load_model(settings.model_dir) if count else None
-    pool = [Worker(store, bus, clock, model, worker_id=f"{_instance()}-w{n + 1}")
-            for n in range(count)]
+    model = load_model(model_store(settings.model_dir)) if count else None
+    pool = worker_pool(store, bus, clock, model, count, prefix=f"{_instance()}-w")
     subscribe_workers(bus, pool)
     return pool
 
