@@ -7,9 +7,25 @@ variables, which is slow on hot error paths and can print secrets held in locals
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from typing import Any
 
 import structlog
+
+# ``scheme://user:password@`` inside any text: the password is masked in every log line.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)[^@\s/]+@")
+
+
+def mask_passwords(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` replaced by ``***``."""
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}***@", text)
+
+
+def mask_url_passwords(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """A structlog processor: masks URL passwords in every string value of a log line."""
+    return {key: mask_passwords(value) if isinstance(value, str) else value
+            for key, value in event.items()}
 
 
 def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
@@ -23,6 +39,7 @@ def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
     ]
     if json:
         processors.append(structlog.processors.format_exc_info)
+    processors.append(mask_url_passwords)  # last before rendering: sees tracebacks as text too
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),

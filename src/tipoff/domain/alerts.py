@@ -20,9 +20,10 @@ NO_BATCH = "no_batch"
 PHASE4_NOT_READY = "phase4_not_ready"
 PHASE4_PUBLISH_FAILED = "phase4_publish_failed"
 DEAD_LETTERS = "dead_letters"
+PHASE4_EVENT_REJECTED = "phase4_event_rejected"
 
 ALERT_TYPES = (PARTIAL_GAP, LATENCY, COVERAGE, NO_PREDICTIONS, NO_BATCH, PHASE4_NOT_READY,
-               PHASE4_PUBLISH_FAILED, DEAD_LETTERS)
+               PHASE4_PUBLISH_FAILED, DEAD_LETTERS, PHASE4_EVENT_REJECTED)
 
 PARTIAL_GAP_SHARE_PCT = 5
 PARTIAL_GAP_MIN_PLAYERS = 20
@@ -134,6 +135,18 @@ def publish_failed_alert(game_date: date, error: str) -> Alert:
               f"The scheduled backup start will pick the date up; to start now run "
               f"`tipoff start --date {game_date}`."),
         details={"error": error},
+    )
+
+
+def event_rejected_alert(game_date: date, reason: str) -> Alert:
+    """Stage 4's event for a live date could not be used: the event path is broken."""
+    return Alert(
+        type=PHASE4_EVENT_REJECTED, severity=Severity.WARNING, game_date=game_date,
+        title=f"Stage 4's event for {game_date} was rejected",
+        body=(f"stage 4's event was rejected: {reason}; the 06:00 backup will cover it.\n"
+              f"To start now run `tipoff start --date {game_date}`; `tipoff report --date "
+              f"{game_date}` lists the rejection."),
+        details={"reason": reason[:500]},
     )
 
 

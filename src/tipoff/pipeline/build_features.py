@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import structlog
 
 from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
-from tipoff.domain.messages import PHASE4_TOPIC, Phase4Completed
+from tipoff.domain.messages import PHASE4_EVENT_TYPE, PHASE4_TOPIC, Phase4Completed
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
 from tipoff.domain.alerts import publish_failed_alert
 from tipoff.errors import AdapterError, NotFoundError
@@ -93,7 +93,7 @@ def build_features(store: Stage4Store, bus: Bus | None, clock: Clock, game_date:
 def event_for(run: RunRecord) -> Phase4Completed:
     """The ``phase4_complete`` event announcing a successful stage 4 run."""
     return Phase4Completed.model_validate({
-        "game_date": run.game_date, "run_id": run.run_id,
+        "event_type": PHASE4_EVENT_TYPE, "game_date": run.game_date, "run_id": run.run_id,
         "correlation_id": run.correlation_id or run.run_id, "timestamp": run.finished_at,
         **run.counts,
     })

@@ -8,6 +8,7 @@ Decisions (recorded in run history with their source): ``started``, ``already_ru
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -21,6 +22,7 @@ from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
 from tipoff.domain.messages import (
     REQUEST_TOPIC, Line, Phase4Completed, PredictionRequest, PredictionResult,
 )
+from tipoff.domain.alerts import event_rejected_alert
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.build_features import latest_stage4_run
 from tipoff.ports import Bus, Clock, CoordinatorStore, RunRecord
@@ -33,6 +35,22 @@ STALE_REQUESTS = timedelta(minutes=2)  # pending this long on a re-trigger: sent
 PUBLISH_CHUNK = 500  # requests in flight to the broker at once
 # Decisions that sent requests: an open wait for the date is resolved by them.
 STARTED = frozenset({"started", "filled_missing", "forced", "partial_after_wait"})
+LIVE_DAYS_AHEAD = 7  # live paths accept game dates from today (ET) to today + 7 days
+MAX_DETAILS = 4096  # bytes of envelope details a rejection keeps
+MAX_REASON = 2000
+
+
+def live_window_end(now) -> date:
+    """The last game date a live path (event, start, retry) accepts."""
+    return game_date_at(now) + timedelta(days=LIVE_DAYS_AHEAD)
+
+
+def bounded_details(details: dict) -> dict:
+    """``details`` as stored: whole when its JSON fits ``MAX_DETAILS``, else a cut excerpt."""
+    text = json.dumps(details, default=str)
+    if len(text.encode()) <= MAX_DETAILS:
+        return details
+    return {"truncated": True, "excerpt": text.encode()[:MAX_DETAILS - 64].decode(errors="ignore")}
 
 
 @dataclass(frozen=True)
@@ -93,7 +111,14 @@ class Coordinator:
     # --- entry points ---------------------------------------------------------------------
 
     def on_phase4_completed(self, event: Phase4Completed, source: str = "pubsub") -> Decision:
-        """The primary path: stage 4 announced a finished run (unless the path is disabled)."""
+        """The primary path: stage 4 announced a finished run (unless the path is disabled).
+
+        An event that cannot start a batch (stage 4 reported ``failed``/``no_data``, or a date
+        beyond the live window) is recorded as rejected (decision ``rejected``)."""
+        refusal = self.event_refusal(event)
+        if refusal is not None:
+            self.reject(refusal, source, {"event": event.to_data()}, game_date=event.game_date)
+            return Decision("rejected", event.game_date, refusal)
         if not self.event_path_enabled():
             decision = Decision("event_path_disabled", event.game_date,
                                 "the event path is disabled; the scheduled backup will start it")
@@ -141,14 +166,30 @@ class Coordinator:
         self._record(decision, source, None)
         return decision
 
-    def reject(self, reason: str, source: str, details: dict | None = None) -> None:
-        """Record a message that can never be processed (it is acknowledged, not retried)."""
+    def event_refusal(self, event: Phase4Completed) -> str | None:
+        """Why a well-formed stage 4 event starts nothing, or None when it may."""
+        if event.starts_nothing:
+            return f"stage 4 reported status {event.status} for {event.game_date}"
+        last = live_window_end(self._clock.now())
+        if event.game_date > last:
+            return f"{event.game_date} is beyond the live window (up to {last})"
+        return None
+
+    def reject(self, reason: str, source: str, details: dict | None = None, *,
+               game_date: date | None = None, alert: bool = True) -> None:
+        """Record a message that can never be processed (it is acknowledged, not retried),
+        with at most ``MAX_DETAILS`` bytes of details; with ``alert``, a rejection dated today
+        (ET) or later also raises a warning alert, once per date."""
         now = self._clock.now()
+        reason = reason[:MAX_REASON]
         self._store.record_run(RunRecord(
             run_id=f"rejected-{uuid.uuid4().hex}", processor=COORDINATOR, status="rejected",
-            started_at=now, finished_at=now, source=source, decision="rejected", reason=reason,
-            details=details or {}))
-        log.warning("message_rejected", source=source, reason=reason)
+            started_at=now, finished_at=now, game_date=game_date, source=source,
+            decision="rejected", reason=reason, details=bounded_details(details or {})))
+        log.warning("message_rejected", source=source, reason=reason,
+                    game_date=str(game_date) if game_date else None)
+        if alert and game_date is not None and game_date >= game_date_at(now):
+            self._alerts.send(event_rejected_alert(game_date, reason))
 
     def dead_letter_count(self) -> int:
         """Messages in the bus's dead-letter list (0 for a bus that keeps none)."""
@@ -256,7 +297,10 @@ class Coordinator:
             batch_id=f"{game_date.isoformat()}-{uuid.uuid4().hex[:8]}", game_date=game_date,
             state=b.RUNNING, source=source, created_at=now, players_on_slate=len(phase4.rows),
             players_ready=len(phase4.ready_rows), phase4_run_id=phase4.run.run_id,
-            phase4_completed_at=phase4.run.finished_at, correlation_id=correlation_id)
+            # A run stamped ahead of this clock (stage 4 ran on another clock, e.g. during a
+            # rehearsal) counts as finished now: latency is never negative.
+            phase4_completed_at=min(phase4.run.finished_at, now) if phase4.run.finished_at else None,
+            correlation_id=correlation_id)
         batch, claimed = self._store.claim_batch(candidate)
         if not claimed:
             return Decision("already_running", game_date, "another trigger claimed the batch",

@@ -26,6 +26,9 @@ def health_report(store: ReportStore, watch: NightWatch, game_date: date) -> dic
                          if r.duration else None} for r in stage4],
         "decisions": [{"at": r.started_at.isoformat(), "source": r.source,
                        "decision": r.decision, "reason": r.reason} for r in decisions],
+        # Events and results refused at the boundary, filed under the date they named.
+        "rejections": [{"at": r.started_at.isoformat(), "source": r.source, "reason": r.reason}
+                       for r in decisions if r.decision == "rejected"],
         "rows_by_system": dict(sorted(store.count_predictions(game_date).items())),
         "alerts": [{"type": a["alert_type"], "channel": a["channel"], "severity": a["severity"],
                     "status": a["status"]} for a in store.alert_log(game_date)],

@@ -35,19 +35,23 @@ from functools import partial
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from tipoff.domain.dates import parse_game_date
 from tipoff.domain.messages import Phase4Completed, PredictionResult
-from tipoff.errors import TransientError
+from tipoff.errors import PermanentError, TransientError
 from tipoff.pipeline.coordinator import STARTED, Decision
+from tipoff.pipeline.coordinator import live_window_end
+from tipoff.services.auth import AuthError, Authenticator, OpenAccess, RequireCaller
+from tipoff.services.http_docs import documented_responses, request_body_doc
 from tipoff.services.http_pubsub import (
-    EnvelopeError, PayloadError, PushMessage, decode_envelope, decode_payload, validation_summary,
+    EnvelopeError, PayloadError, PushMessage, decode_envelope, decode_payload,
+    validation_summary,
 )
 from tipoff.services.metrics import CONTENT_TYPE, Metrics, RequestMetrics
 from tipoff.services.runtime import Services, today_game_date
@@ -60,6 +64,7 @@ ACCEPTED = STARTED | {"waiting_for_phase4"}
 SETTLED = frozenset({"already_running", "already_complete", "complete", "event_path_disabled",
                      "no_ready_players", "insufficient_data"})
 REFUSED = frozenset({"backfill_ignored", "not_ready"})
+MAX_CORRELATION_ID = 64
 PATHS = ("/trigger", "/start", "/retry", "/status", "/complete", "/health", "/ready", "/metrics")
 
 
@@ -95,7 +100,7 @@ class StartBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    game_date: date | None = None
+    game_date: date | None = Field(None, description="default today (ET); up to today + 7 days")
     force: bool = False
     wait_for_phase4: bool | None = None
 
@@ -109,13 +114,15 @@ class RetryBody(BaseModel):
 
 
 def create_app(services: Services, *, metrics: Metrics | None = None,
-               max_body: int = MAX_BODY) -> FastAPI:
-    """The coordinator app over ``services`` (which the caller starts and stops)."""
+               max_body: int = MAX_BODY, auth: Authenticator | None = None,
+               metrics_public: bool = False) -> FastAPI:
+    """The coordinator app over ``services`` (which the caller starts and stops); ``auth``
+    decides who may call it (``OpenAccess`` when None: loopback development only)."""
     metrics = metrics or Metrics.for_services(services)
     app = FastAPI(title="tipoff coordinator", docs_url=None, redoc_url=None)
     app.state.services = services
     app.state.metrics = metrics
-    CoordinatorApi(services, metrics).register(app)
+    CoordinatorApi(services, metrics).register(app, auth or OpenAccess(), metrics_public)
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(RequestMetrics, metrics=metrics, paths=PATHS)  # outermost: sees 413s
@@ -130,24 +137,33 @@ class CoordinatorApi:
         self._coordinator = services.coordinator
         self._metrics = metrics
 
-    def register(self, app: FastAPI) -> None:
-        """Add every route to ``app``."""
-        for path, endpoint, method in (
-                ("/trigger", self.trigger, "POST"), ("/start", self.start, "POST"),
-                ("/retry", self.retry, "POST"), ("/status", self.status, "GET"),
-                ("/complete", self.complete, "POST"), ("/health", self.health, "GET"),
-                ("/ready", self.ready, "GET"), ("/metrics", self.metrics, "GET")):
-            app.add_api_route(path, endpoint, methods=[method])
+    def register(self, app: FastAPI, auth: Authenticator, metrics_public: bool) -> None:
+        """Add every route to ``app``, each with its credential rule and documented answers."""
+        guard = [Depends(RequireCaller(auth))]
+        metrics_guard = [Depends(RequireCaller(auth, public=metrics_public))]
+        for path, endpoint, method, deps in (
+                ("/trigger", self.trigger, "POST", guard), ("/start", self.start, "POST", guard),
+                ("/retry", self.retry, "POST", guard), ("/status", self.status, "GET", guard),
+                ("/complete", self.complete, "POST", guard), ("/health", self.health, "GET", []),
+                ("/ready", self.ready, "GET", []),
+                ("/metrics", self.metrics, "GET", metrics_guard)):
+            app.add_api_route(path, endpoint, methods=[method], dependencies=deps,
+                              responses=documented_responses(path, bool(deps)),
+                              openapi_extra=request_body_doc(path))
 
     async def trigger(self, request: Request) -> Response:
         """Stage 4 finished: a Pub/Sub push of ``phase4_complete``."""
-        message = decode_envelope(await request.body())
+        message = _received(decode_envelope(await request.body()), "/trigger")
         try:
             event = decode_payload(message, Phase4Completed)
         except PayloadError as exc:
             self._metrics.count_trigger(PUSH, "rejected")
-            return await self._reject(str(exc), message, "/trigger")
-        decision = await run_in_threadpool(self._coordinator.on_phase4_completed, event, PUSH)
+            return await self._reject(str(exc), message, "/trigger", exc.game_date)
+        try:
+            decision = await run_in_threadpool(self._coordinator.on_phase4_completed, event, PUSH)
+        except PermanentError as exc:  # a value the store refuses: redelivery cannot help
+            return await self._reject(f"store refused the event: {exc}", message, "/trigger",
+                                      event.game_date)
         return self._decided(decision, PUSH, push=True)
 
     async def start(self, request: Request) -> Response:
@@ -157,17 +173,19 @@ class CoordinatorApi:
         source = "scheduler_backup" if scheduled else "manual"
         wait = scheduled if body.wait_for_phase4 is None else body.wait_for_phase4
         decision = await run_in_threadpool(partial(
-            self._coordinator.start, self._date(body.game_date), source, force=body.force,
-            wait_for_phase4=wait, correlation_id=request.headers.get("x-correlation-id")))
+            self._coordinator.start, self._live_date(body.game_date), source, force=body.force,
+            wait_for_phase4=wait, correlation_id=_correlation_id(request)))
         return self._decided(decision, source)
 
     async def retry(self, request: Request) -> Response:
         """Predict the ready players that still have no active prediction."""
         body = _parse(RetryBody, await _json_body(request))
-        decision = await run_in_threadpool(self._coordinator.retry, self._date(body.game_date))
+        decision = await run_in_threadpool(self._coordinator.retry,
+                                           self._live_date(body.game_date))
         return self._decided(decision, "retry")
 
-    async def status(self, request: Request, game_date: str | None = None) -> Response:
+    async def status(self, request: Request,
+                     game_date: str | None = Query(None, max_length=32)) -> Response:
         """A night's state, counts, coverage and timings (the scheduler's call also alerts)."""
         day = self._date(_query_date(game_date))
         watch = self._services.watch
@@ -178,12 +196,16 @@ class CoordinatorApi:
 
     async def complete(self, request: Request) -> Response:
         """A worker's result pushed over HTTP (deployments where workers report this way)."""
-        message = decode_envelope(await request.body())
+        message = _received(decode_envelope(await request.body()), "/complete")
         try:
             result = decode_payload(message, PredictionResult)
         except PayloadError as exc:
-            return await self._reject(str(exc), message, "/complete")
-        await run_in_threadpool(self._coordinator.on_results, [result])
+            return await self._reject(str(exc), message, "/complete", exc.game_date)
+        try:
+            await run_in_threadpool(self._coordinator.on_results, [result])
+        except PermanentError as exc:  # a value the store refuses: redelivery cannot help
+            return await self._reject(f"store refused the result: {exc}", message, "/complete",
+                                      result.game_date)
         return Response(status_code=204)
 
     async def health(self) -> Response:
@@ -209,6 +231,14 @@ class CoordinatorApi:
     def _date(self, game_date: date | None) -> date:
         return game_date or today_game_date(self._services.clock)
 
+    def _live_date(self, game_date: date | None) -> date:
+        """The date of a live start or retry: refused (422) beyond today + 7 days (ET)."""
+        day, last = self._date(game_date), live_window_end(self._services.clock.now())
+        if day > last:
+            raise RequestError(422, f"game_date: {day} is beyond the live window (up to {last})",
+                               "game_date")
+        return day
+
     def _decided(self, decision: Decision, source: str, *, push: bool = False) -> Response:
         self._metrics.count_trigger(source, decision.decision)
         status = status_for(decision.decision, push=push)
@@ -219,9 +249,12 @@ class CoordinatorApi:
             body = {"error": decision.reason, **body}
         return JSONResponse(body, status_code=status)
 
-    async def _reject(self, reason: str, message: PushMessage, endpoint: str) -> Response:
+    async def _reject(self, reason: str, message: PushMessage, endpoint: str,
+                      game_date: date | None = None) -> Response:
         details = {**message.details(), "endpoint": endpoint}
-        await run_in_threadpool(self._coordinator.reject, reason, PUSH, details)
+        # Only stage 4's events alert: a rejected result cannot leave the night waiting.
+        await run_in_threadpool(partial(self._coordinator.reject, reason, PUSH, details,
+                                        game_date=game_date, alert=endpoint == "/trigger"))
         return Response(status_code=204)
 
     def _refresh_today(self) -> None:
@@ -231,6 +264,14 @@ class CoordinatorApi:
         except Exception:
             # A scrape must still show the other metrics when the store is down.
             log.error("metrics_refresh_failed", exc_info=True)
+
+
+def _received(message: PushMessage, endpoint: str) -> PushMessage:
+    """Log a push with its delivery attempt; this request's later log lines carry both too."""
+    structlog.contextvars.bind_contextvars(push_message_id=message.message_id,
+                                           delivery_attempt=message.delivery_attempt)
+    log.info("push_received", endpoint=endpoint, subscription=message.subscription)
+    return message
 
 
 def _ping(name: str, backend: Any) -> str:
@@ -243,7 +284,14 @@ def _ping(name: str, backend: Any) -> str:
 
 
 def _from_scheduler(request: Request) -> bool:
-    return any(request.headers.get(h, "").strip().lower() == "true" for h in SCHEDULER_HEADERS)
+    """The scheduler is the authenticated caller's identity (the header alone is a hint)."""
+    caller = getattr(request.state, "caller", None)
+    return bool(caller and caller.scheduler)
+
+
+def _correlation_id(request: Request) -> str | None:
+    value = request.headers.get("x-correlation-id")
+    return value[:MAX_CORRELATION_ID] if value else None
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -280,6 +328,7 @@ def _query_date(text: str | None) -> date | None:
 # --- errors -------------------------------------------------------------------------------
 
 def _install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(RequestError, _request_error)
     app.add_exception_handler(EnvelopeError, _envelope_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -290,6 +339,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+async def _auth_error(_request: Request, exc: AuthError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse({"error": exc.message}, status_code=exc.status, headers=headers)
 
 
 async def _request_error(_request: Request, exc: RequestError) -> JSONResponse:

@@ -16,11 +16,15 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+from tipoff.domain.messages import readable_date, validation_summary
 
 Model = TypeVar("Model", bound=BaseModel)
+MAX_BODY_TEXT = 1024 * 1024
 
 
 class EnvelopeError(ValueError):
@@ -28,7 +32,35 @@ class EnvelopeError(ValueError):
 
 
 class PayloadError(ValueError):
-    """The envelope's payload can never become the expected message."""
+    """The envelope's payload can never become the expected message; ``game_date`` when the
+    payload still names one (so the rejection is filed under its night)."""
+
+    def __init__(self, message: str, game_date: date | None = None) -> None:
+        super().__init__(message)
+        self.game_date = game_date
+
+
+MAX_EXCERPT = 1024  # bytes of payload a rejection record keeps
+MAX_ATTRIBUTES = 2048  # bytes of attributes (keys and values) a rejection record keeps
+MAX_ID = 256
+
+
+class PushMessageBody(BaseModel):
+    """``message`` of a Pub/Sub push (documentation of the body; parsing is by hand, so a
+    malformed envelope is 400 and an unusable payload is acknowledged)."""
+
+    data: str = Field(description="base64 of the JSON payload", max_length=MAX_BODY_TEXT)
+    messageId: str | None = Field(None, max_length=MAX_ID)
+    publishTime: str | None = Field(None, max_length=64)
+    attributes: dict[str, str] | None = None
+    deliveryAttempt: int | None = Field(None, ge=0)
+
+
+class PushEnvelope(BaseModel):
+    """A Pub/Sub push request body."""
+
+    message: PushMessageBody
+    subscription: str | None = Field(None, max_length=MAX_ID)
 
 
 @dataclass(frozen=True)
@@ -40,11 +72,18 @@ class PushMessage:
     publish_time: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     subscription: str | None = None
+    delivery_attempt: int | None = None  # Pub/Sub sets it when the subscription dead-letters
 
     def details(self) -> dict[str, Any]:
-        """Envelope metadata for a rejection record."""
-        return {"message_id": self.message_id, "publish_time": self.publish_time,
-                "subscription": self.subscription, "attributes": self.attributes}
+        """Envelope metadata for a rejection record, bounded: at most ``MAX_ATTRIBUTES`` bytes
+        of attributes and ``MAX_EXCERPT`` bytes of the payload."""
+        return {"message_id": _cut(self.message_id, MAX_ID),
+                "publish_time": _cut(self.publish_time, 64),
+                "subscription": _cut(self.subscription, MAX_ID),
+                "delivery_attempt": self.delivery_attempt,
+                "attributes": _bounded_attributes(self.attributes),
+                "payload_excerpt": self.data[:MAX_EXCERPT].decode("utf-8", errors="replace")
+                .replace("\x00", "\ufffd")}
 
 
 def decode_envelope(body: bytes) -> PushMessage:
@@ -62,7 +101,8 @@ def decode_envelope(body: bytes) -> PushMessage:
     return PushMessage(_base64(data), _text(message.get("messageId")),
                        _text(message.get("publishTime")),
                        {str(k): str(v) for k, v in attributes.items()},
-                       _text(envelope.get("subscription")))
+                       _text(envelope.get("subscription")),
+                       _attempt(envelope.get("deliveryAttempt", message.get("deliveryAttempt"))))
 
 
 def decode_payload(message: PushMessage, model: type[Model]) -> Model:
@@ -76,13 +116,8 @@ def decode_payload(message: PushMessage, model: type[Model]) -> Model:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        raise PayloadError(f"not a valid {model.__name__}: {validation_summary(exc)}") from exc
-
-
-def validation_summary(exc: ValidationError) -> str:
-    """``field: problem; …`` for every error of a pydantic (or FastAPI) validation."""
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
-                     for err in exc.errors())
+        raise PayloadError(f"not a valid {model.__name__}: {validation_summary(exc)}",
+                           readable_date(payload)) from exc
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -100,6 +135,27 @@ def _base64(data: str) -> bytes:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise EnvelopeError(f"the message 'data' is not base64: {exc}") from exc
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    return None if text is None else text[:limit].replace("\x00", "\ufffd")
+
+
+def _bounded_attributes(attributes: dict[str, str]) -> dict[str, str]:
+    kept, size = {}, 0
+    for key, value in attributes.items():
+        key, value = _cut(key, 128) or "", _cut(value, 512) or ""
+        size += len(key.encode()) + len(value.encode())
+        if size > MAX_ATTRIBUTES:
+            kept["..."] = f"{len(attributes) - len(kept)} more attributes left out"
+            break
+        kept[key] = value
+    return kept
+
+
+def _attempt(value: Any) -> int | None:
+    """``deliveryAttempt`` (top level of the envelope; tolerated inside ``message``)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _text(value: Any) -> str | None:

@@ -75,10 +75,17 @@ class SlackAlerter:
         return redact(text, *self._secret_parts())
 
     def _secret_parts(self) -> tuple[str, ...]:
-        """The URL, and its path and query alone (where the token lives), to mask anywhere."""
-        url = self._url.get_secret_value()
-        parts = urlsplit(url)
-        return tuple(p for p in (url, parts.path if len(parts.path) > 1 else "", parts.query) if p)
+        """The URL, its path, query and every path segment alone (a receiver may echo any
+        one of the token's segments), to mask anywhere."""
+        return webhook_secrets(self._url.get_secret_value())
+
+
+def webhook_secrets(url: str) -> tuple[str, ...]:
+    """The parts of a webhook URL that must never be shown."""
+    parts = urlsplit(url)
+    segments = [seg for seg in parts.path.split("/") if seg]
+    return tuple(p for p in (url, parts.path if len(parts.path) > 1 else "", parts.query,
+                             *segments) if p)
 
 
 class _RedactingFilter(logging.Filter):

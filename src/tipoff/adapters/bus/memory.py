@@ -35,6 +35,7 @@ import structlog
 from tipoff.adapters.bus.envelope import describe, encode
 from tipoff.domain.dates import require_aware
 from tipoff.ports import BatchHandler, Clock, DeadLetter, Handler, Message
+from tipoff.errors import PermanentError
 
 __all__ = ["DeadLetter", "MemoryBus"]
 
@@ -422,7 +423,8 @@ class MemoryBus:
                 return  # a later delivery of the same message owns the outcome now
             delivery.last_error = error
             now = self._now()
-            if message.attempt >= self._max_attempts:
+            # A PermanentError cannot succeed on redelivery: dead-lettered at once.
+            if message.attempt >= self._max_attempts or isinstance(exc, PermanentError):
                 self._dead_letter(delivery, error, now)
             elif not delivery.queued:
                 self._hold_until(delivery, now + self._visibility_timeout)

@@ -20,6 +20,7 @@ from tipoff.adapters.bus.nats.codec import (
     DEDUP_HEADER, GROUP_HEADER, Layout, dead_letter_record, decode,
 )
 from tipoff.ports import Message
+from tipoff.errors import PermanentError
 
 log = structlog.get_logger(__name__)
 
@@ -134,7 +135,8 @@ class Deliverer:
             return None
 
     async def _fail(self, sub: Subscription, msg: Any, message: Message, error: Exception) -> None:
-        if message.attempt >= self._max_deliver:
+        # A PermanentError cannot succeed on redelivery: dead-lettered without the waits.
+        if message.attempt >= self._max_deliver or isinstance(error, PermanentError):
             await self._dead_letter(sub, msg, describe(error))
         else:
             await msg.nak(delay=self._ack_wait)

@@ -107,6 +107,8 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
                 cause = getattr(exc, "orig", None) or exc
                 raise TransientError(f"store unavailable: {cause}") from exc
             raise PermanentError(f"store error: {exc}") from exc
+        except OverflowError as exc:  # sqlite3: an integer beyond 64 bits, caused by a value
+            raise PermanentError(f"store refused a value: {exc}") from exc
 
     def _migrate(self) -> None:
         with self.transaction() as conn:

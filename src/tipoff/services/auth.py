@@ -1,0 +1,175 @@
+"""Who may call the coordinator (DESIGN.md §7): a FastAPI dependency over one ``Authenticator``.
+
+- ``OpenAccess``: no credential configured (a server bound to loopback, or
+  ``--insecure-no-auth``). The ``X-CloudScheduler`` header still marks the scheduler, because
+  nothing else could.
+- ``TokenAccess``: ``Authorization: Bearer <TIPOFF_API_TOKEN>``, compared in constant time;
+  ``TIPOFF_SCHEDULER_TOKEN`` is the scheduler's own token.
+- ``OidcAccess``: a Google-signed OIDC ID token (Pub/Sub push, Cloud Scheduler) verified by
+  ``google.oauth2.id_token.verify_token``: signature, expiry and audience, then the e-mail
+  against the allowed service accounts; the scheduler's accounts make the caller the scheduler.
+
+With a credential the scheduler is whoever holds the scheduler's credential; the
+``X-CloudScheduler`` header is a hint, never an identity. Missing or invalid credential → 401,
+a valid identity that is not allowed → 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from tipoff.config import Settings
+from tipoff.errors import ConfigurationError, TransientError
+
+log = structlog.get_logger(__name__)
+SCHEDULER_HEADERS = ("x-cloudscheduler", "x-tipoff-scheduler")
+MAX_TOKEN = 8192
+bearer = HTTPBearer(auto_error=False, description="TIPOFF_API_TOKEN or a Google OIDC ID token")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated caller: who, and whether it is the scheduler."""
+
+    identity: str
+    scheduler: bool = False
+
+
+class AuthError(Exception):
+    """The caller is not allowed in: 401 (no or bad credential) or 403 (not this identity)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Authenticator(Protocol):
+    """Turns the request's bearer token (None when absent) into a ``Caller``."""
+
+    required: bool
+
+    def authenticate(self, token: str | None, scheduler_hint: bool) -> Caller:
+        """The caller; raise ``AuthError`` when the credential is missing or wrong."""
+
+
+class OpenAccess:
+    """No credential configured: everyone is a manual caller, the header marks the scheduler."""
+
+    required = False
+
+    def authenticate(self, token: str | None, scheduler_hint: bool) -> Caller:
+        return Caller("anonymous", scheduler=scheduler_hint)
+
+
+class TokenAccess:
+    """A shared bearer token, plus an optional scheduler token of its own."""
+
+    required = True
+
+    def __init__(self, token: str, scheduler_token: str | None = None) -> None:
+        self._token = token.encode()
+        self._scheduler = scheduler_token.encode() if scheduler_token else None
+
+    def authenticate(self, token: str | None, scheduler_hint: bool) -> Caller:
+        presented = _require(token).encode()
+        if self._scheduler is not None and hmac.compare_digest(presented, self._scheduler):
+            return Caller("scheduler-token", scheduler=True)
+        if hmac.compare_digest(presented, self._token):
+            return Caller("api-token")
+        raise AuthError(401, "invalid bearer token")
+
+
+class OidcAccess:
+    """Google-signed OIDC ID tokens for ``audience`` from the allowed service accounts."""
+
+    required = True
+
+    def __init__(self, audience: str, accounts: frozenset[str], scheduler_accounts: frozenset[str],
+                 certs_url: str) -> None:
+        self._audience = audience
+        self._accounts = accounts | scheduler_accounts
+        self._scheduler = scheduler_accounts
+        self._certs_url = certs_url
+
+    def authenticate(self, token: str | None, scheduler_hint: bool) -> Caller:
+        claims = self._verify(_require(token))
+        email = str(claims.get("email") or "")
+        if not email or claims.get("email_verified") is False:
+            raise AuthError(403, "the token carries no verified e-mail")
+        if email.lower() not in self._accounts:
+            raise AuthError(403, f"{email} may not call the coordinator")
+        return Caller(email, scheduler=email.lower() in self._scheduler)
+
+    def _verify(self, token: str) -> dict:
+        from google.auth import exceptions
+        from google.auth.transport.requests import Request as GoogleRequest
+        from google.oauth2 import id_token
+
+        try:
+            return id_token.verify_token(token, GoogleRequest(), audience=self._audience,
+                                         certs_url=self._certs_url, clock_skew_in_seconds=10)
+        except exceptions.TransportError as exc:
+            raise TransientError(f"cannot fetch the OIDC signing keys: {exc}") from exc
+        except (ValueError, exceptions.GoogleAuthError) as exc:
+            raise AuthError(401, f"invalid OIDC token: {exc}") from exc
+
+
+def authenticator(settings: Settings) -> Authenticator:
+    """The authenticator the settings call for (``OpenAccess`` when none is configured)."""
+    if settings.auth == "oidc":
+        if not settings.oidc_audience:
+            raise ConfigurationError("TIPOFF_AUTH=oidc needs TIPOFF_OIDC_AUDIENCE")
+        return OidcAccess(settings.oidc_audience, _emails(settings.oidc_service_accounts),
+                          _emails(settings.oidc_scheduler_accounts), settings.oidc_certs_url)
+    token = settings.bearer_token()
+    if token is None:
+        return OpenAccess()
+    scheduler = settings.scheduler_token
+    return TokenAccess(token.get_secret_value(),
+                       scheduler.get_secret_value() if scheduler else None)
+
+
+class RequireCaller:
+    """The FastAPI dependency: the authenticated ``Caller`` of a request (or ``AuthError``)."""
+
+    def __init__(self, auth: Authenticator, *, public: bool = False) -> None:
+        self._auth = auth
+        self._public = public
+
+    async def __call__(self, request: Request, credentials: HTTPAuthorizationCredentials | None
+                       = Depends(bearer)) -> Caller:
+        hint = scheduler_hint(request)
+        if self._public:
+            request.state.caller = Caller("public")
+            return request.state.caller
+        token = credentials.credentials if credentials else None
+        caller = await run_in_threadpool(self._auth.authenticate, token, hint)
+        if hint and not caller.scheduler:
+            log.info("scheduler_header_ignored", caller=caller.identity)
+        request.state.caller = caller
+        return caller
+
+
+def scheduler_hint(request: Request) -> bool:
+    """Whether the request says it comes from the scheduler (a hint, not an identity)."""
+    return any(request.headers.get(h, "").strip().lower() == "true" for h in SCHEDULER_HEADERS)
+
+
+def _require(token: str | None) -> str:
+    if not token:
+        raise AuthError(401, "missing credential: send 'Authorization: Bearer <token>'")
+    if len(token) > MAX_TOKEN or "\x00" in token:
+        raise AuthError(401, "invalid bearer token")
+    return token
+
+
+def _emails(text: str) -> frozenset[str]:
+    return frozenset(e.strip().lower() for e in text.split(",") if e.strip())
