@@ -146,13 +146,22 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="Competing workers in this process.")] = 2,
     store: StoreOption = None,
     bus: BusOption = None,
+    http: Annotated[bool, typer.Option("--http", help="Serve POST /predict for Pub/Sub push "
+                                       "instead of pulling requests.")] = False,
+    host: Annotated[str, typer.Option(help="Interface to bind (with --http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (with --http).")] = 8080,
 ) -> None:
     """Run prediction workers only (the coordinator runs elsewhere: `tipoff serve --workers 0`).
 
     SIGTERM / Ctrl-C stop fetching; in-flight messages finish or are redelivered elsewhere.
+    With --http the worker pulls nothing: each push to /predict is one request.
     """
     import signal
     import threading
+
+    if http:
+        _serve_worker_http(settings(store, bus), host, port)
+        return
 
     from tipoff.services.runtime import build_worker_process
 
@@ -164,6 +173,20 @@ def worker(
     err.print(f"worker running: {concurrency} workers on {process.bus!r}; SIGTERM to stop")
     stop.wait()
     process.stop()
+
+
+def _serve_worker_http(config, host: str, port: int) -> None:
+    import uvicorn
+
+    from tipoff.services.worker_http import build_worker_service, create_worker_app
+
+    service = build_worker_service(config, clock())
+    try:
+        err.print(f"worker serving POST /predict on {host}:{port}, results on {service.bus!r}")
+        uvicorn.run(create_worker_app(service), host=host, port=port, log_level="warning",
+                    lifespan="off")
+    finally:
+        service.close()
 
 
 @commands.command("trigger")
