@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tipoff.cli import app
@@ -47,3 +52,37 @@ def test_an_invalid_date_is_a_usage_error():
     result = runner.invoke(app, ["features", "build", "--date", "2026-13-40"])
     assert result.exit_code == 2
     assert "invalid game date" in result.output
+
+
+BAD_BUS_URLS = [
+    "nats://127.0.0.1:4222?max_deliver=0",
+    "nats://127.0.0.1:4222?ack_wait_s=abc",
+    "nats://127.0.0.1:4222?ack_wait_s=nan",
+    "nats://127.0.0.1:4222?prefix=a.b",
+    "nats://127.0.0.1:4222?colour=blue",
+    "redis://x",
+]
+
+
+@pytest.mark.parametrize("bus", BAD_BUS_URLS)
+def test_a_bad_bus_url_option_is_one_error_line_and_exit_code_1(tmp_path, bus):
+    result = _tipoff("status", "--store", f"sqlite:///{tmp_path / 's.db'}", "--bus", bus)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_bad_postgres_schema_name_is_one_error_line(tmp_path):
+    result = _tipoff("status", "--store", "postgresql://postgres@127.0.0.1/test?schema=a-b")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert "schema" in lines[0]
+
+
+def _tipoff(*args: str) -> subprocess.CompletedProcess:
+    """The installed ``tipoff`` command, as a user runs it (so ``main``'s error handling runs)."""
+    command = Path(sys.executable).with_name("tipoff")
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run([str(command), *args], capture_output=True, text=True, env=env,
+                          timeout=60)
