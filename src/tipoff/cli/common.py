@@ -88,7 +88,7 @@ def day_or_today(text: str | None, the_clock) -> date:
 def client(url: str):
     from tipoff.services.client import CoordinatorClient
 
-    return CoordinatorClient(url)
+    return CoordinatorClient(url, token=settings().bearer_token())  # TIPOFF_API_TOKEN / file
 
 
 def answer(code: int, body: dict, as_json: bool) -> None:

@@ -107,18 +107,33 @@ def serve(
     speed: Annotated[float, typer.Option(help="Rehearsal clock speed (× real time).")] = 1.0,
     store: StoreOption = None,
     bus: BusOption = None,
+    token_file: Annotated[Optional[Path], typer.Option(
+        help="File holding the API token (instead of TIPOFF_API_TOKEN).")] = None,
+    insecure_no_auth: Annotated[bool, typer.Option(
+        "--insecure-no-auth", help="Listen beyond loopback without any credential (unsafe).")]
+    = False,
 ) -> None:
     """Run the coordinator HTTP service (with the scheduler and in-process workers)."""
     import uvicorn
 
+    from tipoff.services.auth import authenticator, refuse_open_bind
     from tipoff.services.http import create_app
     from tipoff.services.runtime import build_services
 
-    services = build_services(settings(store, bus), _service_clock(start_at, speed),
+    config = settings(store, bus)
+    if token_file is not None:
+        config = config.model_copy(update={"token_file": token_file})
+    auth = authenticator(config)
+    refusal = refuse_open_bind(host, auth, insecure_no_auth)
+    if refusal:
+        err.print(refusal, soft_wrap=True)
+        raise typer.Exit(2)
+    services = build_services(config, _service_clock(start_at, speed),
                               workers=workers, with_scheduler=scheduler)
     services.start()
     try:
-        uvicorn.run(create_app(services), host=host, port=port, log_level="info", lifespan="off")
+        uvicorn.run(create_app(services, auth=auth, metrics_public=config.metrics_public),
+                    host=host, port=port, log_level="info", lifespan="off")
     finally:
         services.stop()
 

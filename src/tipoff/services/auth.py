@@ -158,6 +158,23 @@ class RequireCaller:
         return caller
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def refuse_open_bind(host: str, auth: Authenticator, insecure: bool) -> str | None:
+    """Why ``tipoff serve`` must not start on ``host`` (None: it may). Beyond loopback a
+    credential is required unless ``insecure`` (which is then logged as a warning)."""
+    if auth.required or host in LOOPBACK or host.startswith("127."):
+        return None
+    if insecure:
+        log.warning("serving_without_credentials", host=host,
+                    hint="anyone who can reach this port can start, force and fake batches")
+        return None
+    return (f"refusing to listen on {host} without a credential: set TIPOFF_API_TOKEN (or "
+            f"--token-file), or TIPOFF_AUTH=oidc with TIPOFF_OIDC_AUDIENCE and "
+            f"TIPOFF_OIDC_SERVICE_ACCOUNTS; --insecure-no-auth overrides")
+
+
 def scheduler_hint(request: Request) -> bool:
     """Whether the request says it comes from the scheduler (a hint, not an identity)."""
     return any(request.headers.get(h, "").strip().lower() == "true" for h in SCHEDULER_HEADERS)

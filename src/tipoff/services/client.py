@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from tipoff.errors import TransientError
 
@@ -15,15 +16,20 @@ from tipoff.errors import TransientError
 class CoordinatorClient:
     """Calls the coordinator's endpoints and returns (HTTP status, JSON body)."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
-        self._http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+    def __init__(self, url: str, *, token: SecretStr | None = None,
+                 timeout: float = 30.0) -> None:
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+        self._http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, headers=headers)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict]:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise TransientError(f"coordinator unreachable at {self._http.base_url}: {exc}") from exc
-        body = response.json() if response.content else {}
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = {"error": response.text[:500]}
         return response.status_code, body
 
     def trigger(self, event: dict) -> tuple[int, dict]:

@@ -52,7 +52,8 @@ RESPONSES: dict[str, dict[int, dict[str, Any]]] = {
                   **_BODY, **_BACKEND},
     "/health": {},
     "/ready": {503: _error("the store or the bus is unreachable")},
-    "/metrics": {},
+    "/metrics": {200: {"description": "Prometheus exposition",
+                       "content": {"text/plain": {"schema": {"type": "string"}}}}},
 }
 
 
