@@ -8,16 +8,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
+from tipoff.domain.decisions import BatchState, Outcome
+
 READY_SHARE = 0.80
 READY_ABSOLUTE = 100
 FULL_SLATE = 450
 
-RUNNING, COMPLETE, PARTIAL = "running", "complete", "partial"
-WAITING, INSUFFICIENT_DATA = "waiting_for_phase4", "insufficient_data"
-PREDICTED: Final = "predicted"
-SKIPPED: Final = "skipped"
-FAILED: Final = "failed"
-OUTCOMES = (PREDICTED, SKIPPED, FAILED)  # in the order of ``Progress``'s counts
+# The batch states and request outcomes are enums (domain/decisions.py); these names stay
+# for the many call sites that read ``b.RUNNING`` or ``b.PREDICTED``.
+RUNNING: Final = BatchState.RUNNING
+COMPLETE: Final = BatchState.COMPLETE
+PARTIAL: Final = BatchState.PARTIAL
+WAITING: Final = BatchState.WAITING
+INSUFFICIENT_DATA: Final = BatchState.INSUFFICIENT_DATA
+PREDICTED: Final = Outcome.PREDICTED
+SKIPPED: Final = Outcome.SKIPPED
+FAILED: Final = Outcome.FAILED
+OUTCOMES = tuple(Outcome)  # in the order of ``Progress``'s counts
 
 SPORTSBOOK: Final = "sportsbook"
 ESTIMATE: Final = "estimate"
@@ -79,7 +86,7 @@ def coverage_pct(predicted: int, ready: int) -> float:
     return 0.0 if ready <= 0 else round(100.0 * predicted / ready, 1)
 
 
-def final_state(progress: Progress) -> str:
+def final_state(progress: Progress) -> BatchState:
     """A finished batch is complete unless some request failed."""
     return COMPLETE if progress.failed == 0 else PARTIAL
 

@@ -23,6 +23,7 @@ from tipoff.domain.messages import (
     REQUEST_TOPIC, Line, Phase4Completed, PredictionRequest, PredictionResult,
 )
 from tipoff.domain.alerts import event_rejected_alert
+from tipoff.domain.decisions import STARTED_WORK
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.build_features import latest_stage4_run
 from tipoff.ports import Bus, Clock, CoordinatorStore, RunRecord
@@ -34,7 +35,7 @@ EVENT_PATH_SWITCH = "event_path_enabled"
 STALE_REQUESTS = timedelta(minutes=2)  # pending this long on a re-trigger: sent again
 PUBLISH_CHUNK = 500  # requests in flight to the broker at once
 # Decisions that sent requests: an open wait for the date is resolved by them.
-STARTED = frozenset({"started", "filled_missing", "forced", "partial_after_wait"})
+STARTED = STARTED_WORK  # the decisions that sent prediction requests
 LIVE_DAYS_AHEAD = 7  # live paths accept game dates from today (ET) to today + 7 days
 MAX_DETAILS = 4096  # bytes of envelope details a rejection keeps
 MAX_REASON = 2000

@@ -45,7 +45,9 @@ from starlette.exceptions import HTTPException
 from tipoff.domain.dates import parse_game_date
 from tipoff.domain.messages import Phase4Completed, PredictionResult
 from tipoff.errors import PermanentError, TransientError
-from tipoff.pipeline.coordinator import STARTED, Decision
+from tipoff.domain.decisions import Category
+from tipoff.domain.decisions import Decision as DecisionKind
+from tipoff.pipeline.coordinator import Decision
 from tipoff.pipeline.coordinator import live_window_end
 from tipoff.services.auth import AuthError, Authenticator, OpenAccess, RequireCaller
 from tipoff.services.http_docs import documented_responses, request_body_doc
@@ -60,29 +62,19 @@ log = structlog.get_logger(__name__)
 MAX_BODY = 1024 * 1024
 SCHEDULER_HEADERS = ("x-cloudscheduler", "x-tipoff-scheduler")
 PUSH = "pubsub"
-ACCEPTED = STARTED | {"waiting_for_phase4"}
-SETTLED = frozenset({"already_running", "already_complete", "complete", "event_path_disabled",
-                     "no_ready_players", "insufficient_data"})
-REFUSED = frozenset({"backfill_ignored", "not_ready"})
+STATUS_OF = {Category.ACCEPTED: 202, Category.SETTLED: 200, Category.REFUSED: 409,
+             Category.RECORDED: 204}
 MAX_CORRELATION_ID = 64
 PATHS = ("/trigger", "/start", "/retry", "/status", "/complete", "/health", "/ready", "/metrics")
 
 
 def status_for(decision: str, *, push: bool = False) -> int:
     """The HTTP status of a decision (``push``: it answers a Pub/Sub delivery)."""
-    if decision in ACCEPTED:
-        return 202
-    if decision in SETTLED:
-        return 200
-    if decision == "backfill_ignored" and push:
-        return 204
-    if decision == "not_ready" and push:
-        return 200
-    if decision in REFUSED:
-        return 409
-    if decision == "rejected":
-        return 204
-    raise ValueError(f"no HTTP status for decision {decision!r}")
+    try:
+        kind = DecisionKind(decision)
+    except ValueError:
+        raise ValueError(f"no HTTP status for decision {decision!r}") from None
+    return STATUS_OF[kind.on_push if push else kind.category]
 
 
 class RequestError(Exception):
