@@ -199,3 +199,10 @@ def test_the_memory_bus_dead_letters_a_permanent_error_without_redeliveries(serv
 def test_a_prediction_result_model_documents_its_bounds():
     props = PredictionResult.model_json_schema()["properties"]
     assert props["worker_id"]["maxLength"] == 64 and props["rows_written"]["maximum"] > 0
+
+
+def test_the_scheduler_status_call_for_a_far_date_raises_no_alert(services):
+    status = services.watch.status_check(services.clock.now().date().replace(year=9999, month=12,
+                                                                             day=31))
+    assert status["alerts"] == {} and services.store.alert_log(
+        services.clock.now().date().replace(year=9999, month=12, day=31)) == []

@@ -9,7 +9,7 @@ import structlog
 from tipoff.domain import alerts as a
 from tipoff.domain import batches as b
 from tipoff.domain.dates import game_date_at
-from tipoff.pipeline.coordinator import Coordinator, Decision, Phase4Status
+from tipoff.pipeline.coordinator import Coordinator, Decision, Phase4Status, live_window_end
 from tipoff.ports import Clock, WatchStore
 
 log = structlog.get_logger(__name__)
@@ -86,6 +86,10 @@ class NightWatch:
         """The 07:00 PT check: alert on low coverage, no batch, slow stage 4 → 5, gaps and
         messages left in the dead-letter list."""
         status = self.status(game_date)
+        today = game_date_at(self._clock.now())
+        if not today <= game_date <= live_window_end(self._clock.now()):
+            # Only live nights are checked: a far date must not raise alerts for anyone.
+            return {**status, "alerts": {}, "checked": False}
         found = [
             a.coverage_alert(game_date, status["players_predicted"], status["players_ready"],
                              status["batch_id"] is not None),
