@@ -31,14 +31,14 @@ def _no_nul(value: str) -> str:
     return value
 
 
-def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in field declarations
-    """A string of at most ``max_length`` characters without NUL."""
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_no_nul)]
-
-
+# Strings of at most so many characters, without NUL (aliases, so type checkers see ``str``).
+_NO_NUL = AfterValidator(_no_nul)
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
-Id = Text(64)
-Name = Text(128)
+Id = Annotated[str, Field(max_length=64), _NO_NUL]
+Name = Annotated[str, Field(max_length=128), _NO_NUL]
+Code = Annotated[str, Field(max_length=32), _NO_NUL]  # game ids, bookmakers
+Team = Annotated[str, Field(max_length=8), _NO_NUL]
+Reason = Annotated[str, Field(max_length=2000), _NO_NUL]
 STAGE4_IDENTITY = ("event_type", "processor", "processor_name")
 
 
@@ -105,7 +105,7 @@ class Line(BaseModel):
 
     value: float = Field(ge=0, le=200, allow_inf_nan=False)
     source: Literal["sportsbook", "estimate"]
-    bookmaker: Text(32) | None = None
+    bookmaker: Code | None = None
 
 
 class PredictionRequest(BaseModel):
@@ -116,9 +116,9 @@ class PredictionRequest(BaseModel):
     batch_id: Id
     game_date: date
     player_lookup: Id
-    game_id: Text(32)
-    team: Text(8)
-    opponent: Text(8)
+    game_id: Code
+    team: Team
+    opponent: Team
     lines: tuple[Line, ...] = Field(max_length=50)
     attempt: int = Field(1, ge=1, le=1000)
 
@@ -136,7 +136,7 @@ class PredictionResult(BaseModel):
     game_date: date
     player_lookup: Id
     outcome: Outcome
-    reason: Text(2000) = ""
+    reason: Reason = ""
     systems_succeeded: tuple[Id, ...] = Field((), max_length=20)
     systems_failed: tuple[Id, ...] = Field((), max_length=20)
     rows_written: int = Field(0, ge=0, le=MAX_ROWS)
