@@ -55,8 +55,8 @@ def open_bus(url: str, clock: Clock) -> Bus:
     if url.startswith("pubsub:"):
         from tipoff.adapters.bus.pubsub.bus import PubSubBus
 
-        project, options = _pubsub_target(url)
-        return PubSubBus(project, clock, **options).open()
+        project, arguments = _pubsub_target(url)
+        return PubSubBus(project, clock, **arguments).open()
     raise ConfigurationError(
         f"unsupported bus URL {url!r}: use memory://, nats://HOST:PORT or pubsub://PROJECT")
 
@@ -240,7 +240,10 @@ def embedded_night(store: Store, bus: Bus, clock: Clock, model: XGBoostSystem, *
 
 def worker_pool(store: WorkerStore, bus: Bus, clock: Clock, model: XGBoostSystem | None,
                 count: int, *, prefix: str) -> list[Worker]:
-    """``count`` competing workers named ``PREFIX1``, ``PREFIX2``…"""
+    """``count`` competing workers named ``PREFIX1``, ``PREFIX2``… (no model needed for none)."""
+    if count == 0:
+        return []
+    assert model is not None, "prediction workers need a model"
     return [Worker(store, bus, clock, model, worker_id=f"{prefix}{n + 1}") for n in range(count)]
 
 
