@@ -15,11 +15,11 @@ from pydantic import (
 )
 
 from tipoff.domain.dates import require_aware
+from tipoff.domain.decisions import Outcome  # of one prediction request
 from tipoff.domain.features import PROCESSOR
 
 PHASE4_TOPIC = "nba-phase4-precompute-complete"
 PHASE4_EVENT_TYPE: Final = "phase4_complete"
-Outcome = Literal["predicted", "skipped", "failed"]  # of one prediction request
 NOT_STARTING = frozenset({"failed", "no_data"})  # stage 4 statuses that start no batch
 MAX_COUNT = 1_000_000
 MAX_ROWS = 1_000_000_000  # fits the store's 32-bit integer columns
