@@ -137,9 +137,9 @@ class PredictionResult(BaseModel):
     player_lookup: Id
     outcome: Outcome
     reason: Reason = ""
-    systems_succeeded: tuple[Id, ...] = Field((), max_length=20)
-    systems_failed: tuple[Id, ...] = Field((), max_length=20)
-    rows_written: int = Field(0, ge=0, le=MAX_ROWS)
+    systems_succeeded: tuple[Id, ...] = Field(default=(), max_length=20)
+    systems_failed: tuple[Id, ...] = Field(default=(), max_length=20)
+    rows_written: int = Field(default=0, ge=0, le=MAX_ROWS)
     worker_id: Id = ""
 
 
