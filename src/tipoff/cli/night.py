@@ -198,7 +198,7 @@ def _serve_worker_http(config, host: str, port: int) -> None:
     service = build_worker_service(config, clock())
     try:
         err.print(f"worker serving POST /predict on {host}:{port}, results on {service.bus!r}")
-        uvicorn.run(create_worker_app(service), host=host, port=port, log_level="warning",
+        uvicorn.run(create_worker_app(service), host=host, port=port, log_level="info",
                     lifespan="off")
     finally:
         service.close()
