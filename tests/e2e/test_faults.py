@@ -14,9 +14,12 @@ the others isolate themselves on the shared servers with a schema and a stream p
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,7 +27,7 @@ import nats
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import eventually, open_test_bus, open_test_store
+from tests.e2e.conftest import TipoffProcess, eventually, open_test_bus, open_test_store
 from tests.unit.stage5_fixtures import GAME_DATE, NIGHT, seed_phase4
 from tipoff.domain import batches as b
 from tipoff.domain.messages import (
@@ -41,7 +44,6 @@ pytestmark = pytest.mark.slow
 
 PLAYERS = 450
 BATCH_DEADLINE = 120.0
-WORKER_HOLDS = 2 * 50  # `tipoff worker --concurrency 2`, up to 50 requests per fetch
 LINES = 20  # sportsbook lines per player where a batch must last long enough to be interrupted
 
 
@@ -160,11 +162,13 @@ def test_a_worker_killed_with_sigkill_mid_batch_leaves_every_ready_player_predic
     store = open_test_store(pg_url)
     try:
         trigger(coordinator, event)  # all 450 requests wait on the broker
-        victim, survivor = launcher.workers(2, pg_url, nats_url)
-        # One worker process holds at most WORKER_HOLDS requests, so beyond that many
-        # un-acknowledged deliveries some are the victim's.
-        eventually(lambda: _both_holding(consumer_state(nats_url, REQUEST_TOPIC, "workers")),
-                   timeout=30, interval=0.005, what="both workers holding requests")
+        # The victim holds its fetched requests at a gate that never opens, so the kill always
+        # lands while it holds some (a loaded machine cannot finish the batch first); every
+        # un-acknowledged delivery is the victim's until the survivor starts.
+        victim = gated_worker(launcher, pg_url, nats_url, launcher._folder / "gate")
+        eventually(lambda: _holding(consumer_state(nats_url, REQUEST_TOPIC, "workers")),
+                   timeout=30, interval=0.005, what="the victim holding requests")
+        survivor = launcher.worker(pg_url, nats_url)
         victim.kill()
 
         wait_complete(store)
@@ -178,9 +182,32 @@ def test_a_worker_killed_with_sigkill_mid_batch_leaves_every_ready_player_predic
         store.close()
 
 
-def _both_holding(state: ConsumerState) -> bool:
+GATED_WORKER = Path(__file__).with_name("gated_worker.py")
+
+
+class GatedWorker(TipoffProcess):
+    """A ``tipoff worker`` process that holds every fetched batch until its gate file exists."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path,
+                 gate: Path) -> None:
+        self.name, self.log_path = name, log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen([sys.executable, str(GATED_WORKER), str(gate), *args],
+                                        env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+
+def gated_worker(launcher, store_url: str, bus_url: str, gate: Path) -> GatedWorker:
+    name = f"gated-worker-{len(launcher.processes) + 1}"
+    process = GatedWorker(name, ["worker", "--concurrency", "2", "--store", store_url, "--bus",
+                                 bus_url], launcher.env(), launcher._folder / f"{name}.log", gate)
+    launcher.processes.append(process)
+    process.wait_for_output("worker running")
+    return process
+
+
+def _holding(state: ConsumerState) -> bool:
     assert state.waiting or state.unacknowledged, "the batch was handled before the kill"
-    return state.unacknowledged > WORKER_HOLDS and state.waiting > 0
+    return state.unacknowledged > 0 and state.waiting > 0
 
 
 def test_a_nats_restart_mid_batch_is_survived_by_workers_and_coordinator_and_loses_no_result(
