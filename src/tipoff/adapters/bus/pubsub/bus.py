@@ -121,7 +121,10 @@ class PubSubBus:
     def open(self) -> PubSubBus:
         """Create the clients and check the service answers."""
         if self._publisher is None:
-            self._publisher = pubsub_v1.PublisherClient()
+            # A worker publishes one result at a time and waits for it: the default 10 ms of
+            # batching latency would be paid per result.
+            self._publisher = pubsub_v1.PublisherClient(
+                batch_settings=pubsub_v1.types.BatchSettings(max_latency=0.001))
             self._subscriber = pubsub_v1.SubscriberClient()
             self.ping()
         return self
