@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import structlog
 from pydantic import ValidationError
@@ -11,27 +10,24 @@ from pydantic import ValidationError
 from tipoff.domain.messages import readable_date, validation_summary
 from tipoff.errors import PermanentError
 
-from tipoff.adapters.model_files import load_model_file
 from tipoff.domain.messages import (
     PHASE4_TOPIC, REQUEST_TOPIC, RESULT_TOPIC, Phase4Completed, PredictionResult,
 )
-from tipoff.domain.systems import PredictionUnavailable, XGBoostSystem
+from tipoff.domain.systems import XGBOOST, PredictionUnavailable, XGBoostSystem
 from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.worker import Worker
-from tipoff.ports import Bus, Clock, Message, Store
+from tipoff.ports import Bus, Message, ModelStore
 
 log = structlog.get_logger(__name__)
-MODEL_FILE = "xgboost_v1.json"
 MAX_EXCERPT = 1024  # characters of payload a rejection record keeps
 
 
-def load_model(model_dir: Path) -> XGBoostSystem:
-    """The xgboost system from ``model_dir``; without a usable model only that system fails."""
-    path = Path(model_dir) / MODEL_FILE
+def load_model(models: ModelStore, name: str = XGBOOST) -> XGBoostSystem:
+    """The xgboost system from ``models``; without a usable model only that system fails."""
     try:
-        return XGBoostSystem(load_model_file(path))
+        return XGBoostSystem(models.load(name))
     except PredictionUnavailable as exc:
-        log.warning("model_unavailable", path=str(path), reason=exc.reason)
+        log.warning("model_unavailable", models=repr(models), name=name, reason=exc.reason)
         return XGBoostSystem(None, unavailable_reason=exc.reason)
 
 
@@ -67,13 +63,3 @@ def subscribe_workers(bus: Bus, workers: list[Worker], *, max_batch: int = 50) -
     for worker in workers:
         bus.subscribe_batch(REQUEST_TOPIC, worker.handle_batch, group="workers",
                             max_batch=max_batch)
-
-
-def embedded(store: Store, bus: Bus, clock: Clock, model: XGBoostSystem, *,
-             workers: int = 1) -> Coordinator:
-    """Coordinator and ``workers`` workers in this process, on ``bus``."""
-    coordinator = Coordinator(store, bus, clock)
-    subscribe_coordinator(bus, coordinator)
-    subscribe_workers(bus, [Worker(store, bus, clock, model, worker_id=f"worker-{n + 1}")
-                            for n in range(workers)])
-    return coordinator
