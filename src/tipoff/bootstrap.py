@@ -281,3 +281,16 @@ def discard_bus_streams(bus_url: str, prefix: str) -> None:
 def memory_bus(clock: Clock) -> Bus:
     """A fresh in-process bus (benchmarks that time one step alone)."""
     return open_bus("memory://", clock)
+
+
+def apply_gcp_plan(project: str, resources: list) -> dict[str, list]:
+    """Apply a plan: the Pub/Sub part on ``PUBSUB_EMULATOR_HOST`` (the rest skipped, with reason)."""
+    import os
+
+    from tipoff.adapters.gcp.pubsub_apply import apply_pubsub
+    result: dict[str, list] = {**apply_pubsub(project, resources), "skipped": []}
+    reason = ("PUBSUB_EMULATOR_HOST is set: emulator only" if os.environ.get("PUBSUB_EMULATOR_HOST")
+              else "not implemented yet: create from `tipoff gcp plan` by hand (docs/GCP.md)")
+    result["skipped"] = [{"name": r.name, "reason": reason} for r in resources
+                         if r.kind not in ("topic", "subscription")]
+    return result

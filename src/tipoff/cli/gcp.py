@@ -28,3 +28,22 @@ def gcp_plan(project: str = typer.Option(..., "--project"),
         out.print(f"{resource.kind} {resource.name}")
         for key, value in resource.settings.items():
             out.print(f"  {key}={value}")
+
+
+@gcp_app.command("apply")
+def gcp_apply(project: str = typer.Option(..., "--project"),
+              region: str = typer.Option(..., "--region"),
+              coordinator_url: str | None = typer.Option(None, "--coordinator-url"),
+              worker_url: str | None = typer.Option(None, "--worker-url"),
+              image: str | None = typer.Option(None, "--image"),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Create or update the plan's Pub/Sub resources; says what changed, what did not, what was skipped."""
+    from tipoff import bootstrap
+    config = PlanConfig(project, region, coordinator_url, worker_url, image)
+    result = bootstrap.apply_gcp_plan(project, build_plan(config))
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    out.print("nothing changed" if not result["changed"] else f"changed: {', '.join(result['changed'])}")
+    for skip in result["skipped"]:
+        out.print(f"skipped {skip['name']}: {skip['reason']}")

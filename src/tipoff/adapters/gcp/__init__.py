@@ -1,0 +1,1 @@
+"""Google Cloud appliers: make the resources of a plan exist."""
