@@ -18,7 +18,7 @@ from google.auth import crypt, jwt
 
 from tipoff.adapters.clock import SystemClock
 from tipoff.config import Settings
-from tipoff.services.auth import authenticator
+from tipoff.services.auth import CertCache, OidcAccess, authenticator
 from tipoff.services.http import create_app
 from tests.services.test_http_api import (
     SCHEDULER, Api, decisions, new_services, phase4_event, push,
@@ -140,14 +140,18 @@ def signing_key():
 
 
 @pytest.fixture(scope="module")
-def certs_url(signing_key):
-    """A real HTTP server on loopback serving the public key as Google serves its certs."""
+def certs_server(signing_key):
+    """A real HTTP server on loopback serving the public key as Google serves its certs (with
+    ``max-age`` 600 s); yields its URL and the list of requests it answered."""
     body = json.dumps({"test-key": signing_key[1]}).encode()
+    hits: list[str] = []
 
     class Certs(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's naming
+            hits.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "public, max-age=600, must-revalidate")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -158,9 +162,14 @@ def certs_url(signing_key):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Certs)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/certs"
+    yield f"http://127.0.0.1:{server.server_port}/certs", hits
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def certs_url(certs_server):
+    return certs_server[0]
 
 
 def id_token(private_pem: str, *, email: str = PUSHER, audience: str = AUDIENCE,
@@ -220,3 +229,56 @@ def test_the_scheduler_header_from_the_push_account_is_treated_as_manual(oidc_ap
     answer = oidc_api.post("/start", json={"game_date": "2026-01-16"},
                            headers={**SCHEDULER, **bearer(id_token(signing_key[0]))})
     assert answer.json()["source"] == "manual"
+
+
+def test_poll_is_the_scheduler_service_accounts_only(oidc_api, signing_key):
+    scheduler = bearer(id_token(signing_key[0], email=SCHEDULER_SA))
+    assert oidc_api.post("/poll", headers=scheduler).status_code == 200
+    pusher = {**SCHEDULER, **bearer(id_token(signing_key[0]))}
+    assert oidc_api.post("/poll", headers=pusher).status_code == 403
+    assert oidc_api.post("/poll").status_code == 401
+
+
+# --- OIDC signing certs cache ---------------------------------------------------------------------
+
+class Ticks:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def oidc_access(certs_url: str, ticks: Ticks) -> OidcAccess:
+    return OidcAccess(AUDIENCE, frozenset({PUSHER}), frozenset(), certs_url,
+                      CertCache(monotonic=ticks))
+
+
+def test_two_verifications_within_the_ttl_fetch_the_certs_once(certs_server, signing_key):
+    url, hits = certs_server
+    access, before = oidc_access(url, Ticks()), len(hits)
+    for _ in range(2):
+        assert access.authenticate(id_token(signing_key[0]), False).identity == PUSHER
+    assert len(hits) - before == 1
+
+
+def test_the_certs_are_kept_for_their_max_age_and_fetched_again_after(certs_server, signing_key):
+    url, hits = certs_server
+    ticks = Ticks()
+    access, token, before = oidc_access(url, ticks), id_token(signing_key[0]), len(hits)
+    access.authenticate(token, False)
+    ticks.now += 599  # past the 300 s default: the server's max-age=600 is what counts
+    access.authenticate(token, False)
+    assert len(hits) - before == 1
+    ticks.now += 2
+    access.authenticate(token, False)
+    assert len(hits) - before == 2
+
+
+def test_the_app_verifies_many_requests_with_one_certs_fetch(certs_server, oidc_api, signing_key):
+    hits, token = certs_server[1], bearer(id_token(signing_key[0]))
+    before = len(hits)
+    assert {oidc_api.get("/status", headers=token).status_code for _ in range(5)} == {200}
+    assert len(hits) - before == 1

@@ -8,6 +8,7 @@
 - ``OidcAccess``: a Google-signed OIDC ID token (Pub/Sub push, Cloud Scheduler) verified by
   ``google.oauth2.id_token.verify_token``: signature, expiry and audience, then the e-mail
   against the allowed service accounts; the scheduler's accounts make the caller the scheduler.
+  The signing certs are fetched once per their ``Cache-Control: max-age`` (``CertCache``).
 
 With a credential the scheduler is whoever holds the scheduler's credential; the
 ``X-CloudScheduler`` header is a hint, never an identity. Missing or invalid credential → 401,
@@ -17,8 +18,11 @@ a valid identity that is not allowed → 403.
 from __future__ import annotations
 
 import hmac
+import re
+import threading
+import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Callable, Protocol
 
 import structlog
 from fastapi import Depends, Request
@@ -31,6 +35,9 @@ from tipoff.errors import ConfigurationError, TransientError
 log = structlog.get_logger(__name__)
 SCHEDULER_HEADERS = ("x-cloudscheduler", "x-tipoff-scheduler")
 MAX_TOKEN = 8192
+CERTS_TTL_S = 300.0  # when the certs response says nothing about caching
+MAX_CERTS_TTL_S = 86400.0
+MAX_AGE = re.compile(r"max-age=(\d+)")
 bearer = HTTPBearer(auto_error=False, description="TIPOFF_API_TOKEN or a Google OIDC ID token")
 
 
@@ -93,11 +100,12 @@ class OidcAccess:
     required = True
 
     def __init__(self, audience: str, accounts: frozenset[str], scheduler_accounts: frozenset[str],
-                 certs_url: str) -> None:
+                 certs_url: str, certs: CertCache | None = None) -> None:
         self._audience = audience
         self._accounts = accounts | scheduler_accounts
         self._scheduler = scheduler_accounts
         self._certs_url = certs_url
+        self._certs = certs or CertCache()
 
     def authenticate(self, token: str | None, scheduler_hint: bool) -> Caller:
         claims = self._verify(_require(token))
@@ -110,16 +118,53 @@ class OidcAccess:
 
     def _verify(self, token: str) -> dict:
         from google.auth import exceptions
-        from google.auth.transport.requests import Request as GoogleRequest
         from google.oauth2 import id_token
 
         try:
-            return id_token.verify_token(token, GoogleRequest(), audience=self._audience,
+            return id_token.verify_token(token, self._certs, audience=self._audience,
                                          certs_url=self._certs_url, clock_skew_in_seconds=10)
         except exceptions.TransportError as exc:
             raise TransientError(f"cannot fetch the OIDC signing keys: {exc}") from exc
         except (ValueError, exceptions.GoogleAuthError) as exc:
             raise AuthError(401, f"invalid OIDC token: {exc}") from exc
+
+
+class CertCache:
+    """A ``google.auth`` transport that keeps each successful GET for the response's
+    ``Cache-Control: max-age`` (``CERTS_TTL_S`` when absent), timed by ``monotonic``: Google's
+    signing certs are then fetched a few times a day, not on every request."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._kept: dict[str, tuple[Any, float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, url: str, method: str = "GET", **kwargs: Any) -> Any:
+        if method != "GET":
+            return self._fetch(url, method, **kwargs)
+        with self._lock:  # one fetch when many requests find the certs stale at once
+            kept = self._kept.get(url)
+            if kept is not None and self._monotonic() < kept[1]:
+                return kept[0]
+            response = self._fetch(url, method, **kwargs)
+            if response.status == 200:
+                self._kept[url] = (response, self._monotonic() + _ttl(response.headers))
+            return response
+
+    @staticmethod
+    def _fetch(url: str, method: str, **kwargs: Any) -> Any:
+        from google.auth.transport.requests import Request as GoogleRequest
+
+        return GoogleRequest()(url, method=method, **kwargs)
+
+
+def _ttl(headers: Any) -> float:
+    """Seconds the certs may be kept, from ``Cache-Control`` (bounded to one day)."""
+    control = str(headers.get("cache-control") or "").lower()
+    if "no-store" in control or "no-cache" in control:
+        return 0.0
+    match = MAX_AGE.search(control)
+    return min(float(match.group(1)), MAX_CERTS_TTL_S) if match else CERTS_TTL_S
 
 
 def authenticator(settings: Settings) -> Authenticator:

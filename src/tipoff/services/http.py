@@ -3,6 +3,7 @@
 Endpoints: ``POST /trigger`` (Pub/Sub push of ``phase4_complete``), ``POST /start``
 (``{"game_date"?, "force"?, "wait_for_phase4"?}``), ``POST /retry`` (``{"game_date"?}``),
 ``GET /status?game_date=``, ``POST /complete`` (Pub/Sub push of a prediction result),
+``POST /poll`` (the scheduler's wait poll: 200 with its decisions, 403 for anyone else),
 ``GET /health``, ``GET /ready``, ``GET /metrics``. ``game_date`` defaults to today (ET).
 
 Sources: ``/trigger`` is ``pubsub``; ``/start`` with ``X-CloudScheduler: true`` or
@@ -65,7 +66,8 @@ PUSH = "pubsub"
 STATUS_OF = {Category.ACCEPTED: 202, Category.SETTLED: 200, Category.REFUSED: 409,
              Category.RECORDED: 204}
 MAX_CORRELATION_ID = 64
-PATHS = ("/trigger", "/start", "/retry", "/status", "/complete", "/health", "/ready", "/metrics")
+PATHS = ("/trigger", "/start", "/retry", "/status", "/complete", "/poll", "/health", "/ready",
+         "/metrics")
 
 
 def status_for(decision: str, *, push: bool = False) -> int:
@@ -136,7 +138,8 @@ class CoordinatorApi:
         for path, endpoint, method, deps in (
                 ("/trigger", self.trigger, "POST", guard), ("/start", self.start, "POST", guard),
                 ("/retry", self.retry, "POST", guard), ("/status", self.status, "GET", guard),
-                ("/complete", self.complete, "POST", guard), ("/health", self.health, "GET", []),
+                ("/complete", self.complete, "POST", guard), ("/poll", self.poll, "POST", guard),
+                ("/health", self.health, "GET", []),
                 ("/ready", self.ready, "GET", []),
                 ("/metrics", self.metrics, "GET", metrics_guard)):
             app.add_api_route(path, endpoint, methods=[method], dependencies=deps,
@@ -199,6 +202,16 @@ class CoordinatorApi:
             return await self._reject(f"store refused the result: {exc}", message, "/complete",
                                       result.game_date)
         return Response(status_code=204)
+
+    async def poll(self, request: Request) -> Response:
+        """The scheduler's wait poll, once: start the waits whose stage 4 is ready, expire those
+        past their deadline (critical alert, then a partial start)."""
+        if not _from_scheduler(request):
+            raise AuthError(403, "only the scheduler may run the wait poll")
+        decisions = await run_in_threadpool(self._services.watch.poll_waits)
+        still_open = await run_in_threadpool(self._services.store.open_waits)
+        return JSONResponse({"decisions": [d.to_dict() for d in decisions],
+                             "open_waits": len(still_open)})
 
     async def health(self) -> Response:
         """Liveness: the process answers."""

@@ -28,6 +28,15 @@ class DecisionBody(BaseModel):
     reason: str
 
 
+class PollBody(BaseModel):
+    """What one run of the wait poll decided (``/poll``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    decisions: list[DecisionBody]
+    open_waits: int
+
+
 def _error(text: str) -> dict[str, Any]:
     return {"description": text, "model": ErrorBody}
 
@@ -39,6 +48,7 @@ _AUTH = {401: _error("missing or invalid credential"),
          403: _error("a valid identity that may not call the coordinator")}
 _BODY = {400: _error("body not JSON or not an object / not a Pub/Sub push"),
          413: _error("body over 1 MiB"), 422: _error("an invalid field")}
+_BODY_LIMIT = {413: _error("body over 1 MiB")}
 _BACKEND = {503: _error("a backend is temporarily unavailable; retry later")}
 RESPONSES: dict[str, dict[int, dict[str, Any]]] = {
     "/trigger": {**_DECIDED, 204: {"description": "acknowledged (rejected or a backfill)"},
@@ -50,6 +60,9 @@ RESPONSES: dict[str, dict[int, dict[str, Any]]] = {
     "/status": {422: _error("an invalid game_date"), **_BACKEND},
     "/complete": {204: {"description": "recorded (or rejected and acknowledged)"},
                   **_BODY, **_BACKEND},
+    "/poll": {200: {"description": "the wait poll ran: what it decided, and the waits left open",
+                    "model": PollBody},
+              403: _error("the caller is not the scheduler"), **_BODY_LIMIT, **_BACKEND},
     "/health": {},
     "/ready": {503: _error("the store or the bus is unreachable")},
     "/metrics": {200: {"description": "Prometheus exposition",
@@ -59,7 +72,7 @@ RESPONSES: dict[str, dict[int, dict[str, Any]]] = {
 
 def documented_responses(path: str, guarded: bool) -> dict[int | str, dict[str, Any]]:
     """The answers ``path`` can give besides 200, with the credential ones when ``guarded``."""
-    return {**RESPONSES[path], **(_AUTH if guarded else {})}
+    return {**(_AUTH if guarded else {}), **RESPONSES[path]}
 
 
 def request_body_doc(path: str) -> dict[str, Any] | None:
