@@ -19,9 +19,10 @@ def _plan() -> dict[str, dict]:
 
 
 def test_scheduler_jobs_fire_at_six_six_fifteen_six_thirty_and_seven_pacific() -> None:
-    jobs = {n: r["settings"] for n, r in _plan().items() if r["kind"] == "scheduler_job"}
+    jobs = _jobs()
     got = sorted((s["schedule"], s["http_method"], s["uri"]) for s in jobs.values())
-    assert got == [("0 6 * * *", "POST", "https://coord.example/start"),
+    assert got == [("* 6-7 * * *", "POST", "https://coord.example/poll"),
+                   ("0 6 * * *", "POST", "https://coord.example/start"),
                    ("0 7 * * *", "GET", "https://coord.example/status"),
                    ("15 6 * * *", "POST", "https://coord.example/retry"),
                    ("30 6 * * *", "POST", "https://coord.example/retry")]
@@ -29,6 +30,21 @@ def test_scheduler_jobs_fire_at_six_six_fifteen_six_thirty_and_seven_pacific() -
         assert s["time_zone"] == "America/Los_Angeles"
         assert s["attempt_deadline_s"] <= 180
         assert s["oidc_service_account"].startswith("tipoff-invoker@p1.")
+
+
+def _jobs() -> dict[str, dict]:
+    return {n: r["settings"] for n, r in _plan().items() if r["kind"] == "scheduler_job"}
+
+
+def test_the_wait_poll_job_posts_poll_every_minute_from_six_to_seven_fifty_nine_pacific() -> None:
+    poll = _jobs()["tipoff-wait-poll"]
+    assert (poll["schedule"], poll["time_zone"]) == ("* 6-7 * * *", "America/Los_Angeles")
+    assert (poll["http_method"], poll["uri"]) == ("POST", "https://coord.example/poll")
+    assert poll["oidc_service_account"] == "tipoff-invoker@p1.iam.gserviceaccount.com"
+    assert poll["oidc_audience"] == "https://coord.example"
+    assert poll["headers"] == {"X-CloudScheduler": "true"}
+    # Shorter than the one-minute period: a slow poll never overlaps the next one.
+    assert 15 <= poll["attempt_deadline_s"] < 60
 
 
 def test_push_subscriptions_reach_their_endpoints_with_retry_and_dead_letter() -> None:

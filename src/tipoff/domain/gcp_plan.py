@@ -15,6 +15,10 @@ MIN_BACKOFF_S = 10
 MAX_BACKOFF_S = 600
 MAX_DELIVERY_ATTEMPTS = 5
 SCHEDULER_DEADLINE_S = 60
+POLL_DEADLINE_S = 30  # under the 60 s period, so one poll never overlaps the next
+# The wait poll (DESIGN.md §7): every minute from 06:00 through 07:59 PT covers the 06:00 wait's
+# 30-minute deadline, and a later /start or /retry wait, with room to spare.
+POLL_SCHEDULE = "* 6-7 * * *"
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,13 @@ def _pubsub(config: PlanConfig) -> list[Resource]:
     return topics + subs
 
 
-def _job(config: PlanConfig, name: str, schedule: str, method: str, path: str) -> Resource:
+def _job(config: PlanConfig, name: str, schedule: str, method: str, path: str,
+         deadline_s: int = SCHEDULER_DEADLINE_S) -> Resource:
     coordinator = _coordinator(config)
     return Resource("scheduler_job", name, {
         "schedule": schedule, "time_zone": TIME_ZONE, "uri": f"{coordinator}{path}",
         "http_method": method, "headers": {"X-CloudScheduler": "true"},
-        "attempt_deadline_s": SCHEDULER_DEADLINE_S, "oidc_service_account": _invoker(config),
+        "attempt_deadline_s": deadline_s, "oidc_service_account": _invoker(config),
         "oidc_audience": coordinator, "region": config.region})
 
 
@@ -92,7 +97,8 @@ def _scheduler(config: PlanConfig) -> list[Resource]:
     return [_job(config, "tipoff-start", "0 6 * * *", "POST", "/start"),
             _job(config, "tipoff-retry-0615", "15 6 * * *", "POST", "/retry"),
             _job(config, "tipoff-retry-0630", "30 6 * * *", "POST", "/retry"),
-            _job(config, "tipoff-status-0700", "0 7 * * *", "GET", "/status")]
+            _job(config, "tipoff-status-0700", "0 7 * * *", "GET", "/status"),
+            _job(config, "tipoff-wait-poll", POLL_SCHEDULE, "POST", "/poll", POLL_DEADLINE_S)]
 
 
 def _run(config: PlanConfig) -> list[Resource]:
