@@ -20,7 +20,9 @@ from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.demo import DemoWiring
 from tipoff.pipeline.runtime import subscribe_coordinator, subscribe_workers
 from tipoff.pipeline.worker import Worker
-from tipoff.ports import Alerter, AlertLog, Bus, Clock, ModelStore, Store, WorkerStore
+from tipoff.ports import (
+    Alerter, AlertLog, Bus, Clock, ModelStore, Store, Warehouse, WorkerStore,
+)
 
 
 def open_store(url: str, clock: Clock) -> Store:
@@ -59,6 +61,24 @@ def open_bus(url: str, clock: Clock) -> Bus:
         return PubSubBus(project, clock, **arguments).open()
     raise ConfigurationError(
         f"unsupported bus URL {url!r}: use memory://, nats://HOST:PORT or pubsub://PROJECT")
+
+
+def open_warehouse(url: str) -> Warehouse:
+    """An opened warehouse for ``bigquery://PROJECT/DATASET[?endpoint=URL&location=LOC]``
+    (``endpoint`` points at a local emulator, with anonymous credentials)."""
+    parts = urlsplit(url)
+    dataset = parts.path.strip("/")
+    if parts.scheme != "bigquery" or not parts.netloc or not re.fullmatch(r"\w{1,1024}", dataset):
+        raise ConfigurationError(f"unsupported warehouse URL {url!r}: use "
+                                 "bigquery://PROJECT/DATASET[?endpoint=URL]")
+    options = dict(parse_qsl(parts.query))
+    unknown = set(options) - {"endpoint", "location"}
+    if unknown:
+        raise ConfigurationError(f"unknown warehouse URL options {sorted(unknown)}; "
+                                 "known: ['endpoint', 'location']")
+    from tipoff.adapters.warehouse.bigquery import BigQueryWarehouse
+
+    return BigQueryWarehouse(parts.netloc, dataset, **options).open()
 
 
 def _postgres_schema(options: dict[str, str]) -> str | None:

@@ -27,6 +27,7 @@ class Settings(BaseModel):
 
     store_url: str = DEFAULT_STORE_URL
     bus_url: str = "memory://"
+    warehouse_url: str | None = None  # bigquery://PROJECT/DATASET[?endpoint=URL]
     model_dir: Path = Path("./models")
     slack_webhook_url: SecretStr | None = None
     smtp_host: str | None = None

@@ -437,3 +437,34 @@ class ModelStore(Protocol):
     def exists(self, name: str) -> bool:
         """Whether an artefact is stored under ``name`` (it may still be corrupt)."""
         ...
+
+
+class Warehouse(Protocol):
+    """An optional analytics warehouse (BigQuery): the inputs stage 4 reads and a copy of its
+    outputs. The store stays the system of record; the warehouse never decides anything."""
+
+    def ensure_tables(self) -> list[str]:
+        """Create the dataset and tables if absent (idempotent); return the table names."""
+        ...
+
+    def read_analytics(self, start: date, end: date) -> dict[str, pd.DataFrame]:
+        """Each analytics input table's rows with ``start <= game_date <= end`` (inclusive),
+        columns as ``tipoff.domain.analytics.COLUMNS``, timestamps aware UTC."""
+        ...
+
+    def publish_features(self, game_date: date, rows: list[dict[str, Any]]) -> int:
+        """Upsert a date's feature rows on (game_date, player_lookup, feature_version):
+        publishing the same rows again adds no row. Returns the rows sent."""
+        ...
+
+    def publish_predictions(self, game_date: date, rows: list[dict[str, Any]]) -> int:
+        """Upsert a date's prediction rows on prediction_id (idempotent). Returns the rows sent."""
+        ...
+
+    def publish_runs(self, runs: list[RunRecord]) -> int:
+        """Upsert run history rows on run_id (idempotent). Returns the rows sent."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; safe to call twice."""
+        ...

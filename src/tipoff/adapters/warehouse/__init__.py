@@ -1,0 +1,1 @@
+"""Analytics warehouses: BigQuery (``bigquery.py``), read for stage 4 inputs, written with outputs."""
