@@ -142,7 +142,7 @@ def signing_key():
 @pytest.fixture(scope="module")
 def certs_server(signing_key):
     """A real HTTP server on loopback serving the public key as Google serves its certs (with
-    ``max-age`` 600 s); yields its URL and the list of requests it answered."""
+    ``max-age`` 600 s, none under ``?plain``); yields its URL and the requests it answered."""
     body = json.dumps({"test-key": signing_key[1]}).encode()
     hits: list[str] = []
 
@@ -151,7 +151,8 @@ def certs_server(signing_key):
             hits.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Cache-Control", "public, max-age=600, must-revalidate")
+            if not self.path.endswith("?plain"):
+                self.send_header("Cache-Control", "public, max-age=600, must-revalidate")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -282,3 +283,16 @@ def test_the_app_verifies_many_requests_with_one_certs_fetch(certs_server, oidc_
     before = len(hits)
     assert {oidc_api.get("/status", headers=token).status_code for _ in range(5)} == {200}
     assert len(hits) - before == 1
+
+
+def test_certs_without_cache_control_are_kept_five_minutes(certs_server, signing_key):
+    url, hits = certs_server
+    ticks = Ticks()
+    access, token, before = oidc_access(f"{url}?plain", ticks), id_token(signing_key[0]), len(hits)
+    access.authenticate(token, False)
+    ticks.now += 299
+    access.authenticate(token, False)
+    assert len(hits) - before == 1
+    ticks.now += 2
+    access.authenticate(token, False)
+    assert len(hits) - before == 2
