@@ -99,3 +99,25 @@ def test_a_rerun_updates_the_published_run_in_place(warehouse):
     warehouse.publish_runs([RunRecord(**{**run.__dict__, "status": "success",
                                          "finished_at": started + timedelta(minutes=2)})])
     assert warehouse.count_rows("run_history") == 1
+    assert warehouse.run_statuses() == {"r1": "success"}
+
+
+def test_the_publish_command_sends_a_built_date_and_a_repeat_sends_the_same_counts(
+        bigquery_emulator, league, tmp_path, clock):  # noqa: F811
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store = _store(tmp_path, clock, "cli.db")
+    store.replace_analytics(league, dates=(FIRST, GAME_DATE))
+    build_features(store, None, clock, GAME_DATE)
+    store.close()
+    command = [str(Path(sys.executable).with_name("tipoff")), "warehouse", "publish",
+               "--date", GAME_DATE.isoformat(), "--json", "--store",
+               f"sqlite:///{tmp_path / 'cli.db'}", "--warehouse",
+               bigquery_emulator.url(f"cli_{uuid.uuid4().hex[:8]}")]
+    runs = [subprocess.run(command, capture_output=True, text=True, timeout=300) for _ in range(2)]
+    assert all(run.returncode == 0 for run in runs), runs[-1].stderr
+    first, second = (json.loads(run.stdout) for run in runs)
+    assert first == second and first["features"] > 50 and first["run_history"] == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tipoff.cli import bench, config, data, gcp, night
+from tipoff.cli import bench, config, data, gcp, night, warehouse
 from tipoff.cli.common import configure_logs, err
 from tipoff.errors import TipoffError
 
@@ -19,6 +19,7 @@ app.add_typer(bench.bench_app, name="bench")
 app.add_typer(config.config_app, name="config")
 app.add_typer(night.dlq_app, name="dlq")
 app.add_typer(gcp.gcp_app, name="gcp")
+app.add_typer(warehouse.warehouse_app, name="warehouse")
 app.add_typer(data.commands)
 app.add_typer(night.commands)
 

@@ -25,7 +25,7 @@ from tipoff.errors import ConfigurationError, NotFoundError, PermanentError, Tra
 from tipoff.ports import RunRecord
 
 # Rows per MERGE: keeps each statement well under BigQuery's 1 MB query-text limit.
-CHUNK = 200
+CHUNK = 500
 
 
 class BigQueryWarehouse:
@@ -103,6 +103,12 @@ class BigQueryWarehouse:
         """Rows in one warehouse table (for checks and tests)."""
         result = self._run(f"SELECT COUNT(*) AS n FROM {self._qualified(table)}", f"count {table}")
         return int(next(iter(result))["n"])
+
+    def run_statuses(self) -> dict[str, str]:
+        """Published run ids and their status (for checks and tests)."""
+        result = self._run(f"SELECT run_id, status FROM {self._qualified('run_history')}",
+                           "read run_history")
+        return {row["run_id"]: row["status"] for row in result}
 
     def read_features(self, game_date: date) -> list[dict[str, Any]]:
         """A date's published feature rows, ordered by player_lookup, JSON columns decoded."""
