@@ -1,6 +1,6 @@
 """BigQuery table layouts and literal SQL rendering for the warehouse.
 
-Rows are written as SQL literals (``MERGE … USING (SELECT … UNION ALL …)``) rather than query
+Rows are written as SQL literals (``MERGE … USING UNNEST([STRUCT(…), …])``) rather than query
 parameters or streaming inserts: the local emulator supports neither, and a MERGE on the natural
 key is what makes a repeated publish idempotent on real BigQuery too.
 """
@@ -90,7 +90,8 @@ def _sql_type(kind: str) -> str:
 
 def merge_sql(qualified: str, layout: TableLayout, rows: Sequence[Mapping[str, Any]]) -> str:
     """One MERGE upserting ``rows`` by the layout's key (a repeated MERGE adds no row)."""
-    source = " UNION ALL ".join(_select(layout, row) for row in rows)
+    structs = [_struct(layout, row, named=i == 0) for i, row in enumerate(rows)]
+    source = f"SELECT * FROM UNNEST([{', '.join(structs)}])"
     on = " AND ".join(f"T.{k} = S.{k}" for k in layout.key)
     values = [n for n in layout.names if n not in layout.key]
     update = ", ".join(f"{n} = S.{n}" for n in values)
@@ -101,9 +102,10 @@ def merge_sql(qualified: str, layout: TableLayout, rows: Sequence[Mapping[str, A
             f"({', '.join('S.' + n for n in layout.names)})")
 
 
-def _select(layout: TableLayout, row: Mapping[str, Any]) -> str:
-    return "SELECT " + ", ".join(f"{literal(row.get(name), kind)} AS {name}"
-                                 for name, kind in layout.columns)
+def _struct(layout: TableLayout, row: Mapping[str, Any], *, named: bool) -> str:
+    # The first STRUCT names the fields; BigQuery takes the others' by position.
+    return "STRUCT(" + ", ".join(literal(row.get(name), kind) + (f" AS {name}" if named else "")
+                                 for name, kind in layout.columns) + ")"
 
 
 def literal(value: Any, kind: str) -> str:
