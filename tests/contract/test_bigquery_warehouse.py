@@ -108,16 +108,16 @@ def test_a_rerun_updates_the_published_run_in_place(warehouse):
     assert warehouse.run_statuses() == {"r1": "success"}
 
 
-def test_the_publish_command_sends_a_built_date_and_a_repeat_sends_the_same_counts(
-        bigquery_emulator, league, tmp_path, clock):  # noqa: F811
+def test_the_publish_command_sends_a_date_and_a_repeat_sends_the_same_counts(
+        bigquery_emulator, tmp_path, clock):  # noqa: F811
     import json
     import subprocess
     import sys
     from pathlib import Path
 
     store = _store(tmp_path, clock, "cli.db")
-    store.replace_analytics(league, dates=(FIRST, GAME_DATE))
-    build_features(store, None, clock, GAME_DATE)
+    store.record_run(RunRecord(run_id="cli-run", processor="coordinator", status="success",
+                               started_at=clock.now(), game_date=GAME_DATE))
     store.close()
     command = [str(Path(sys.executable).with_name("tipoff")), "warehouse", "publish",
                "--date", GAME_DATE.isoformat(), "--json", "--store",
@@ -126,4 +126,17 @@ def test_the_publish_command_sends_a_built_date_and_a_repeat_sends_the_same_coun
     runs = [subprocess.run(command, capture_output=True, text=True, timeout=300) for _ in range(2)]
     assert all(run.returncode == 0 for run in runs), runs[-1].stderr
     first, second = (json.loads(run.stdout) for run in runs)
-    assert first == second and first["features"] > 50 and first["run_history"] == 1
+    assert first == second == {"game_date": GAME_DATE.isoformat(), "features": 0,
+                               "predictions": 0, "run_history": 1}
+
+
+def test_a_prediction_published_twice_is_one_row_and_missing_values_are_nulls(warehouse):
+    row = {"prediction_id": "p1", "system_id": "ensemble_v1", "player_lookup": "lebronjames",
+           "game_id": "g1", "predicted_points": 24.5, "confidence_score": 71.0,
+           "recommendation": "PASS", "line": None, "line_source": "estimate",
+           "bookmaker": None, "line_margin": float("nan"), "components": {"weights": [0.5, 0.5]},
+           "feature_quality": 92.0, "batch_id": "b1", "model_version": "m1", "is_active": True,
+           "superseded_by": None, "created_at": datetime(2026, 1, 15, 6, tzinfo=timezone.utc)}
+    for _ in range(2):
+        assert warehouse.publish_predictions(date(2026, 1, 15), [row]) == 1
+    assert warehouse.count_rows("predictions") == 1
