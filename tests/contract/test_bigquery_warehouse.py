@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import closing
 from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
@@ -140,3 +141,28 @@ def test_a_prediction_published_twice_is_one_row_and_missing_values_are_nulls(wa
     for _ in range(2):
         assert warehouse.publish_predictions(date(2026, 1, 15), [row]) == 1
     assert warehouse.count_rows("predictions") == 1
+
+
+def test_the_import_command_copies_a_date_range_and_refuses_a_reversed_one(
+        bigquery_emulator, warehouse, tmp_path, clock):  # noqa: F811
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    games = pd.DataFrame([{"game_id": "g1", "game_date": date(2026, 1, 15), "season": "2025-26",
+                           "tipoff_utc": datetime(2026, 1, 16, 0, 30, tzinfo=timezone.utc),
+                           "season_phase": "regular", "home_team": "LAL", "away_team": "BOS"}])
+    warehouse.write_analytics({"games": games})
+    url = f"{bigquery_emulator.url(warehouse.dataset)}"
+    command = [str(Path(sys.executable).with_name("tipoff")), "warehouse", "import",
+               "--store", f"sqlite:///{tmp_path / 'i.db'}", "--warehouse", url]
+    env = {"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
+    copied = subprocess.run([*command, "--from", "2026-01-14", "--to", "2026-01-16"],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert copied.returncode == 0 and "games" in copied.stdout, copied.stderr
+    with closing(_store(tmp_path, clock, "i.db")) as store:
+        assert store.read_analytics("games")["game_id"].tolist() == ["g1"]
+    reversed_ = subprocess.run([*command, "--from", "2026-01-16", "--to", "2026-01-14"],
+                               capture_output=True, text=True, timeout=300, env=env)
+    lines = reversed_.stderr.strip().splitlines()
+    assert reversed_.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:")
