@@ -126,8 +126,11 @@ class BigQueryWarehouse:
     def _merge(self, layout: TableLayout, rows: Sequence[Mapping[str, Any]]) -> int:
         for first in range(0, len(rows), CHUNK):
             chunk = rows[first:first + CHUNK]
-            self._run(merge_sql(self._qualified(layout.name), layout, chunk),
-                      f"publish {layout.name}")
+            try:
+                sql = merge_sql(self._qualified(layout.name), layout, chunk)
+            except (TypeError, ValueError) as exc:  # a value BigQuery could never take
+                raise PermanentError(f"cannot publish a {layout.name} row: {exc}") from exc
+            self._run(sql, f"publish {layout.name}")
         return len(rows)
 
     def _run(self, sql: str, what: str) -> Any:
