@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from tipoff.adapters.bus.envelope import describe
+from tipoff.adapters.bus.envelope import call_handler, describe
 from tipoff.adapters.bus.nats.codec import (
     DEDUP_HEADER, GROUP_HEADER, Layout, dead_letter_record, decode,
 )
@@ -38,17 +38,6 @@ class Subscription:
     max_batch: int | None  # None: one Message per call
     pull: Any = None  # the nats-py PullSubscription, bound on the loop
 
-
-def call(sub: Subscription, messages: list[Message]) -> Exception | None:
-    """Run the handler (on a pool thread); return its exception instead of raising it."""
-    try:
-        sub.handler(messages if sub.max_batch else messages[0])
-    except Exception as exc:  # any handler bug becomes a redelivery, never a lost message
-        log.warning("bus_handler_failed", topic=sub.topic, group=sub.group, messages=len(messages),
-                    message_id=messages[0].message_id, attempt=messages[0].attempt,
-                    error=describe(exc), exc_info=exc)
-        return exc
-    return None
 
 
 class Deliverer:
@@ -108,7 +97,7 @@ class Deliverer:
             return
         messages = [message for _, message in ready]
         loop = asyncio.get_running_loop()
-        error = await loop.run_in_executor(self._executor, call, sub, messages)
+        error = await loop.run_in_executor(self._executor, call_handler, sub, messages)
         for msg, message in ready:
             if error is None:
                 await msg.ack()

@@ -30,7 +30,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, wait
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from tipoff.adapters.bus.envelope import describe
+from tipoff.adapters.bus.envelope import call_handler, describe
 from tipoff.adapters.bus.pubsub.codec import GROUP, ID, dead_attributes, message
 from tipoff.ports import Message
 
@@ -49,17 +49,6 @@ class Subscription:
     inbox: queue.Queue[Delivery] = field(default_factory=queue.Queue)  # streamed, not yet handled
 
 
-def call(sub: Subscription, messages: list[Message]) -> Exception | None:
-    """Run the handler; return its exception instead of raising it."""
-    try:
-        sub.handler(messages if sub.max_batch else messages[0])
-    except Exception as exc:  # any handler bug becomes a redelivery, never a lost message
-        log.warning("bus_handler_failed", topic=sub.topic, group=sub.group, messages=len(messages),
-                    message_id=messages[0].message_id, attempt=messages[0].attempt,
-                    error=describe(exc), exc_info=exc)
-        return exc
-    return None
-
 
 class Settler:
     """Decides the fate of deliveries; de-duplicates by tipoff's message id within a window."""
@@ -75,7 +64,7 @@ class Settler:
         ready = [(d, m) for d in deliveries if (m := self._admit(sub, d, deliveries))]
         if not ready:
             return 0, None
-        error = call(sub, [m for _, m in ready])
+        error = call_handler(sub, [m for _, m in ready])
         for delivery, msg in ready:
             if error is None:
                 delivery.ack()
