@@ -25,7 +25,8 @@ DateOption = Annotated[str, typer.Option("--date", help="Game date (America/New_
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 BusOption = Annotated[Optional[str], typer.Option(
-    "--bus", help="Bus URL (default: $TIPOFF_BUS_URL, else memory://): memory:// or nats://HOST:PORT.")]
+    "--bus", help="Bus URL (default: $TIPOFF_BUS_URL, else memory://): memory://, nats://HOST:PORT or "
+                    "pubsub://PROJECT.")]
 
 UrlOption = Annotated[Optional[str], typer.Option(
     "--url", help="A running coordinator (e.g. http://127.0.0.1:8080); default: act on the store "

@@ -43,7 +43,8 @@ def demo(
         "--date", help="Game date of the synthetic season (default 2026-01-14).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic league.")] = 7,
     bus: Annotated[str, typer.Option(
-        "--bus", help="memory:// (embedded) or nats://HOST:PORT for the same night on NATS.")
+        "--bus", help="memory:// (embedded), nats://HOST:PORT or pubsub://PROJECT for the same night "
+                    "on NATS or Pub/Sub.")
     ] = "memory://",
     as_json: JsonOption = False,
 ) -> None:
