@@ -108,6 +108,10 @@ class Line(BaseModel):
     bookmaker: Code | None = None
 
 
+# Distinct lines one request may carry (books price a player at a handful; the benchmark at 101).
+MAX_LINES = 200
+
+
 class PredictionRequest(BaseModel):
     """Predict one player of a batch (topic ``prediction-request``)."""
 
@@ -119,7 +123,7 @@ class PredictionRequest(BaseModel):
     game_id: Code
     team: Team
     opponent: Team
-    lines: tuple[Line, ...] = Field(max_length=50)
+    lines: tuple[Line, ...] = Field(max_length=MAX_LINES)
     attempt: int = Field(1, ge=1, le=1000)
 
     def message_id(self) -> str:

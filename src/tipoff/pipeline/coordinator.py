@@ -20,7 +20,7 @@ from tipoff.domain import batches as b
 from tipoff.domain.dates import game_date_at
 from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
 from tipoff.domain.messages import (
-    REQUEST_TOPIC, Line, Phase4Completed, PredictionRequest, PredictionResult,
+    MAX_LINES, REQUEST_TOPIC, Line, Phase4Completed, PredictionRequest, PredictionResult,
 )
 from tipoff.domain.alerts import event_rejected_alert
 from tipoff.domain.decisions import STARTED_WORK
@@ -394,7 +394,8 @@ class Coordinator:
 
 
 def sportsbook_lines(frame: pd.DataFrame) -> dict[str, tuple[Line, ...]]:
-    """Each player's distinct latest line per bookmaker (points market)."""
+    """Each player's distinct latest line per bookmaker (points market), at most
+    ``MAX_LINES`` of them (the lowest), so every request stays within its bounds."""
     if frame.empty:
         return {}
     points = frame[frame["market"] == "points"].sort_values("captured_at")
@@ -403,7 +404,8 @@ def sportsbook_lines(frame: pd.DataFrame) -> dict[str, tuple[Line, ...]]:
     for row in latest.drop_duplicates(["player_lookup", "line"]).itertuples():
         lines.setdefault(row.player_lookup, []).append(
             Line(value=float(row.line), source=b.SPORTSBOOK, bookmaker=row.bookmaker))
-    return {player: tuple(sorted(ls, key=lambda l: l.value)) for player, ls in lines.items()}
+    return {player: tuple(sorted(ls, key=lambda l: l.value)[:MAX_LINES])
+            for player, ls in lines.items()}
 
 
 def estimated_line(row: dict) -> Line:
