@@ -438,6 +438,10 @@ class ModelStore(Protocol):
         """Whether an artefact is stored under ``name`` (it may still be corrupt)."""
         ...
 
+    def where(self, name: str) -> str:
+        """Where the artefact ``name`` is or would be stored (a path or URL), for people."""
+        ...
+
 
 class Warehouse(Protocol):
     """An optional analytics warehouse (BigQuery): the inputs stage 4 reads and a copy of its

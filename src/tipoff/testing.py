@@ -81,6 +81,10 @@ class MemoryModelStore:
         text = artifact.to_json()
         with self._lock:
             self._texts[name] = text
+        return self.where(name)
+
+    def where(self, name: str) -> str:
+        """``memory://NAME``."""
         return f"memory://{name}"
 
     def load(self, name: str):

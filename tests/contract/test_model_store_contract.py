@@ -47,6 +47,12 @@ def test_a_saved_artefact_loads_back_the_same(models, artifacts):
     assert models.exists(XGBOOST)
 
 
+def test_saving_says_where_the_artefact_went_and_where_names_the_same_place(models, artifacts):
+    first, _ = artifacts
+    assert models.save(first, XGBOOST) == models.where(XGBOOST)
+    assert XGBOOST in models.where(XGBOOST) and models.where(XGBOOST) != models.where("other")
+
+
 def test_a_missing_artefact_is_unavailable_not_a_crash(models):
     assert not models.exists(XGBOOST)
     with pytest.raises(PredictionUnavailable):

@@ -49,6 +49,10 @@ class FileModelStore:
         """Write ``artifact`` as ``NAME.json``, atomically; return the file's path."""
         return str(save_model(artifact, self.path(name)))
 
+    def where(self, name: str) -> str:
+        """The file of ``name``."""
+        return str(self.path(name))
+
     def load(self, name: str) -> ModelArtifact:
         """Read ``NAME.json``; missing or corrupt raises ``PredictionUnavailable``."""
         return load_model_file(self.path(name))

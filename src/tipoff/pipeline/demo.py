@@ -69,7 +69,7 @@ def run_demo(options: DemoOptions, wiring: DemoWiring, step: Progress | None = N
             say(4, 4, "done")
             result = report(store, options.game_date)
             result.update(store_url=store_url, bus_url=options.bus_url,
-                          model_path=repr(wiring.models), dead_letters=len(bus.dead_letters()))
+                          model_path=wiring.models.where(XGBOOST), dead_letters=len(bus.dead_letters()))
     return result
 
 
