@@ -151,6 +151,18 @@ class RunRecord:
         """Wall time of the run, when it has finished."""
         return None if self.finished_at is None else self.finished_at - self.started_at
 
+    def as_row(self) -> dict[str, Any]:
+        """The run as one flat row (the column layout every run-history table shares)."""
+        duration = self.duration
+        return {
+            "run_id": self.run_id, "processor": self.processor, "game_date": self.game_date,
+            "source": self.source, "decision": self.decision, "reason": self.reason,
+            "status": self.status, "started_at": self.started_at, "finished_at": self.finished_at,
+            "duration_ms": None if duration is None else duration.total_seconds() * 1000,
+            "counts": dict(self.counts), "correlation_id": self.correlation_id,
+            "details": dict(self.details),
+        }
+
 
 # --- the store, by role ------------------------------------------------------------------
 #

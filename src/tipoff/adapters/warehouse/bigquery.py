@@ -97,7 +97,7 @@ class BigQueryWarehouse:
 
     def publish_runs(self, runs: Sequence[RunRecord]) -> int:
         """Upsert run history rows (key: run_id); runs without a game date are skipped."""
-        return self._merge(RUNS, [_run_row(run) for run in runs if run.game_date is not None])
+        return self._merge(RUNS, [run.as_row() for run in runs if run.game_date is not None])
 
     def count_rows(self, table: str) -> int:
         """Rows in one warehouse table (for checks and tests)."""
@@ -141,18 +141,6 @@ class BigQueryWarehouse:
 
     def _qualified(self, table: str) -> str:
         return f"`{self.project}.{self.dataset}.{table}`"
-
-
-def _run_row(run: RunRecord) -> dict[str, Any]:
-    duration = run.duration
-    return {
-        "run_id": run.run_id, "processor": run.processor, "game_date": run.game_date,
-        "source": run.source, "decision": run.decision, "reason": run.reason,
-        "status": run.status, "started_at": run.started_at, "finished_at": run.finished_at,
-        "duration_ms": None if duration is None else duration.total_seconds() * 1000,
-        "counts": dict(run.counts), "correlation_id": run.correlation_id,
-        "details": dict(run.details),
-    }
 
 
 def _decoded(layout: TableLayout, row: dict[str, Any]) -> dict[str, Any]:

@@ -223,15 +223,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
 
     @retried
     def record_run(self, run: RunRecord) -> None:
-        duration = run.duration
-        row = {
-            "run_id": run.run_id, "processor": run.processor, "game_date": run.game_date,
-            "source": run.source, "decision": run.decision, "reason": run.reason,
-            "status": run.status, "started_at": run.started_at, "finished_at": run.finished_at,
-            "duration_ms": None if duration is None else duration.total_seconds() * 1000,
-            "counts": dict(run.counts), "correlation_id": run.correlation_id,
-            "details": dict(run.details),
-        }
+        row = run.as_row()
         with self.transaction() as conn:
             self._upsert(conn, schema.run_history, [row])
 
