@@ -26,6 +26,14 @@ def test_the_schedule_shows_the_dst_shift_of_march_8():
     ]
 
 
+def test_a_negative_number_of_schedule_days_is_refused_as_bad_input_not_a_crash():
+    from tipoff.errors import InputError
+
+    result = runner.invoke(app, ["schedule", "--days", "-1"])
+    assert isinstance(result.exception, InputError)
+    assert str(result.exception) == "--days must be at least 1, got -1"
+
+
 def test_the_schedule_shows_the_dst_shift_of_november_1():
     result = runner.invoke(app, ["schedule", "--from", "2026-10-31", "--days", "2", "--json"])
     utc = [row["utc_time"] for row in json.loads(result.output) if row["job"] == "status_check"]

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from tipoff.errors import InputError
 from tipoff.cli.common import (
     BusOption,
     JsonOption,
@@ -357,6 +358,8 @@ def schedule(
     """List the next fire times of the daily jobs (06:00, 06:15, 06:30, 07:00 PT)."""
     from tipoff.domain.schedule import pacific_day, schedule_listing
 
+    if days < 1:
+        raise InputError(f"--days must be at least 1, got {days}")
     first = parse_date(start_from) if start_from else pacific_day(clock().now())
     listing = schedule_listing(first, days)
     if as_json:
