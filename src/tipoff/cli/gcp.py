@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated, Optional
 
 import typer
 
-from tipoff.cli.common import out
+from tipoff.cli.common import JsonOption, out
 from tipoff.domain.gcp_plan import PlanConfig, build_plan, plan_document
+
+# The options of one deployment, shared by plan and apply.
+Project = Annotated[str, typer.Option("--project")]
+Region = Annotated[str, typer.Option("--region")]
+CoordinatorUrl = Annotated[Optional[str], typer.Option("--coordinator-url")]
+WorkerUrl = Annotated[Optional[str], typer.Option("--worker-url")]
+Image = Annotated[Optional[str], typer.Option("--image")]
 
 gcp_app = typer.Typer(no_args_is_help=True, help="Google Cloud deployment plan.")
 
 
 @gcp_app.command("plan")
-def gcp_plan(project: str = typer.Option(..., "--project"),
-             region: str = typer.Option(..., "--region"),
-             coordinator_url: str | None = typer.Option(None, "--coordinator-url"),
-             worker_url: str | None = typer.Option(None, "--worker-url"),
-             image: str | None = typer.Option(None, "--image"),
-             as_json: bool = typer.Option(False, "--json")) -> None:
+def gcp_plan(project: Project, region: Region, coordinator_url: CoordinatorUrl = None,
+             worker_url: WorkerUrl = None, image: Image = None,
+             as_json: JsonOption = False) -> None:
     """Print every resource and its settings (no credentials, no calls to Google Cloud)."""
     config = PlanConfig(project, region, coordinator_url, worker_url, image)
     if as_json:
@@ -31,12 +36,9 @@ def gcp_plan(project: str = typer.Option(..., "--project"),
 
 
 @gcp_app.command("apply")
-def gcp_apply(project: str = typer.Option(..., "--project"),
-              region: str = typer.Option(..., "--region"),
-              coordinator_url: str | None = typer.Option(None, "--coordinator-url"),
-              worker_url: str | None = typer.Option(None, "--worker-url"),
-              image: str | None = typer.Option(None, "--image"),
-              as_json: bool = typer.Option(False, "--json")) -> None:
+def gcp_apply(project: Project, region: Region, coordinator_url: CoordinatorUrl = None,
+              worker_url: WorkerUrl = None, image: Image = None,
+              as_json: JsonOption = False) -> None:
     """Create or update the plan's Pub/Sub resources; says what changed, what did not, what was skipped."""
     from tipoff import bootstrap
     config = PlanConfig(project, region, coordinator_url, worker_url, image)
