@@ -303,14 +303,30 @@ def memory_bus(clock: Clock) -> Bus:
     return open_bus("memory://", clock)
 
 
-def apply_gcp_plan(project: str, resources: list) -> dict[str, list]:
-    """Apply a plan: the Pub/Sub part on ``PUBSUB_EMULATOR_HOST`` (the rest skipped, with reason)."""
+def apply_gcp_plan(project: str, resources: list, endpoint: str | None = None,
+                   iam_endpoint: str | None = None) -> dict[str, list]:
+    """Apply a plan with the Google client libraries: Pub/Sub, service accounts, Cloud Run
+    services and their invoker bindings, Cloud Scheduler jobs. With ``PUBSUB_EMULATOR_HOST`` set
+    and no stand-in endpoints, only the Pub/Sub part runs (on the emulator); the rest is skipped.
+    ``endpoint`` (REST: Run, Scheduler) and ``iam_endpoint`` (gRPC: IAM) point at a local stand-in
+    with anonymous credentials; otherwise Application Default Credentials are used."""
     import os
 
+    from tipoff.adapters.gcp.iam_apply import apply_service_accounts
     from tipoff.adapters.gcp.pubsub_apply import apply_pubsub
-    result: dict[str, list] = {**apply_pubsub(project, resources), "skipped": []}
-    reason = ("PUBSUB_EMULATOR_HOST is set: emulator only" if os.environ.get("PUBSUB_EMULATOR_HOST")
-              else "not implemented yet: create from `tipoff gcp plan` by hand (docs/GCP.md)")
-    result["skipped"] = [{"name": r.name, "reason": reason} for r in resources
-                         if r.kind not in ("topic", "subscription")]
-    return result
+    from tipoff.adapters.gcp.run_apply import apply_run
+    from tipoff.adapters.gcp.scheduler_apply import apply_scheduler
+
+    if (endpoint is None) != (iam_endpoint is None):
+        raise ConfigurationError("a local stand-in needs both --endpoint and --iam-endpoint")
+    applied = apply_pubsub(project, resources)
+    rest = [r for r in resources if r.kind not in ("topic", "subscription")]
+    if os.environ.get("PUBSUB_EMULATOR_HOST") and endpoint is None:
+        reason = ("PUBSUB_EMULATOR_HOST is set: only the Pub/Sub part was applied (on the "
+                  "emulator); Google has no emulator for IAM, Cloud Run or Cloud Scheduler")
+        return {"changed": applied.changed, "unchanged": applied.unchanged,
+                "skipped": [{"name": r.name, "reason": reason} for r in rest]}
+    applied.extend(apply_service_accounts(project, rest, iam_endpoint))
+    applied.extend(apply_run(project, rest, endpoint))
+    applied.extend(apply_scheduler(project, rest, endpoint))
+    return {"changed": applied.changed, "unchanged": applied.unchanged, "skipped": []}

@@ -1,4 +1,4 @@
-"""Google Cloud: print the resources of one deployment."""
+"""Google Cloud: print the resources of one deployment, or create/update them."""
 
 from __future__ import annotations
 
@@ -16,8 +16,15 @@ Region = Annotated[str, typer.Option("--region")]
 CoordinatorUrl = Annotated[Optional[str], typer.Option("--coordinator-url")]
 WorkerUrl = Annotated[Optional[str], typer.Option("--worker-url")]
 Image = Annotated[Optional[str], typer.Option("--image")]
+Endpoint = Annotated[Optional[str], typer.Option(
+    "--endpoint", help="REST endpoint of a local stand-in for Cloud Run and Cloud Scheduler "
+    "(http://HOST:PORT; anonymous credentials). Default: Google, with Application Default "
+    "Credentials.")]
+IamEndpoint = Annotated[Optional[str], typer.Option(
+    "--iam-endpoint", help="gRPC HOST:PORT of a local stand-in for the IAM admin API "
+    "(plaintext; with --endpoint).")]
 
-gcp_app = typer.Typer(no_args_is_help=True, help="Google Cloud deployment plan.")
+gcp_app = typer.Typer(no_args_is_help=True, help="Google Cloud deployment: plan and apply.")
 
 
 @gcp_app.command("plan")
@@ -37,12 +44,12 @@ def gcp_plan(project: Project, region: Region, coordinator_url: CoordinatorUrl =
 
 @gcp_app.command("apply")
 def gcp_apply(project: Project, region: Region, coordinator_url: CoordinatorUrl = None,
-              worker_url: WorkerUrl = None, image: Image = None,
-              as_json: JsonOption = False) -> None:
-    """Create or update the plan's Pub/Sub resources; says what changed, what did not, what was skipped."""
+              worker_url: WorkerUrl = None, image: Image = None, endpoint: Endpoint = None,
+              iam_endpoint: IamEndpoint = None, as_json: JsonOption = False) -> None:
+    """Create or update every resource of the plan; says what changed, what did not, what was skipped."""
     from tipoff import bootstrap
     config = PlanConfig(project, region, coordinator_url, worker_url, image)
-    result = bootstrap.apply_gcp_plan(project, build_plan(config))
+    result = bootstrap.apply_gcp_plan(project, build_plan(config), endpoint, iam_endpoint)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tipoff.adapters.gcp.common import Applied, google_errors
 from tipoff.domain.gcp_plan import Resource
+
+ROLE = ("roles/pubsub.editor on the project and roles/iam.serviceAccountUser on the invoker "
+        "service account (push subscriptions sign OIDC tokens as it)")
+# Fields an update can change; a subscription's topic cannot change, it is recreated.
+UPDATABLE = ("ack_deadline_seconds", "retry_policy", "push_config", "dead_letter_policy")
 
 
 def _sub_body(project: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -25,40 +31,49 @@ def _sub_body(project: str, settings: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _same(existing: Any, body: dict[str, Any]) -> bool:
-    from google.cloud import pubsub_v1
-    wanted = pubsub_v1.types.Subscription(name=existing.name, **body)
-    fields = ("topic", "ack_deadline_seconds", "retry_policy", "push_config", "dead_letter_policy")
-    return all(getattr(existing, f) == getattr(wanted, f) for f in fields)
+def _apply_topic(publisher: Any, project: str, resource: Resource) -> bool:
+    from google.api_core.exceptions import NotFound
+    path = publisher.topic_path(project, resource.name)
+    try:
+        publisher.get_topic(topic=path)
+        return False
+    except NotFound:
+        publisher.create_topic(name=path)
+        return True
 
 
-def apply_pubsub(project: str, resources: list[Resource]) -> dict[str, list[str]]:
-    """Make topics and subscriptions match; return the names ``changed`` and ``unchanged``."""
+def _apply_subscription(subscriber: Any, project: str, resource: Resource) -> bool:
     from google.api_core.exceptions import NotFound
     from google.cloud import pubsub_v1
-    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-    result: dict[str, list[str]] = {"changed": [], "unchanged": []}
-    for resource in (r for r in resources if r.kind == "topic"):
-        path = publisher.topic_path(project, resource.name)
-        try:
-            publisher.get_topic(topic=path)
-            result["unchanged"].append(resource.name)
-        except NotFound:
-            publisher.create_topic(name=path)
-            result["changed"].append(resource.name)
-    for resource in (r for r in resources if r.kind == "subscription"):
-        path = subscriber.subscription_path(project, resource.name)
-        body = _sub_body(project, resource.settings)
-        try:
-            existing = subscriber.get_subscription(subscription=path)
-        except NotFound:
-            subscriber.create_subscription(request={"name": path, **body})
-            result["changed"].append(resource.name)
-            continue
-        if _same(existing, body):
-            result["unchanged"].append(resource.name)
-            continue
+    from google.protobuf import field_mask_pb2
+    path = subscriber.subscription_path(project, resource.name)
+    wanted = pubsub_v1.types.Subscription(name=path, **_sub_body(project, resource.settings))
+    try:
+        current = subscriber.get_subscription(subscription=path)
+    except NotFound:
+        subscriber.create_subscription(request=wanted)
+        return True
+    if current.topic != wanted.topic:
         subscriber.delete_subscription(subscription=path)
-        subscriber.create_subscription(request={"name": path, **body})
-        result["changed"].append(resource.name)
-    return result
+        subscriber.create_subscription(request=wanted)
+        return True
+    paths = [f for f in UPDATABLE if getattr(current, f) != getattr(wanted, f)]
+    if paths:
+        subscriber.update_subscription(request={
+            "subscription": wanted, "update_mask": field_mask_pb2.FieldMask(paths=paths)})
+    return bool(paths)
+
+
+def apply_pubsub(project: str, resources: list[Resource]) -> Applied:
+    """Make topics and subscriptions match (update only the fields that differ)."""
+    from google.cloud import pubsub_v1
+    applied = Applied()
+    with google_errors("building the Pub/Sub clients", ROLE):
+        publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    for resource in (r for r in resources if r.kind == "topic"):
+        with google_errors(f"applying Pub/Sub topic {resource.name}", ROLE):
+            applied.note(resource.name, _apply_topic(publisher, project, resource))
+    for resource in (r for r in resources if r.kind == "subscription"):
+        with google_errors(f"applying Pub/Sub subscription {resource.name}", ROLE):
+            applied.note(resource.name, _apply_subscription(subscriber, project, resource))
+    return applied
