@@ -30,5 +30,5 @@ def main() -> None:
     try:
         app()
     except TipoffError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)  # one line, however long
         raise SystemExit(1) from None
