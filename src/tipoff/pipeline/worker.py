@@ -112,9 +112,10 @@ class Worker:
                 raise
             results = [self._result(r, b.FAILED, f"gave up after {self._max_attempts} "
                                     f"attempts: {exc}") for r in requests]
-        for request, result in zip(requests, results):
-            self._bus.publish(RESULT_TOPIC, result.model_dump(mode="json"),
-                              f"res:{request.message_id()}")
+        # One publish_many: the results go out concurrently and are confirmed together.
+        self._bus.publish_many(RESULT_TOPIC, [
+            (result.model_dump(mode="json"), f"res:{request.message_id()}")
+            for request, result in zip(requests, results)])
 
     def _predict_all(self, requests: list[PredictionRequest]) -> list[PredictionResult]:
         gate = StoreBreakers(self._store, self._clock)

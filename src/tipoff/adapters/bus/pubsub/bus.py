@@ -328,7 +328,9 @@ class PubSubBus:
     def _pull_once(self, sub: Subscription, errors: list[Exception]) -> tuple[int, int]:
         """Pull what is due on ``sub`` and settle it; return (received, handled)."""
         response = self._pull(sub.path, sub.max_batch or 10, f"pull {sub.topic}")
-        deliveries = [unary(self._subscriber, sub.path, r) for r in response.received_messages]
+        acked: list[str] = []
+        deliveries = [unary(self._subscriber, sub.path, r, acked)
+                      for r in response.received_messages]
         chunks = [deliveries] if sub.max_batch else [[delivery] for delivery in deliveries]
         handled = 0
         for chunk in chunks:
@@ -336,6 +338,11 @@ class PubSubBus:
             handled += count
             if error is not None:
                 errors.append(error)
+            if acked:  # one acknowledge per chunk, not one per message
+                self._call(lambda: self._subscriber.acknowledge(subscription=sub.path,
+                                                                ack_ids=list(acked)),
+                           f"acknowledge {sub.topic}")
+                acked.clear()
         return len(deliveries), handled
 
     def _stream(self, sub: Subscription) -> None:

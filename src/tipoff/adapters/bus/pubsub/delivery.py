@@ -123,13 +123,14 @@ class Settler:
                 sub.seen = {k: t for k, t in sub.seen.items() if now - t < self._window}
 
 
-def unary(subscriber: Any, path: str, received: Any) -> Delivery:
-    """A ``Delivery`` of one message from a unary ``pull`` response."""
+def unary(subscriber: Any, path: str, received: Any, acked: list[str]) -> Delivery:
+    """A ``Delivery`` of one message from a unary ``pull`` response; its ack adds the ack id
+    to ``acked``, which the caller acknowledges in one call once the chunk is settled."""
     ack_id = received.ack_id
     return Delivery(
         payload=received.message.data, attributes=dict(received.message.attributes),
         attempt=received.delivery_attempt or 1, publish_time=received.message.publish_time,
-        ack=lambda: subscriber.acknowledge(subscription=path, ack_ids=[ack_id]),
+        ack=lambda: acked.append(ack_id),
         retry=lambda delay: subscriber.modify_ack_deadline(
             subscription=path, ack_ids=[ack_id], ack_deadline_seconds=max(int(round(delay)), 0)))
 
