@@ -18,7 +18,7 @@ from google.auth import crypt, jwt
 
 from tipoff.adapters.clock import SystemClock
 from tipoff.config import Settings
-from tipoff.services.auth import CertCache, OidcAccess, authenticator
+from tipoff.services.auth import AuthError, CertCache, OidcAccess, authenticator
 from tipoff.services.http import create_app
 from tests.services.test_http_api import (
     SCHEDULER, Api, decisions, new_services, phase4_event, push,
@@ -140,15 +140,21 @@ def signing_key():
 
 
 @pytest.fixture(scope="module")
-def certs_server(signing_key):
+def served_keys(signing_key) -> dict[str, str]:
+    """The certs the server serves, by key id (a test may add one, and removes it after)."""
+    return {"test-key": signing_key[1]}
+
+
+@pytest.fixture(scope="module")
+def certs_server(served_keys):
     """A real HTTP server on loopback serving the public key as Google serves its certs (with
     ``max-age`` 600 s, none under ``?plain``); yields its URL and the requests it answered."""
-    body = json.dumps({"test-key": signing_key[1]}).encode()
     hits: list[str] = []
 
     class Certs(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - http.server's naming
             hits.append(self.path)
+            body = json.dumps(served_keys).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             if not self.path.endswith("?plain"):
@@ -174,13 +180,13 @@ def certs_url(certs_server):
 
 
 def id_token(private_pem: str, *, email: str = PUSHER, audience: str = AUDIENCE,
-             expires_in: timedelta = timedelta(minutes=10)) -> str:
+             expires_in: timedelta = timedelta(minutes=10), kid: str = "test-key") -> str:
     now = SystemClock().now()  # google-auth checks expiry against the real clock
     claims = {"iss": "https://accounts.google.com", "aud": audience, "email": email,
               "email_verified": True, "sub": "1234", "iat": int((now - timedelta(minutes=1))
                                                                   .timestamp()),
               "exp": int((now + expires_in).timestamp())}
-    return jwt.encode(crypt.RSASigner.from_string(private_pem, "test-key"), claims).decode()
+    return jwt.encode(crypt.RSASigner.from_string(private_pem, kid), claims).decode()
 
 
 @pytest.fixture
@@ -296,3 +302,41 @@ def test_certs_without_cache_control_are_kept_five_minutes(certs_server, signing
     ticks.now += 2
     access.authenticate(token, False)
     assert len(hits) - before == 2
+
+
+@pytest.fixture
+def rotated_key(served_keys):
+    """A second signing key, served under ``rotated-key`` only once the test says so."""
+    private, public = _rsa_key()
+    yield private, lambda: served_keys.update({"rotated-key": public})
+    served_keys.pop("rotated-key", None)
+
+
+def test_a_key_rotated_in_before_the_ttl_ends_is_fetched_once_and_accepted(
+        certs_server, signing_key, rotated_key):
+    url, hits = certs_server
+    access, before = oidc_access(url, Ticks()), len(hits)
+    access.authenticate(id_token(signing_key[0]), False)
+    private, rotate = rotated_key
+    rotate()  # Google publishes a new key; the kept certs (max-age 600) do not have it yet
+    for _ in range(2):
+        assert access.authenticate(id_token(private, kid="rotated-key"), False).identity == PUSHER
+    assert access.authenticate(id_token(signing_key[0]), False).identity == PUSHER
+    assert len(hits) - before == 2
+
+
+def test_unknown_key_ids_fetch_the_certs_early_at_most_once_a_minute(certs_server, signing_key):
+    url, hits = certs_server
+    ticks = Ticks()
+    access, before = oidc_access(url, ticks), len(hits)
+    access.authenticate(id_token(signing_key[0]), False)
+    stranger = _rsa_key()[0]
+    for _ in range(3):
+        with pytest.raises(AuthError) as refused:
+            access.authenticate(id_token(stranger, kid="made-up"), False)
+        assert refused.value.status == 401
+    assert len(hits) - before == 2
+    ticks.now += 61
+    with pytest.raises(AuthError):
+        access.authenticate(id_token(stranger, kid="made-up"), False)
+    assert len(hits) - before == 3

@@ -8,7 +8,8 @@
 - ``OidcAccess``: a Google-signed OIDC ID token (Pub/Sub push, Cloud Scheduler) verified by
   ``google.oauth2.id_token.verify_token``: signature, expiry and audience, then the e-mail
   against the allowed service accounts; the scheduler's accounts make the caller the scheduler.
-  The signing certs are fetched once per their ``Cache-Control: max-age`` (``CertCache``).
+  The signing certs are fetched once per their ``Cache-Control: max-age`` (``CertCache``), and
+  once more early when a token names a key id they lack (a key Google just rotated in).
 
 With a credential the scheduler is whoever holds the scheduler's credential; the
 ``X-CloudScheduler`` header is a hint, never an identity. Missing or invalid credential → 401,
@@ -17,7 +18,9 @@ a valid identity that is not allowed → 403.
 
 from __future__ import annotations
 
+import base64
 import hmac
+import json
 import re
 import threading
 import time
@@ -37,6 +40,7 @@ SCHEDULER_HEADERS = ("x-cloudscheduler", "x-tipoff-scheduler")
 MAX_TOKEN = 8192
 CERTS_TTL_S = 300.0  # when the certs response says nothing about caching
 MAX_CERTS_TTL_S = 86400.0
+REFETCH_INTERVAL_S = 60.0  # at most one early fetch per minute for an unknown key id
 MAX_AGE = re.compile(r"max-age=(\d+)")
 bearer = HTTPBearer(auto_error=False, description="TIPOFF_API_TOKEN or a Google OIDC ID token")
 
@@ -120,9 +124,19 @@ class OidcAccess:
         from google.auth import exceptions
         from google.oauth2 import id_token
 
-        try:
+        def verify() -> dict:
             return id_token.verify_token(token, self._certs, audience=self._audience,
                                          certs_url=self._certs_url, clock_skew_in_seconds=10)
+
+        try:
+            try:
+                return verify()
+            except ValueError:
+                # Google rotates its keys: a key id the kept certs lack may be new, so fetch
+                # them again once (rate-limited) before refusing the token.
+                if not self._certs.forget_unless_known(self._certs_url, _key_id(token)):
+                    raise
+                return verify()
         except exceptions.TransportError as exc:
             raise TransientError(f"cannot fetch the OIDC signing keys: {exc}") from exc
         except (ValueError, exceptions.GoogleAuthError) as exc:
@@ -137,6 +151,7 @@ class CertCache:
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
         self._kept: dict[str, tuple[Any, float]] = {}
+        self._refetched: dict[str, float] = {}  # when an unknown key id last dropped the certs
         self._lock = threading.Lock()
 
     def __call__(self, url: str, method: str = "GET", **kwargs: Any) -> Any:
@@ -150,6 +165,20 @@ class CertCache:
             if response.status == 200:
                 self._kept[url] = (response, self._monotonic() + _ttl(response.headers))
             return response
+
+    def forget_unless_known(self, url: str, key_id: str | None) -> bool:
+        """Drop the kept certs of ``url`` when they lack ``key_id`` (so the next use fetches
+        them again); at most once per ``REFETCH_INTERVAL_S``, so tokens with made-up key ids
+        cannot make every request a fetch. True if the certs were dropped."""
+        with self._lock:
+            kept, last, now = self._kept.get(url), self._refetched.get(url), self._monotonic()
+            if kept is None or not key_id or key_id in _key_ids(kept[0]):
+                return False
+            if last is not None and now < last + REFETCH_INTERVAL_S:
+                return False
+            del self._kept[url]
+            self._refetched[url] = now
+            return True
 
     @staticmethod
     def _fetch(url: str, method: str, **kwargs: Any) -> Any:
@@ -165,6 +194,24 @@ def _ttl(headers: Any) -> float:
         return 0.0
     match = MAX_AGE.search(control)
     return min(float(match.group(1)), MAX_CERTS_TTL_S) if match else CERTS_TTL_S
+
+
+def _key_id(token: str) -> str | None:
+    """The ``kid`` of a JWT's header (unverified: it only picks which cert to try)."""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(token.split(".", 1)[0] + "=="))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+def _key_ids(response: Any) -> set[str]:
+    try:
+        certs = json.loads(response.data)
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return set()
+    return set(certs) if isinstance(certs, dict) else set()
 
 
 def authenticator(settings: Settings) -> Authenticator:
