@@ -22,10 +22,16 @@ def mask_passwords(text: str) -> str:
     return _URL_PASSWORD.sub(lambda m: f"{m['head']}***@", text)
 
 
-def mask_url_passwords(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
-    """A structlog processor: masks URL passwords in every string value of a log line."""
-    return {key: mask_passwords(value) if isinstance(value, str) else value
-            for key, value in event.items()}
+class MaskedRenderer:
+    """Renders a log line with ``renderer``, then masks URL passwords in the whole rendered
+    text: console tracebacks are formatted by the renderer itself, after every processor."""
+
+    def __init__(self, renderer: Any) -> None:
+        self._renderer = renderer
+
+    def __call__(self, logger: Any, method: str, event: dict[str, Any]) -> Any:
+        rendered = self._renderer(logger, method, event)
+        return mask_passwords(rendered) if isinstance(rendered, str) else rendered
 
 
 def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
@@ -39,9 +45,8 @@ def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
     ]
     if json:
         processors.append(structlog.processors.format_exc_info)
-    processors.append(mask_url_passwords)  # last before rendering: sees tracebacks as text too
     structlog.configure(
-        processors=[*processors, renderer],
+        processors=[*processors, MaskedRenderer(renderer)],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,

@@ -49,6 +49,21 @@ def test_log_lines_mask_passwords_inside_urls(capsys):
     assert "hunter2" not in line and "postgresql://u:***@h/db" in line
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["console", "json"])
+def test_a_logged_traceback_masks_the_password_inside_a_url(capsys, as_json):
+    configure_logging(json=as_json)
+    try:
+        try:
+            raise PermanentError("could not connect to postgresql://u:hunter2@h/db")
+        except PermanentError:
+            structlog.get_logger("t").exception("store_unreachable")
+        text = capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
+    assert "Traceback" in text and "PermanentError" in text
+    assert "hunter2" not in text and "postgresql://u:***@h/db" in text
+
+
 class _EchoingReceiver:
     """A webhook receiver that answers 403 quoting one segment of the path it was called on."""
 
