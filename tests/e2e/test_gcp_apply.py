@@ -200,3 +200,14 @@ def test_a_subscription_changed_behind_applys_back_is_updated_in_place(
     assert result["changed"] == ["prediction-request-sub"]
     assert subscriber.get_subscription(subscription=path).ack_deadline_seconds == 60
     assert _apply(_args(project))["changed"] == []
+
+
+def test_apply_without_google_credentials_is_one_error_line_saying_how_to_log_in(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PUBSUB_EMULATOR_HOST"}
+    env.update(GOOGLE_APPLICATION_CREDENTIALS=str(tmp_path / "missing.json"), COLUMNS="80",
+               NO_COLOR="1")
+    result = subprocess.run([str(Path(sys.executable).with_name("tipoff")), *_args("p")],
+                            capture_output=True, text=True, env=env, timeout=120)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: no Google credentials") and "application-default" in lines[0]
