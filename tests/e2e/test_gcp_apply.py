@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.cloud import run_v2, scheduler_v1
 from typer.testing import CliRunner
 
 from tests.gcp_standin import Standin, gcp_standin  # noqa: F401  (the fixture)
@@ -69,7 +70,6 @@ def test_apply_on_an_empty_project_creates_every_resource_with_the_plans_setting
     for job in _plan(project, "scheduler_job"):
         stored, want = state.jobs[f"projects/{project}/locations/{REGION}/jobs/{job.name}"], job.settings
         target = stored["httpTarget"]
-        from google.cloud import scheduler_v1
         assert (stored["schedule"], stored["timeZone"]) == (want["schedule"], "America/Los_Angeles")
         assert stored["attemptDeadline"] == f"{want['attempt_deadline_s']}s"
         assert target["uri"] == want["uri"] and target["headers"] == {"X-CloudScheduler": "true"}
@@ -80,7 +80,6 @@ def test_apply_on_an_empty_project_creates_every_resource_with_the_plans_setting
         "tipoff-start": "0 6 * * *", "tipoff-retry-0615": "15 6 * * *",
         "tipoff-retry-0630": "30 6 * * *", "tipoff-status-0700": "0 7 * * *",
         "tipoff-wait-poll": "* 6-7 * * *"}
-    from google.cloud import run_v2
     for service in _plan(project, "run_service"):
         stored = state.services[f"projects/{project}/locations/{REGION}/services/{service.name}"]
         template = stored["template"]
