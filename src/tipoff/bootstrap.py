@@ -108,6 +108,11 @@ def _postgres_schema(options: dict[str, str]) -> str | None:
     return schema
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///FILE`` store URL (None for another store or in-memory)."""
+    return _sqlite_path(url) if url.startswith("sqlite:") else None
+
+
 def _sqlite_path(url: str) -> Path | None:
     """The file of a ``sqlite:///FILE`` URL (None for an in-memory database)."""
     path = url.split("///", 1)[1] if "///" in url else ""

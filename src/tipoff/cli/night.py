@@ -66,8 +66,6 @@ def serve(
     from tipoff.services.runtime import build_services
 
     config = settings(store, bus, model_dir)
-    if workers:
-        require_model(config, without_xgboost)
     if token_file is not None:
         config = config.model_copy(update={"token_file": token_file})
     auth = authenticator(config)
@@ -75,6 +73,8 @@ def serve(
     if refusal:
         err.print(refusal, soft_wrap=True)
         raise typer.Exit(2)
+    if workers:
+        require_model(config, without_xgboost)
     services = build_services(config, _service_clock(start_at, speed), workers=workers,
                               with_scheduler=scheduler, xgboost=not without_xgboost)
     services.start()
@@ -291,5 +291,8 @@ def backfill(
         table.add_row(row["game_date"], str(row["players"]), str(row["ready"]), row["decision"],
                       human(row["coverage_pct"]))
     out.print(table)
+    if any(row["decision"] == "already_complete" for row in results):
+        out.print("already_complete dates were left as they are: --force predicts them again "
+                  "(e.g. after training a model); new rows supersede the old ones", highlight=False)
 
 
