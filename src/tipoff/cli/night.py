@@ -229,18 +229,23 @@ WAIT_NOTE = ("the wait is recorded in the store: a running `tipoff serve` (its w
 
 
 def _answer_decision(services, decision, as_json: bool) -> None:
-    """Deliver what the decision sent (in-process bus), then print it with the night's status."""
+    """Deliver what the decision sent (in-process bus), then print it with the night's status.
+    A refusal (stage 4 not ready, without a wait) exits 1, as HTTP answers 409."""
+    from tipoff.domain.decisions import Category, Decision
+
     settle(services)
     body = {**decision.to_dict(), "status": services.watch.status(decision.game_date)}
     if decision.decision == "waiting_for_phase4":
         body["note"] = WAIT_NOTE
     if as_json:
-        answer(200, body, as_json)
-        return
-    out.print(f"{decision.decision}: {human(decision.reason)}", highlight=False)
-    if "note" in body:
-        out.print(f"note: {WAIT_NOTE}", highlight=False)
-    _print_night(body["status"], False)
+        out.print_json(json.dumps(body, default=str))
+    else:
+        out.print(f"{decision.decision}: {human(decision.reason)}", highlight=False)
+        if "note" in body:
+            out.print(f"note: {WAIT_NOTE}", highlight=False)
+        _print_night(body["status"], False)
+    if Decision(decision.decision).category is Category.REFUSED:
+        raise typer.Exit(1)
 
 
 def _print_night(status: dict, as_json: bool) -> None:
