@@ -46,7 +46,7 @@ def run_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None 
     """The installed ``tipoff`` as a subprocess, its output piped (not a terminal)."""
     command = Path(sys.executable).with_name("tipoff")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TIPOFF_")}
-    environment.update(env or {})
+    environment.update({"COLUMNS": "200", **(env or {})})
     done = subprocess.run([str(command), *args], capture_output=True, text=True,
                           env=environment, cwd=cwd, timeout=timeout)
     return Ran(done.returncode, done.stdout, done.stderr)
