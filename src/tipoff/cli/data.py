@@ -130,7 +130,9 @@ def train_command(
               f"{metrics['validation_mae']:.2f} vs moving-average baseline "
               f"{metrics['moving_average_validation_mae']:.2f} (naive blend "
               f"{metrics['baseline_validation_mae']:.2f})")
-    out.print(f"ensemble weights: {report.artifact.ensemble_weights}")
+    weights = report.artifact.ensemble_weights or {}
+    out.print("ensemble weights: " + (", ".join(f"{system} {weight:.2f}" for system, weight
+                                               in weights.items()) or "—"), highlight=False)
 
 
 def _model_option(model: Path | None) -> dict:
