@@ -31,6 +31,7 @@ from tipoff.cli.common import (
     settle,
 )
 from tipoff.cli.output import human, print_fields
+from tipoff.config import mask_url_password
 from tipoff.errors import ConflictError
 
 
@@ -137,7 +138,8 @@ def worker(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     process.start()
-    err.print(f"worker running: {concurrency} workers on {process.bus!r}; SIGTERM to stop")
+    err.print(f"worker running: {concurrency} workers on {mask_url_password(config.bus_url)}; "
+              "SIGTERM to stop", highlight=False)
     stop.wait()
     process.stop()
 
@@ -149,7 +151,8 @@ def _serve_worker_http(config, host: str, port: int) -> None:
 
     service = build_worker_service(config, clock())
     try:
-        err.print(f"worker serving POST /predict on {host}:{port}, results on {service.bus!r}")
+        err.print(f"worker serving POST /predict on {host}:{port}, results on "
+                  f"{mask_url_password(config.bus_url)}", highlight=False)
         uvicorn.run(create_worker_app(service), host=host, port=port, log_level="info",
                     lifespan="off")
     finally:
