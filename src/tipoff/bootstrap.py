@@ -294,15 +294,17 @@ def worker_pool(store: WorkerStore, bus: Bus, clock: Clock, model: XGBoostSystem
     return [Worker(store, bus, clock, model, worker_id=f"{prefix}{n + 1}") for n in range(count)]
 
 
-def demo_wiring(workdir: Path, cache_dir: Path | None = None) -> DemoWiring:
+def demo_wiring(workdir: Path, cache_dir: Path | None = None,
+                model_dir: Path | None = None) -> DemoWiring:
     """The demo's adapters: URL-chosen store and bus, a real-time clock from the demo's start,
-    models in ``WORKDIR/models`` (copied from or saved to ``CACHE_DIR/models/KEY`` when a
-    cache is given), and the in-process night."""
+    models in ``MODEL_DIR`` (default ``WORKDIR/models``; copied from or saved to
+    ``CACHE_DIR/models/KEY`` when a cache is given), and the in-process night."""
     cache = None
     if cache_dir is not None:
         cache = lambda key: model_store(Path(cache_dir) / "models" / key)  # noqa: E731
     return DemoWiring(open_store=open_store, open_bus=open_bus, clock=scaled_clock,
-                      models=model_store(Path(workdir) / "models"), embedded=embedded_night,
+                      models=model_store(model_dir or Path(workdir) / "models"),
+                      embedded=embedded_night,
                       cache=cache, code_version=code_version())
 
 

@@ -115,3 +115,25 @@ def test_a_date_outside_the_synthetic_season_is_named_as_such(day, words, tmp_pa
     assert [line for line in ran.err.splitlines() if line.startswith("error:")] == \
         [ran.err.splitlines()[-1]]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_model_dir_option_and_the_cache_folder_are_where_the_demo_looks(tmp_path):
+    from tipoff.bootstrap import demo_wiring, model_cache_dir
+
+    wiring = demo_wiring(tmp_path / "work", tmp_path / "cache", model_dir=tmp_path / "mine")
+    assert Path(wiring.models.where(XGBOOST)).parent == tmp_path / "mine"
+    assert Path(wiring.cache("k").where(XGBOOST)).parent == tmp_path / "cache" / "models" / "k"
+    assert model_cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/tipoff")
+    assert model_cache_dir({}) == Path.home() / ".cache" / "tipoff"
+
+
+def test_the_cache_key_changes_with_everything_that_changes_the_model(tmp_path):
+    from datetime import date
+
+    base = DemoOptions(workdir=tmp_path)
+    key = model_cache_key(base, "code-1")
+    others = [model_cache_key(DemoOptions(workdir=tmp_path, seed=8), "code-1"),
+              model_cache_key(DemoOptions(workdir=tmp_path, game_date=date(2026, 1, 15)), "code-1"),
+              model_cache_key(base, "code-2")]
+    assert key == model_cache_key(DemoOptions(workdir=tmp_path / "elsewhere"), "code-1")
+    assert key not in others and len(set(others)) == 3

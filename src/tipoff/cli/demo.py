@@ -33,6 +33,9 @@ def demo(
         "--bus", help="memory:// (embedded), nats://HOST:PORT or pubsub://PROJECT for the same night "
                     "on NATS or Pub/Sub.")
     ] = "memory://",
+    model_dir: Annotated[Optional[Path], typer.Option(
+        "--model-dir", help="Use the model in this folder (trained into it when absent) instead "
+                            "of the working folder's.")] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Train the model again instead of using the user's model cache "
                            "($XDG_CACHE_HOME/tipoff, else ~/.cache/tipoff).")] = False,
@@ -48,7 +51,7 @@ def demo(
     try:
         options = DemoOptions(workdir=folder, store_url=store, bus_url=bus, seed=seed,
                               game_date=day)
-        wiring = demo_wiring(folder, None if no_cache else model_cache_dir())
+        wiring = demo_wiring(folder, None if no_cache else model_cache_dir(), model_dir)
         with progress_bar("demo") as step:
             result = run_demo(options, wiring, step)
     finally:
@@ -135,7 +138,7 @@ def _print_edges(edges: list[dict]) -> None:
 
 def _print_where(result: dict) -> None:
     model = {"cache": "from the model cache", "trained": "trained now",
-             "workdir": "already in the working folder", "recorded": "as recorded"}
+             "existing": "already in its folder", "recorded": "as recorded"}
     source = model.get(result.get("model_source", ""), "")
     if result["workdir"] is None:
         out.print(f"model {source}; the temporary folder was removed (--keep or --workdir "

@@ -117,7 +117,7 @@ def _ensure_model(store: Store, options: DemoOptions, wiring: DemoWiring, clock:
     """The demo's model in ``wiring.models``: already there, copied from the user's cache, or
     trained (then cached). Returns where it came from: workdir, cache or trained."""
     if wiring.models.exists(XGBOOST):
-        return "workdir"
+        return "existing"
     cache = wiring.cache(model_cache_key(options, wiring.code_version)) if wiring.cache else None
     if cache is not None and cache.exists(XGBOOST):
         try:
