@@ -81,13 +81,14 @@ def open_store(store: str | None, *, create: bool = True):
     return _open(settings(store).store_url, clock(), create=create)
 
 
-def parse_date(text: str) -> date:
+def parse_date(text: str, option: str = "--date") -> date:
+    """A game date given on the command line; a bad one is a usage error naming ``option``."""
     from tipoff.domain.dates import parse_game_date
 
     try:
         return parse_game_date(text)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from exc
 
 
 def require_model(config: Settings, without_xgboost: bool) -> None:

@@ -287,9 +287,10 @@ def backfill(
     """Run stage 4 and the predictions for past dates (events for past dates never do)."""
     from tipoff.pipeline.backfill import backfill as run
 
+    first, last = parse_date(start_from, "--from"), parse_date(to, "--to")  # usage errors first
     with direct(store, predicts=True, model_dir=model_dir, without_xgboost=without_xgboost
                 ) as services, progress_bar("backfill") as step:
-        results = run(services, parse_date(start_from), parse_date(to), force=force, progress=step,
+        results = run(services, first, last, force=force, progress=step,
                       settle=lambda: settle(services))
     if as_json:
         out.print_json(json.dumps(results))

@@ -116,7 +116,7 @@ def schedule(
         raise InputError(f"--days must be at least 1, got {days}")
     now = clock().now()
     if start_from:
-        listing = schedule_listing(parse_date(start_from), days)
+        listing = schedule_listing(parse_date(start_from, "--from"), days)
     else:  # from now: today's fire times already past are not "next"
         listing = [row for row in schedule_listing(pacific_day(now), days + 1)
                    if datetime.fromisoformat(row["utc_time"]) > now][:4 * days]
