@@ -80,6 +80,7 @@ def test_an_unreachable_postgres_server_is_one_error_line(monkeypatch, capsys):
     (["retry", "--date", "2020-01-01"], 1, "tipoff backfill --from 2020-01-01 --to 2020-01-01"),
     (["trigger", "--date", "2020-01-01"], 1, "tipoff backfill --from 2020-01-01 --to 2020-01-01"),
     (["nonsense"], 2, "No such command 'nonsense'"),
+    (["backfill", "--from", "x", "--to", "y"], 2, "Invalid value for '--from'"),
     (["event-path", "sideways", "--store", "sqlite:///x.db"], 2, "expected enable or disable"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_every_failure_is_one_error_line_with_the_documented_exit_code(
