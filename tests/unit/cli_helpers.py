@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +33,27 @@ def run_main(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None)
         monkeypatch.delenv(key)
     for key, value in (env or {}).items():
         monkeypatch.setenv(key, value)
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+    with kept_logging():  # main configures logging onto this test's captured stderr
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
     captured = capsys.readouterr()
     return Ran(code, captured.out, captured.err)
+
+
+@contextmanager
+def kept_logging():
+    """Restore structlog's configuration afterwards: a logger left writing to a test's
+    captured (then closed) stderr would fail every later test that logs."""
+    import structlog
+
+    before = structlog.get_config()
+    try:
+        yield
+    finally:
+        structlog.configure(**before)
 
 
 def run_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,

@@ -10,7 +10,7 @@ import pytest
 import typer
 
 from tests.conftest import POSTGRES_URL, service_unavailable
-from tests.unit.cli_helpers import create_empty_store, run_main
+from tests.unit.cli_helpers import create_empty_store, kept_logging, run_main
 from tipoff.cli import app
 
 READ_ONLY = [
@@ -122,13 +122,11 @@ def test_log_lines_written_to_a_pipe_carry_no_escape_codes(capsys):
 
     from tipoff.logs import configure_logging
 
-    configure_logging(logging.INFO)  # stderr is captured here: not a terminal
-    structlog.get_logger("t").warning("model_unavailable", reason="no model")
-    configure_logging()
-    assert "model_unavailable" in capsys.readouterr().err
-    configure_logging(logging.INFO)
-    structlog.get_logger("t").warning("again")
-    assert "\x1b[" not in capsys.readouterr().err
+    with kept_logging():
+        configure_logging(logging.INFO)  # stderr is captured here: not a terminal
+        structlog.get_logger("t").warning("model_unavailable", reason="no model")
+    text = capsys.readouterr().err
+    assert "model_unavailable" in text and "\x1b[" not in text
 
 
 def test_read_only_commands_print_no_model_warning(tmp_path, monkeypatch, capsys):
