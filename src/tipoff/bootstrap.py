@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tipoff.config import Settings
+from tipoff.config import Settings, mask_url_password
 from tipoff.domain.systems import XGBoostSystem
-from tipoff.errors import ConfigurationError
+from tipoff.errors import ConfigurationError, NotFoundError
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.demo import DemoWiring
@@ -25,19 +25,34 @@ from tipoff.ports import (
 )
 
 
-def open_store(url: str, clock: Clock) -> Store:
+def open_store(url: str, clock: Clock, *, create: bool = True) -> Store:
     """An opened (connected, migrated) store for ``url``: ``sqlite:///path`` (embedded) or
-    ``postgresql://…``; the store retries transient failures with backoff itself."""
+    ``postgresql://…``; the store retries transient failures with backoff itself.
+
+    With ``create=False`` (commands that only read or act on an existing night) nothing is
+    created — no file, folder, schema or table: a missing store is a ``NotFoundError``."""
+    try:
+        return _open_store(url, clock, create)
+    except NotFoundError:
+        raise NotFoundError(f"no tipoff store at {mask_url_password(url)}") from None
+
+
+def _open_store(url: str, clock: Clock, create: bool) -> Store:
     if url.startswith("sqlite:"):
         from tipoff.adapters.store.sql.store import SqliteStore
 
-        _ensure_parent(url)
-        return SqliteStore(url, clock).open()
+        path = _sqlite_path(url)
+        if create:
+            _ensure_parent(path)
+        elif path is not None and not path.is_file():
+            raise NotFoundError(str(path))
+        return SqliteStore(url, clock).open(create=create)
     if url.startswith(("postgresql:", "postgres:", "postgresql+psycopg:")):
         from tipoff.adapters.store.sql.postgres import PostgresStore
 
         server, options = _split_query(url, keep=("sslmode", "connect_timeout", "application_name"))
-        return PostgresStore(server, clock, schema=_postgres_schema(options)).open()
+        return PostgresStore(server, clock, schema=_postgres_schema(options),
+                             create_schema=create).open(create=create)
     raise ConfigurationError(
         f"unsupported store URL {url!r}: use sqlite:///FILE or postgresql://HOST/DB")
 
@@ -93,10 +108,22 @@ def _postgres_schema(options: dict[str, str]) -> str | None:
     return schema
 
 
-def _ensure_parent(url: str) -> None:
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///FILE`` store URL (None for another store or in-memory)."""
+    return _sqlite_path(url) if url.startswith("sqlite:") else None
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///FILE`` URL (None for an in-memory database)."""
     path = url.split("///", 1)[1] if "///" in url else ""
-    if path and path != ":memory:":
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not path or path == ":memory:":
+        return None
+    return Path(path.split("?", 1)[0]).expanduser()
+
+
+def _ensure_parent(path: Path | None) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _split_query(url: str, keep: tuple[str, ...] = ()) -> tuple[str, dict[str, str]]:
@@ -267,11 +294,43 @@ def worker_pool(store: WorkerStore, bus: Bus, clock: Clock, model: XGBoostSystem
     return [Worker(store, bus, clock, model, worker_id=f"{prefix}{n + 1}") for n in range(count)]
 
 
-def demo_wiring(workdir: Path) -> DemoWiring:
+def demo_wiring(workdir: Path, cache_dir: Path | None = None,
+                model_dir: Path | None = None) -> DemoWiring:
     """The demo's adapters: URL-chosen store and bus, a real-time clock from the demo's start,
-    models in ``WORKDIR/models``, and the in-process night."""
+    models in ``MODEL_DIR`` (default ``WORKDIR/models``; copied from or saved to
+    ``CACHE_DIR/models/KEY`` when a cache is given), and the in-process night."""
+    cache = None
+    if cache_dir is not None:
+        cache = lambda key: model_store(Path(cache_dir) / "models" / key)  # noqa: E731
     return DemoWiring(open_store=open_store, open_bus=open_bus, clock=scaled_clock,
-                      models=model_store(Path(workdir) / "models"), embedded=embedded_night)
+                      models=model_store(model_dir or Path(workdir) / "models"),
+                      embedded=embedded_night,
+                      cache=cache, code_version=code_version())
+
+
+def code_version() -> str:
+    """The package version and a hash of the sources that build features and train models:
+    any change to them gives a new model cache key."""
+    import hashlib
+
+    from tipoff import __version__
+
+    root = Path(__file__).parent
+    digest = hashlib.sha256(__version__.encode())
+    for folder in ("domain", "sim", "pipeline"):
+        for source in sorted((root / folder).rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_cache_dir(environ: dict[str, str] | None = None) -> Path:
+    """The user's cache folder for tipoff: ``$XDG_CACHE_HOME/tipoff``, else ``~/.cache/tipoff``."""
+    import os
+
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or ""
+    return (Path(base) if base else Path.home() / ".cache") / "tipoff"
 
 
 # --- benchmark clean-up -----------------------------------------------------------------------

@@ -34,10 +34,17 @@ class MaskedRenderer:
         return mask_passwords(rendered) if isinstance(rendered, str) else rendered
 
 
-def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
-    """Configure structlog for this process (called by entry points, never at import)."""
+def configure_logging(level: int = logging.INFO, *, json: bool = False,
+                      colors: bool | None = None) -> None:
+    """Configure structlog for this process (called by entry points, never at import).
+
+    Console lines are coloured only on a terminal (``colors=None``): a file or a pipe gets
+    plain text, never ANSI escape codes."""
+    if colors is None:
+        colors = sys.stderr.isatty()
     renderer = (structlog.processors.JSONRenderer() if json else
-                structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback))
+                structlog.dev.ConsoleRenderer(colors=colors,
+                                              exception_formatter=structlog.dev.plain_traceback))
     processors = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -74,10 +74,14 @@ BAD_BUS_URLS = [
 
 @pytest.mark.parametrize("bus", BAD_BUS_URLS)
 def test_a_bad_bus_url_option_is_one_error_line_and_exit_code_1(tmp_path, bus):
-    result = _tipoff("status", "--store", f"sqlite:///{tmp_path / 's.db'}", "--bus", bus)
+    from tests.unit.cli_helpers import create_empty_store
+
+    store = create_empty_store(tmp_path / "s.db")  # so the error is the bus's, not the store's
+    result = _tipoff("status", "--store", store, "--bus", bus)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert "no tipoff store" not in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -13,9 +15,24 @@ from rich.console import Console
 from rich.table import Table
 
 from tipoff.config import Settings
+from tipoff.errors import ConfigurationError
 
 out = Console()
 err = Console(stderr=True)
+
+
+def fail(message: str, code: int, exc: BaseException | None = None) -> int:
+    """Print one ``error:`` line on stderr (the traceback too with ``TIPOFF_DEBUG=1``) and
+    return ``code``. Driver messages spanning lines are joined into one."""
+    if exc is not None and os.environ.get("TIPOFF_DEBUG") == "1":
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    from rich.markup import escape
+
+    text = escape(" ".join(str(message).split()))
+    err.print(f"[red]error:[/red] {text}", soft_wrap=True, highlight=False)
+    return code
 
 StoreOption = Annotated[Optional[str], typer.Option(
     "--store", help="Store URL (default: $TIPOFF_STORE_URL, else sqlite:///./tipoff.db).")]
@@ -36,9 +53,18 @@ OptionalDate = Annotated[Optional[str], typer.Option(
     "--date", help="Game date (America/New_York); default: today ET.")]
 
 
-def settings(store: str | None = None, bus: str | None = None) -> Settings:
+ModelDirOption = Annotated[Optional[Path], typer.Option(
+    "--model-dir", help="Folder of the trained model (default: $TIPOFF_MODEL_DIR, else ./models).")]
+
+WithoutXgboostOption = Annotated[bool, typer.Option(
+    "--without-xgboost", help="Predict without a trained model: xgboost_v1 is skipped and the "
+                              "ensemble combines the other three systems.")]
+
+
+def settings(store: str | None = None, bus: str | None = None,
+             model_dir: Path | None = None) -> Settings:
     """The effective settings: environment, then command-line overrides."""
-    return Settings.from_mapping(os.environ, store_url=store, bus_url=bus)
+    return Settings.from_mapping(os.environ, store_url=store, bus_url=bus, model_dir=model_dir)
 
 
 def clock():
@@ -47,28 +73,57 @@ def clock():
     return system_clock()
 
 
-def open_store(store: str | None):
+def open_store(store: str | None, *, create: bool = True):
+    """The configured store; ``create=False`` for commands that need an existing one (a
+    missing store is then one error line, and nothing is created)."""
     from tipoff.bootstrap import open_store as _open
 
-    return _open(settings(store).store_url, clock())
+    return _open(settings(store).store_url, clock(), create=create)
 
 
-def parse_date(text: str) -> date:
+def parse_date(text: str, option: str = "--date") -> date:
+    """A game date given on the command line; a bad one is a usage error naming ``option``."""
     from tipoff.domain.dates import parse_game_date
 
     try:
         return parse_game_date(text)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from exc
+
+
+def require_model(config: Settings, without_xgboost: bool) -> None:
+    """Refuse to predict without a usable model, unless ``--without-xgboost`` says so."""
+    if without_xgboost:
+        return
+    from tipoff.bootstrap import model_store
+    from tipoff.domain.systems import XGBOOST, PredictionUnavailable
+
+    try:
+        model_store(config.model_dir).load(XGBOOST)
+    except PredictionUnavailable as exc:
+        raise ConfigurationError(
+            f"no usable model ({exc.reason}): train one with `tipoff train --through DATE "
+            f"--model-dir {config.model_dir}`, point --model-dir (or TIPOFF_MODEL_DIR) at one, "
+            "or pass --without-xgboost to predict with the other systems") from None
 
 
 @contextmanager
-def direct(store: str | None, bus: str | None = None):
-    """Services over the configured store and bus, without scheduler or background threads."""
+def direct(store: str | None, bus: str | None = None, *, predicts: bool = False,
+           model_dir: Path | None = None, without_xgboost: bool = False):
+    """Services over an existing store and the configured bus, without scheduler or
+    background threads. Commands that may predict (``predicts``: in this process, with the
+    in-process bus) get one worker and need a model (see ``require_model``)."""
+    from tipoff.bootstrap import open_store as _open
     from tipoff.services.runtime import build_services
 
+    config = settings(store, bus, model_dir)
+    predicts = predicts and config.bus_url.startswith("memory:")  # else workers run elsewhere
+    if predicts:
+        require_model(config, without_xgboost)
+    _open(config.store_url, clock(), create=False).close()  # exists? (else one error line)
     with quiet_logs():
-        services = build_services(settings(store, bus), clock(), workers=1, with_scheduler=False)
+        services = build_services(config, clock(), workers=1 if predicts else 0,
+                                  with_scheduler=False, xgboost=not without_xgboost)
         try:
             yield services
         finally:
@@ -93,28 +148,24 @@ def client(url: str):
 
 
 def answer(code: int, body: dict, as_json: bool) -> None:
+    """Print a coordinator answer (JSON, or one ``field: value`` line each); 4xx/5xx exit 1."""
+    from tipoff.cli.output import print_fields
+
     if as_json:
         out.print_json(json.dumps(body, default=str))
     else:
-        for key, value in body.items():
-            out.print(f"{key}: {value}")
+        print_fields(out, body)
     if code >= 400:
         raise typer.Exit(1)
 
 
 @contextmanager
 def progress_bar(title: str):
-    """A Rich progress bar; yields the ``(done, total, label)`` callback pipelines accept."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """Progress of long work on stderr; yields the ``(done, total, label)`` callback
+    pipelines accept (a bar on a terminal, plain lines elsewhere)."""
+    from tipoff.cli.progress import progress
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with quiet_logs(), Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(title, total=None)
-
-        def step(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"{title}: {label}")
-
+    with quiet_logs(), progress(title, err) as step:
         yield step
 
 
@@ -135,7 +186,8 @@ def configure_logs(level: int | None = None) -> None:
     from tipoff.logs import configure_logging
 
     configure_logging(log_level() if level is None else level,
-                      json=os.environ.get("TIPOFF_LOG_FORMAT") == "json")
+                      json=os.environ.get("TIPOFF_LOG_FORMAT") == "json",
+                      colors=sys.stderr.isatty() and "NO_COLOR" not in os.environ)
 
 
 def log_level() -> int:

@@ -45,7 +45,7 @@ def league_generate(
 
     with err.status(f"generating season {season} (seed {seed})…"):
         written = generate_league_into(open_store(store), season, seed,
-                                       parse_date(until) if until else None)
+                                       parse_date(until, "--until") if until else None)
     print_counts(f"synthetic league {season}, seed {seed}", written)
 
 
@@ -119,7 +119,7 @@ def train_command(
 
     folder = model_dir or settings(store).model_dir
     with progress_bar("training") as step:
-        report = train(open_store(store), model_store(folder), parse_date(through), clock(),
+        report = train(open_store(store), model_store(folder), parse_date(through, "--through"), clock(),
                        seed=seed, progress=step)
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
@@ -130,7 +130,9 @@ def train_command(
               f"{metrics['validation_mae']:.2f} vs moving-average baseline "
               f"{metrics['moving_average_validation_mae']:.2f} (naive blend "
               f"{metrics['baseline_validation_mae']:.2f})")
-    out.print(f"ensemble weights: {report.artifact.ensemble_weights}")
+    weights = report.artifact.ensemble_weights or {}
+    out.print("ensemble weights: " + (", ".join(f"{system} {weight:.2f}" for system, weight
+                                               in weights.items()) or "—"), highlight=False)
 
 
 def _model_option(model: Path | None) -> dict:
@@ -163,8 +165,8 @@ def backtest_command(
     from tipoff.pipeline.backtest import run_backtest
 
     with progress_bar("backtest") as step:
-        result = run_backtest(open_store(store), parse_date(start_from), parse_date(to), clock(),
-                              train_through=parse_date(train_through) if train_through else None,
+        result = run_backtest(open_store(store), parse_date(start_from, "--from"), parse_date(to, "--to"), clock(),
+                              train_through=parse_date(train_through, "--train-through") if train_through else None,
                               **_model_option(model), seed=seed, progress=step)
     if report is not None:
         report.write_text(json.dumps(result, indent=2, default=str))

@@ -37,9 +37,10 @@ def gcp_plan(project: Project, region: Region, coordinator_url: CoordinatorUrl =
         typer.echo(json.dumps(plan_document(config), indent=2))
         return
     for resource in build_plan(config):
-        out.print(f"{resource.kind} {resource.name}")
+        out.print(f"{resource.kind} {resource.name}", highlight=False, markup=False)
         for key, value in resource.settings.items():
-            out.print(f"  {key}={value}")
+            shown = value if isinstance(value, str) else json.dumps(value)  # never a repr
+            out.print(f"  {key}={shown}", highlight=False, markup=False)
 
 
 @gcp_app.command("apply")

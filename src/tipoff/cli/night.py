@@ -1,4 +1,4 @@
-"""The night and its runbook: demo, serve, worker, trigger, start, retry, status, backfill…"""
+"""The night and its runbook: serve, worker, trigger, start, retry, event path, backfill."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from tipoff.errors import InputError
 from tipoff.cli.common import (
     BusOption,
     JsonOption,
+    ModelDirOption,
     OptionalDate,
     StoreOption,
     UrlOption,
+    WithoutXgboostOption,
     answer,
     client,
     clock,
@@ -25,75 +26,16 @@ from tipoff.cli.common import (
     out,
     parse_date,
     progress_bar,
-    quiet_logs,
+    require_model,
     settings,
     settle,
 )
+from tipoff.cli.output import human, print_fields
+from tipoff.config import mask_url_password
+from tipoff.errors import ConflictError
 
 
 commands = typer.Typer()  # top-level commands of this module
-
-
-@commands.command("demo")
-def demo(
-    workdir: Annotated[Optional[Path], typer.Option(
-        help="Working folder (default: a fresh temporary folder).")] = None,
-    store: Annotated[Optional[str], typer.Option(
-        "--store", help="Store URL (default: a SQLite file in the working folder).")] = None,
-    game_date: Annotated[Optional[str], typer.Option(
-        "--date", help="Game date of the synthetic season (default 2026-01-14).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic league.")] = 7,
-    bus: Annotated[str, typer.Option(
-        "--bus", help="memory:// (embedded), nats://HOST:PORT or pubsub://PROJECT for the same night "
-                    "on NATS or Pub/Sub.")
-    ] = "memory://",
-    as_json: JsonOption = False,
-) -> None:
-    """Run one whole night embedded: league, model, stage 4, event, batch, report."""
-    import tempfile
-
-    from tipoff.bootstrap import demo_wiring
-    from tipoff.pipeline.demo import DEMO_DATE, DemoOptions, run_demo
-
-    folder = workdir or Path(tempfile.mkdtemp(prefix="tipoff-demo-"))
-    options = DemoOptions(workdir=folder, store_url=store, bus_url=bus, seed=seed,
-                          game_date=parse_date(game_date) if game_date else DEMO_DATE)
-    with quiet_logs(), err.status("starting…") as status:
-        result = run_demo(options, demo_wiring(folder), lambda n, total, label: status.update(f"[{n}/{total}] {label}"))
-    if as_json:
-        out.print_json(json.dumps(result))
-    else:
-        _print_demo(result)
-    if result["batch_state"] != "complete" or result["coverage_pct"] < 95:
-        raise typer.Exit(1)
-
-
-def _print_demo(result: dict) -> None:
-    timeline = result["timeline_ms"]
-    out.print(f"[bold]tipoff demo — night of {result['game_date']}[/bold] "
-              f"(batch {result['batch_id']}, {result['batch_state']})")
-    out.print("timeline from stage 4 complete: " + ", ".join(
-        f"{name.replace('_', ' ')} +{value:.0f} ms" for name, value in timeline.items()
-        if name != "stage4_complete" and value is not None))
-    out.print(f"players on slate {result['players_on_slate']}, production ready "
-              f"{result['players_ready']}, predicted {result['players_predicted']}, skipped "
-              f"{result['players_skipped']}, failed {result['players_failed']} — coverage "
-              f"[bold]{result['coverage_pct']}%[/bold]")
-    for reason, count in {**result["not_ready_reasons"], **result["skip_reasons"]}.items():
-        out.print(f"  not predicted: {reason} ×{count}")
-    systems = Table("system", "rows", title="rows per system")
-    for system, count in result["rows_by_system"].items():
-        systems.add_row(system, str(count))
-    out.print(systems)
-    edges = Table("player", "line", "source", "ensemble", "confidence", "pick",
-                  title="ten largest edges (ensemble)")
-    for edge in result["top_edges"]:
-        source = edge["bookmaker"] or edge["line_source"]
-        edges.add_row(edge["player"], f"{edge['line']:.1f}", source,
-                      f"{edge['predicted_points']:.1f}", f"{edge['confidence']:.0f}",
-                      edge["recommendation"])
-    out.print(edges)
-    out.print(f"store: {result['store_url']}   model: {result['model_path']}")
 
 
 @commands.command("serve")
@@ -114,6 +56,8 @@ def serve(
     insecure_no_auth: Annotated[bool, typer.Option(
         "--insecure-no-auth", help="Listen beyond loopback without any credential (unsafe).")]
     = False,
+    model_dir: ModelDirOption = None,
+    without_xgboost: WithoutXgboostOption = False,
 ) -> None:
     """Run the coordinator HTTP service (with the scheduler and in-process workers)."""
     import uvicorn
@@ -122,7 +66,7 @@ def serve(
     from tipoff.services.http import create_app
     from tipoff.services.runtime import build_services
 
-    config = settings(store, bus)
+    config = settings(store, bus, model_dir)
     if token_file is not None:
         config = config.model_copy(update={"token_file": token_file})
     auth = authenticator(config)
@@ -130,8 +74,10 @@ def serve(
     if refusal:
         err.print(refusal, soft_wrap=True)
         raise typer.Exit(2)
-    services = build_services(config, _service_clock(start_at, speed),
-                              workers=workers, with_scheduler=scheduler)
+    if workers:
+        require_model(config, without_xgboost)
+    services = build_services(config, _service_clock(start_at, speed), workers=workers,
+                              with_scheduler=scheduler, xgboost=not without_xgboost)
     services.start()
     try:
         uvicorn.run(create_app(services, auth=auth, metrics_public=config.metrics_public),
@@ -167,6 +113,8 @@ def worker(
                                        "instead of pulling requests.")] = False,
     host: Annotated[str, typer.Option(help="Interface to bind (with --http).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (with --http).")] = 8080,
+    model_dir: ModelDirOption = None,
+    without_xgboost: WithoutXgboostOption = False,
 ) -> None:
     """Run prediction workers only (the coordinator runs elsewhere: `tipoff serve --workers 0`).
 
@@ -176,18 +124,22 @@ def worker(
     import signal
     import threading
 
+    config = settings(store, bus, model_dir)
+    require_model(config, without_xgboost)
     if http:
-        _serve_worker_http(settings(store, bus), host, port)
+        _serve_worker_http(config, host, port)
         return
 
     from tipoff.services.runtime import build_worker_process
 
-    process = build_worker_process(settings(store, bus), clock(), concurrency=concurrency)
+    process = build_worker_process(config, clock(), concurrency=concurrency,
+                                   xgboost=not without_xgboost)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     process.start()
-    err.print(f"worker running: {concurrency} workers on {process.bus!r}; SIGTERM to stop")
+    err.print(f"worker running: {concurrency} workers on {mask_url_password(config.bus_url)}; "
+              "SIGTERM to stop", highlight=False)
     stop.wait()
     process.stop()
 
@@ -199,7 +151,8 @@ def _serve_worker_http(config, host: str, port: int) -> None:
 
     service = build_worker_service(config, clock())
     try:
-        err.print(f"worker serving POST /predict on {host}:{port}, results on {service.bus!r}")
+        err.print(f"worker serving POST /predict on {host}:{port}, results on "
+                  f"{mask_url_password(config.bus_url)}", highlight=False)
         uvicorn.run(create_worker_app(service), host=host, port=port, log_level="info",
                     lifespan="off")
     finally:
@@ -208,11 +161,15 @@ def _serve_worker_http(config, host: str, port: int) -> None:
 
 @commands.command("trigger")
 def trigger(game_date: OptionalDate = None, url: UrlOption = None, store: StoreOption = None,
+            model_dir: ModelDirOption = None, without_xgboost: WithoutXgboostOption = False,
             as_json: JsonOption = False) -> None:
     """Publish stage 4's phase4_complete for a date, as the feature store would."""
     from tipoff.pipeline.build_features import phase4_event
 
-    with direct(store) as services:
+    if not url:  # a coordinator decides with its own clock (a rehearsal's may be in the past)
+        refuse_past(day_or_today(game_date, clock()), "an event for it starts nothing")
+    with direct(store, predicts=not url, model_dir=model_dir,
+                without_xgboost=without_xgboost) as services:
         day = day_or_today(game_date, services.clock)
         event = phase4_event(services.store, day)
         if url:
@@ -222,7 +179,17 @@ def trigger(game_date: OptionalDate = None, url: UrlOption = None, store: StoreO
 
         services.bus.publish(PHASE4_TOPIC, event.to_data(), message_id=event.run_id)
         settle(services)
-        answer(200, services.watch.status(day), as_json)
+        _print_night(services.watch.status(day), as_json)
+
+
+def refuse_past(day, why: str) -> None:
+    """Live commands refuse a date before today (ET), naming the command that does it."""
+    from tipoff.services.runtime import today_game_date
+
+    today = today_game_date(clock())
+    if day < today:
+        raise ConflictError(f"{day} is before today ({today} ET): {why}; past dates run through "
+                            f"`tipoff backfill --from {day} --to {day}`")
 
 
 @commands.command("start")
@@ -230,84 +197,67 @@ def start(game_date: OptionalDate = None,
           force: Annotated[bool, typer.Option(help="Re-predict even a complete batch.")] = False,
           wait: Annotated[bool, typer.Option(
               "--wait/--no-wait", help="Wait (durably) for stage 4 when it is not ready.")] = True,
-          url: UrlOption = None, store: StoreOption = None, as_json: JsonOption = False) -> None:
+          url: UrlOption = None, store: StoreOption = None, model_dir: ModelDirOption = None,
+          without_xgboost: WithoutXgboostOption = False, as_json: JsonOption = False) -> None:
     """Backup / manual start of a date's batch."""
+    day = day_or_today(game_date, clock())
     if url:
-        answer(*client(url).start(day_or_today(game_date, clock()), force=force, wait=wait),
-               as_json)
+        answer(*client(url).start(day, force=force, wait=wait), as_json)
         return
-    with direct(store) as services:
-        day = day_or_today(game_date, services.clock)
+    refuse_past(day, "a live start ignores it")
+    with direct(store, predicts=True, model_dir=model_dir,
+                without_xgboost=without_xgboost) as services:
         decision = services.coordinator.start(day, "manual", force=force, wait_for_phase4=wait)
         _answer_decision(services, decision, as_json)
 
 
 @commands.command("retry")
 def retry(game_date: OptionalDate = None, url: UrlOption = None, store: StoreOption = None,
+          model_dir: ModelDirOption = None, without_xgboost: WithoutXgboostOption = False,
           as_json: JsonOption = False) -> None:
     """Predict only the ready players that have no prediction yet."""
+    day = day_or_today(game_date, clock())
     if url:
-        answer(*client(url).retry(day_or_today(game_date, clock())), as_json)
+        answer(*client(url).retry(day), as_json)
         return
-    with direct(store) as services:
-        day = day_or_today(game_date, services.clock)
+    refuse_past(day, "a live retry ignores it")
+    with direct(store, predicts=True, model_dir=model_dir,
+                without_xgboost=without_xgboost) as services:
         _answer_decision(services, services.coordinator.retry(day), as_json)
 
 
+WAIT_NOTE = ("the wait is recorded in the store: a running `tipoff serve` (its wait poll, every "
+             "60 s) starts the batch once stage 4 is ready, or alerts at the deadline; this "
+             "command does not wait")
+
+
 def _answer_decision(services, decision, as_json: bool) -> None:
-    """Deliver what the decision sent (in-process bus), then print it with the night's status."""
+    """Deliver what the decision sent (in-process bus), then print it with the night's status.
+    A refusal (stage 4 not ready, without a wait) exits 1, as HTTP answers 409."""
+    from tipoff.domain.decisions import Category, Decision
+
     settle(services)
-    answer(200, {**decision.to_dict(), "status": services.watch.status(decision.game_date)},
-           as_json)
-
-
-@commands.command("status")
-def status(game_date: OptionalDate = None,
-           check: Annotated[bool, typer.Option(
-               help="Also run the 07:00 check: send the alerts the status calls for.")] = False,
-           url: UrlOption = None, store: StoreOption = None, bus: BusOption = None,
-           as_json: JsonOption = False) -> None:
-    """A night's batch: state, counts, coverage, timings."""
-    if url and not check:
-        answer(*client(url).status(day_or_today(game_date, clock())), as_json)
-        return
-    with direct(store, bus) as services:
-        day = day_or_today(game_date, services.clock)
-        report = services.watch.status_check(day) if check else services.watch.status(day)
-        answer(200, report, as_json)
-
-
-@commands.command("report")
-def report(game_date: OptionalDate = None, store: StoreOption = None,
-           as_json: JsonOption = False) -> None:
-    """The daily health report of a night: latency, coverage, data quality, decisions, alerts."""
-    from tipoff.pipeline.health_report import health_report
-
-    with direct(store) as services:
-        day = day_or_today(game_date, services.clock)
-        result = health_report(services.store, services.watch, day)
+    body = {**decision.to_dict(), "status": services.watch.status(decision.game_date)}
+    if decision.decision == "waiting_for_phase4":
+        body["note"] = WAIT_NOTE
     if as_json:
-        out.print_json(json.dumps(result, default=str))
+        out.print_json(json.dumps(body, default=str))
+    else:
+        out.print(f"{decision.decision}: {human(decision.reason)}", highlight=False)
+        if "note" in body:
+            out.print(f"note: {WAIT_NOTE}", highlight=False)
+        _print_night(body["status"], False)
+    if Decision(decision.decision).category is Category.REFUSED:
+        raise typer.Exit(1)
+
+
+def _print_night(status: dict, as_json: bool) -> None:
+    if as_json:
+        answer(200, status, True)
         return
-    _print_report(result)
+    from tipoff.cli.readonly import STATUS_LABELS
 
-
-def _print_report(result: dict) -> None:
-    quality = result["data_quality"]
-    out.print(f"[bold]night of {result['game_date']}[/bold]: {result['state']}, coverage "
-              f"{result['coverage_pct']}% ({result['players_predicted']} of "
-              f"{result['players_ready']} ready), stage 4 → 5 latency "
-              f"{result['latency_seconds']} s")
-    if quality.get("players"):
-        out.print(f"stage 4: {quality['players']} players, {quality['ready_pct']}% ready, "
-                  f"average quality {quality['average_quality']}; issues {quality['issues']}")
-    for decision in result["decisions"]:
-        out.print(f"  {decision['at']}  {decision['source']:<17} {decision['decision']}: "
-                  f"{decision['reason']}")
-    for alert in result["alerts"]:
-        out.print(f"  alert {alert['severity']} {alert['type']} via {alert['channel']}: "
-                  f"{alert['status']}")
-    out.print(f"rows by system: {result['rows_by_system']}")
+    print_fields(out, status, labels=STATUS_LABELS)
 
 
 @commands.command("event-path")
@@ -330,13 +280,17 @@ def backfill(
     to: Annotated[str, typer.Option("--to", help="Last game date (inclusive).")],
     force: Annotated[bool, typer.Option(help="Re-predict dates that already have a batch.")] = False,
     store: StoreOption = None,
+    model_dir: ModelDirOption = None,
+    without_xgboost: WithoutXgboostOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run stage 4 and the predictions for past dates (events for past dates never do)."""
     from tipoff.pipeline.backfill import backfill as run
 
-    with direct(store) as services, progress_bar("backfill") as step:
-        results = run(services, parse_date(start_from), parse_date(to), force=force, progress=step,
+    first, last = parse_date(start_from, "--from"), parse_date(to, "--to")  # usage errors first
+    with direct(store, predicts=True, model_dir=model_dir, without_xgboost=without_xgboost
+                ) as services, progress_bar("backfill") as step:
+        results = run(services, first, last, force=force, progress=step,
                       settle=lambda: settle(services))
     if as_json:
         out.print_json(json.dumps(results))
@@ -344,69 +298,10 @@ def backfill(
     table = Table("date", "players", "ready", "decision", "coverage %")
     for row in results:
         table.add_row(row["game_date"], str(row["players"]), str(row["ready"]), row["decision"],
-                      str(row["coverage_pct"]))
+                      human(row["coverage_pct"]))
     out.print(table)
+    if any(row["decision"] == "already_complete" for row in results):
+        out.print("already_complete dates were left as they are: --force predicts them again "
+                  "(e.g. after training a model); new rows supersede the old ones", highlight=False)
 
 
-@commands.command("schedule")
-def schedule(
-    start_from: Annotated[Optional[str], typer.Option(
-        "--from", help="First local day (America/Los_Angeles); default today.")] = None,
-    days: Annotated[int, typer.Option(help="How many days to list.")] = 3,
-    as_json: JsonOption = False,
-) -> None:
-    """List the next fire times of the daily jobs (06:00, 06:15, 06:30, 07:00 PT)."""
-    from tipoff.domain.schedule import pacific_day, schedule_listing
-
-    if days < 1:
-        raise InputError(f"--days must be at least 1, got {days}")
-    first = parse_date(start_from) if start_from else pacific_day(clock().now())
-    listing = schedule_listing(first, days)
-    if as_json:
-        out.print_json(json.dumps(listing))
-        return
-    table = Table("job", "America/Los_Angeles", "UTC")
-    for row in listing:
-        table.add_row(row["job"], row["local_time"], row["utc_time"])
-    out.print(table)
-
-
-dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters of the message bus.")
-
-
-@dlq_app.command("list")
-def dlq_list(topic: Annotated[Optional[str], typer.Option(help="Only this topic.")] = None,
-             bus: BusOption = None, as_json: JsonOption = False) -> None:
-    """Messages that failed every delivery attempt, with their last error."""
-    from tipoff.bootstrap import open_bus
-
-    the_bus = open_bus(settings(bus=bus).bus_url, clock())
-    try:
-        letters = the_bus.dead_letters(topic)
-    finally:
-        the_bus.close()
-    rows = [{"topic": d.message.topic, "message_id": d.message.message_id, "group": d.group,
-             "attempts": d.message.attempt, "failed_at": d.failed_at.isoformat(),
-             "error": d.error} for d in letters]
-    if as_json:
-        out.print_json(json.dumps(rows))
-        return
-    table = Table("topic", "message id", "group", "attempts", "failed at", "error")
-    for row in rows:
-        table.add_row(*(str(row[k]) for k in ("topic", "message_id", "group", "attempts",
-                                              "failed_at", "error")))
-    out.print(table if rows else "no dead letters")
-
-
-@dlq_app.command("replay")
-def dlq_replay(topic: Annotated[Optional[str], typer.Option(help="Only this topic.")] = None,
-               bus: BusOption = None) -> None:
-    """Re-deliver dead letters to the group that failed them."""
-    from tipoff.bootstrap import open_bus
-
-    the_bus = open_bus(settings(bus=bus).bus_url, clock())
-    try:
-        count = the_bus.replay_dead_letters(topic)
-    finally:
-        the_bus.close()
-    out.print(f"replayed {count} dead letters")

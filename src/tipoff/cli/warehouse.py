@@ -43,7 +43,7 @@ def warehouse_import(
     """Replace the store's analytics inputs of a date range with the warehouse's."""
     from tipoff.pipeline.warehouse_sync import import_from_warehouse
 
-    first, last = parse_date(start), parse_date(end)
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
     with closing(_open_warehouse(warehouse)) as source, closing(open_store(store)) as target:
         with err.status(f"importing {first}..{last} from the warehouse…"):
             written = import_from_warehouse(source, target, first, last)

@@ -76,7 +76,7 @@ def partial_gap_alert(game_date: date, expected: int, predicted: int) -> Alert |
         body=(f"{predicted} of {expected} expected players were predicted for {game_date}; "
               f"{missing} are missing (tolerated: {threshold}).\n"
               f"Next: `tipoff status --date {game_date}` to see why, then "
-              f"`tipoff retry --date {game_date}` to predict the missing ready players."),
+              f"{_retry(game_date)} to predict the missing ready players."),
         details={"expected": expected, "predicted": predicted, "missing": missing,
                  "threshold": threshold},
     )
@@ -120,7 +120,7 @@ def phase4_not_ready_alert(game_date: date, reason: str) -> Alert:
         body=(f"The wait for stage 4 features of {game_date} reached its deadline: {reason}.\n"
               f"Ready players, if any, were predicted. Next: fix and rerun stage 4 "
               f"(`tipoff features build --date {game_date}`), then "
-              f"`tipoff start --date {game_date} --force`."),
+              f"{_start_again(game_date)}."),
         details={"reason": reason},
     )
 
@@ -133,7 +133,7 @@ def publish_failed_alert(game_date: date, error: str) -> Alert:
         body=(f"Stage 4 features of {game_date} were written, but publishing phase4_complete "
               f"failed: {error}.\n"
               f"The scheduled backup start will pick the date up; to start now run "
-              f"`tipoff start --date {game_date}`."),
+              f"{_start(game_date)}."),
         details={"error": error},
     )
 
@@ -144,7 +144,7 @@ def event_rejected_alert(game_date: date, reason: str) -> Alert:
         type=PHASE4_EVENT_REJECTED, severity=Severity.WARNING, game_date=game_date,
         title=f"Stage 4's event for {game_date} was rejected",
         body=(f"stage 4's event was rejected: {reason}; the 06:00 backup will cover it.\n"
-              f"To start now run `tipoff start --date {game_date}`; `tipoff report --date "
+              f"To start now run {_start(game_date)}; `tipoff report --date "
               f"{game_date}` lists the rejection."),
         details={"reason": reason[:500]},
     )
@@ -170,7 +170,7 @@ def _no_batch(game_date: date) -> Alert:
         title=f"No prediction batch for {game_date} at the 07:00 check",
         body=(f"Neither the stage 4 event nor the 06:00 backup started predictions for "
               f"{game_date}.\nNext: `tipoff status --date {game_date}`, then "
-              f"`tipoff start --date {game_date} --force`."),
+              f"{_start_again(game_date)}."),
     )
 
 
@@ -180,7 +180,7 @@ def _no_predictions(game_date: date, ready: int) -> Alert:
         title=f"Zero predictions for {game_date} at the 07:00 check",
         body=(f"A batch exists for {game_date} but no prediction was written "
               f"({ready} players ready).\nNext: check the workers and the bus "
-              f"(`tipoff status --date {game_date}`), then `tipoff retry --date {game_date}`."),
+              f"(`tipoff status --date {game_date}`), then {_retry(game_date)}."),
         details={"predicted": 0, "ready": ready},
     )
 
@@ -193,10 +193,28 @@ def _low_coverage(game_date: date, predicted: int, ready: int, critical: bool) -
         title=f"Prediction coverage {pct}% for {game_date}",
         body=(f"{predicted} of {ready} ready players have a prediction for {game_date} "
               f"(warning below {COVERAGE_WARNING_PCT}%, critical below "
-              f"{COVERAGE_CRITICAL_PCT}%).\nNext: `tipoff retry --date {game_date}` "
+              f"{COVERAGE_CRITICAL_PCT}%).\nNext: {_retry(game_date)} "
               f"predicts the ready players without an active prediction."),
         details={"predicted": predicted, "ready": ready, "coverage_pct": pct},
     )
+
+
+# Live commands refuse a past date (ET), so each suggestion also names the backfill that
+# works once the night is over: an alert is often read the next morning.
+def _start_again(game_date: date) -> str:
+    return (f"`tipoff start --date {game_date} --force` (after {game_date} ET: "
+            f"`tipoff backfill --from {game_date} --to {game_date} --force`)")
+
+
+def _start(game_date: date) -> str:
+    return (f"`tipoff start --date {game_date}` (after {game_date} ET: "
+            f"`tipoff backfill --from {game_date} --to {game_date}`)")
+
+
+def _retry(game_date: date) -> str:
+    return (f"`tipoff retry --date {game_date}` (after {game_date} ET: "
+            f"`tipoff backfill --from {game_date} --to {game_date}`, which fills the missing "
+            "players)")
 
 
 def _minutes(delta: timedelta) -> str:

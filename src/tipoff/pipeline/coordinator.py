@@ -225,7 +225,8 @@ class Coordinator:
         today = game_date_at(self._clock.now())
         if game_date < today and source != "backfill":
             return Decision("backfill_ignored", game_date,
-                            f"{game_date} is before today ({today} ET): run a backfill instead")
+                            f"{game_date} is before today ({today} ET): past dates run "
+                            f"through `tipoff backfill --from {game_date} --to {game_date}`")
         batch = self._store.get_batch(game_date)
         if batch is not None:
             return self._existing(batch, force)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
@@ -10,9 +11,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from tipoff.domain import batches as b
+from tipoff.domain.analytics import season_start_year
 from tipoff.domain.dates import pacific_instant
 from tipoff.domain.features import FEATURE_VERSION
-from tipoff.domain.systems import ENSEMBLE, XGBOOST, XGBoostSystem
+from tipoff.domain.reasons import not_ready_all_reasons, not_ready_by_main_reason
+from tipoff.domain.systems import ENSEMBLE, XGBOOST, PredictionUnavailable, XGBoostSystem
+from tipoff.errors import InputError
 from tipoff.pipeline.build_features import build_features, latest_stage4_run
 from tipoff.pipeline.load_data import generate_league_into
 from tipoff.pipeline.runtime import load_model
@@ -34,6 +38,9 @@ class DemoWiring:
     clock: Callable[[datetime], Clock]  # a clock running in real time from the given instant
     models: ModelStore
     embedded: Callable[[Store, Bus, Clock, XGBoostSystem], object]
+    # The user's model cache: a ModelStore per cache key (None: never read or write a cache).
+    cache: Callable[[str], ModelStore] | None = None
+    code_version: str = ""  # changes whenever the code that trains the model changes
 
 
 @dataclass(frozen=True)
@@ -48,19 +55,50 @@ class DemoOptions:
     season: str = DEMO_SEASON
 
 
+def check_demo_date(options: DemoOptions) -> None:
+    """Refuse a date the synthetic season has no night for, naming the season's span."""
+    from tipoff.sim.league.schedule import game_nights
+
+    nights = game_nights(season_start_year(options.season))
+    day = options.game_date
+    if day < nights[0] or day > nights[-1]:
+        raise InputError(f"{day} is outside the synthetic {options.season} season ({nights[0]} "
+                         f"to {nights[-1]}): pick a date in it, e.g. {DEMO_DATE}")
+    if day not in nights:
+        raise InputError(f"{day} has no games in the synthetic {options.season} season "
+                         f"(a dark day): pick another date, e.g. {DEMO_DATE}")
+
+
+def model_cache_key(options: DemoOptions, code_version: str) -> str:
+    """Everything that changes the demo's trained model, hashed: season, seed, training
+    window, feature version and the code version."""
+    parts = (options.season, options.seed, options.game_date - timedelta(days=1), TRAINING_NIGHTS,
+             FEATURE_VERSION, code_version)
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
 def run_demo(options: DemoOptions, wiring: DemoWiring, step: Progress | None = None) -> dict:
-    """Run the night on ``wiring``'s adapters and return its report (see ``report``)."""
+    """Run the night on ``wiring``'s adapters and return its report (see ``report``).
+
+    A night that already ran in this store is not run again: its recorded figures are
+    returned with ``fresh_run`` false."""
     say = step or (lambda n, total, label: None)
+    check_demo_date(options)
     store_url = options.store_url or f"sqlite:///{options.workdir / 'tipoff.db'}"
     # The night is replayed live: the clock starts at 00:30 PT on the game date.
     clock = wiring.clock(pacific_instant(options.game_date, 0, 30))
     with closing(wiring.open_store(store_url, clock)) as store:
+        earlier = store.get_batch(options.game_date)
+        if earlier is not None:
+            say(4, 4, f"the night of {options.game_date} already ran in this store")
+            result = report(store, options.game_date)
+            result.update(fresh_run=False, recorded_at=earlier.created_at.isoformat(),
+                          store_url=store_url, bus_url=options.bus_url, model_source="recorded",
+                          model_path=wiring.models.where(XGBOOST), dead_letters=0)
+            return result
         say(1, 4, f"generating the synthetic league {options.season} up to {options.game_date}")
         generate_league_into(store, options.season, options.seed, options.game_date)
-        if not wiring.models.exists(XGBOOST):
-            say(2, 4, "training the XGBoost model (first run only)")
-            train(store, wiring.models, options.game_date - timedelta(days=1), clock,
-                  seed=options.seed, max_nights=TRAINING_NIGHTS)
+        source = _ensure_model(store, options, wiring, clock, say)
         with closing(wiring.open_bus(options.bus_url, clock)) as bus:
             wiring.embedded(store, bus, clock, load_model(wiring.models))
             say(3, 4, f"stage 4 for {options.game_date}, then the event-driven batch")
@@ -68,9 +106,37 @@ def run_demo(options: DemoOptions, wiring: DemoWiring, step: Progress | None = N
             bus.join()
             say(4, 4, "done")
             result = report(store, options.game_date)
-            result.update(store_url=store_url, bus_url=options.bus_url,
-                          model_path=wiring.models.where(XGBOOST), dead_letters=len(bus.dead_letters()))
+            result.update(fresh_run=True, store_url=store_url, bus_url=options.bus_url,
+                          model_source=source, model_path=wiring.models.where(XGBOOST),
+                          dead_letters=len(bus.dead_letters()))
     return result
+
+
+def _ensure_model(store: Store, options: DemoOptions, wiring: DemoWiring, clock: Clock,
+                  say: Progress) -> str:
+    """The demo's model in ``wiring.models``: already there, copied from the user's cache, or
+    trained (then cached). Returns where it came from: workdir, cache or trained."""
+    if wiring.models.exists(XGBOOST):
+        return "existing"
+    cache = wiring.cache(model_cache_key(options, wiring.code_version)) if wiring.cache else None
+    if cache is not None and cache.exists(XGBOOST):
+        try:
+            wiring.models.save(cache.load(XGBOOST), XGBOOST)
+            return "cache"
+        except PredictionUnavailable:
+            pass  # a corrupt cache entry is retrained and replaced below
+    say(2, 4, "training the XGBoost model (cached for the next run)" if cache is not None
+        else "training the XGBoost model")
+    try:
+        train(store, wiring.models, options.game_date - timedelta(days=1), clock,
+              seed=options.seed, max_nights=TRAINING_NIGHTS,
+              progress=lambda n, total, label: say(2, 4, f"training: {label} ({n}/{total})"))
+    except InputError as exc:
+        raise InputError(f"{options.game_date} is too early in the synthetic {options.season} "
+                         f"season to train the demo's model: {exc}") from None
+    if cache is not None:
+        cache.save(wiring.models.load(XGBOOST), XGBOOST)
+    return "trained"
 
 
 def report(store: ReportStore, game_date: date) -> dict:
@@ -89,20 +155,17 @@ def report(store: ReportStore, game_date: date) -> dict:
         "players_predicted": outcomes[b.PREDICTED], "players_skipped": outcomes[b.SKIPPED],
         "players_failed": outcomes[b.FAILED],
         "coverage_pct": b.coverage_pct(outcomes[b.PREDICTED], ready),
-        "not_ready_reasons": _not_ready_reasons(rows),
+        "players_not_ready": len(rows) - ready,
+        # Each not-ready player once, under its main reason; every reason in the next field.
+        "not_ready_reasons": not_ready_by_main_reason(rows),
+        "not_ready_all_reasons": not_ready_all_reasons(rows),
         "skip_reasons": dict(Counter(r["reason"] for r in requests if r["outcome"] == b.SKIPPED)),
         "rows_by_system": dict(sorted(store.count_predictions(game_date).items())),
+        "players_with_lines": len({p["player_lookup"] for p in predictions
+                                   if p["line_source"] == "sportsbook"}),
         "timeline_ms": _timeline(store, game_date, batch, predictions),
         "top_edges": _top_edges(predictions, {r["player_lookup"]: r["player_name"] for r in rows}),
     }
-
-
-def _not_ready_reasons(rows: list[dict]) -> dict[str, int]:
-    reasons: Counter[str] = Counter()
-    for row in rows:
-        for issue in row["data_quality_issues"]:
-            reasons[issue.split(" below")[0].rstrip("0123456789/ .") or issue] += 1
-    return dict(reasons.most_common())
 
 
 def _timeline(store: ReportStore, game_date: date, batch: b.Batch | None, predictions: list[dict]) -> dict:
@@ -121,9 +184,19 @@ def _ms(origin: datetime, instant: datetime | None) -> float | None:
 
 
 def _top_edges(predictions: list[dict], names: dict[str, str], count: int = 10) -> list[dict]:
+    """The ``count`` players with the largest ensemble edge, one row each (their best line;
+    the other lines of the player under ``other_lines``)."""
     ensemble = [p for p in predictions if p["system_id"] == ENSEMBLE and p["line"] is not None]
-    ensemble.sort(key=lambda p: (-abs(p["line_margin"]), p["player_lookup"]))
-    return [{"player": names.get(p["player_lookup"], p["player_lookup"]), "line": p["line"],
-             "line_source": p["line_source"], "bookmaker": p["bookmaker"],
-             "predicted_points": p["predicted_points"], "confidence": p["confidence_score"],
-             "recommendation": p["recommendation"]} for p in ensemble[:count]]
+    ensemble.sort(key=lambda p: (-abs(p["line_margin"]), p["player_lookup"], p["bookmaker"] or ""))
+    by_player: dict[str, list[dict]] = {}
+    for p in ensemble:
+        by_player.setdefault(p["player_lookup"], []).append(p)
+    best = list(by_player.values())[:count]  # dicts keep insertion order: largest edge first
+    return [{**_edge(lines[0]), "player": names.get(lines[0]["player_lookup"], lines[0]["player_lookup"]),
+             "other_lines": [_edge(p) for p in lines[1:]]} for lines in best]
+
+
+def _edge(p: dict) -> dict:
+    return {"line": p["line"], "line_source": p["line_source"], "bookmaker": p["bookmaker"],
+            "predicted_points": p["predicted_points"], "edge": round(p["line_margin"], 1),
+            "confidence": p["confidence_score"], "recommendation": p["recommendation"]}

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date
 
 from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
+from tipoff.domain.reasons import not_ready_all_reasons, not_ready_by_main_reason
 from tipoff.pipeline.build_features import issue_counts
 from tipoff.pipeline.coordinator import COORDINATOR
 from tipoff.pipeline.night_watch import NightWatch
@@ -45,4 +46,7 @@ def _quality(rows: list[dict]) -> dict:
         "players": len(rows), "ready": ready, "ready_pct": round(100 * ready / len(rows), 1),
         "average_quality": round(sum(r["quality_score"] for r in rows) / len(rows), 1),
         "sources": dict(sources), "issues": dict(issues.most_common()),
+        # Each not-ready player once, under its main reason (the words every report uses).
+        "not_ready_reasons": not_ready_by_main_reason(rows),
+        "not_ready_all_reasons": not_ready_all_reasons(rows),
     }

@@ -26,6 +26,7 @@ from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.night_watch import NightWatch
 from tipoff.pipeline.runtime import load_model, subscribe_coordinator, subscribe_workers
+from tipoff.domain.systems import XGBoostSystem
 from tipoff.pipeline.worker import Worker
 from tipoff.ports import Bus, Clock, Store, WorkerStore
 from tipoff.services.scheduler import Scheduler
@@ -75,16 +76,17 @@ def scheduled_actions(coordinator: Coordinator, watch: NightWatch) -> dict:
 
 
 def build_services(settings: Settings, clock: Clock, *, workers: int = 1,
-                   with_scheduler: bool = True) -> Services:
+                   with_scheduler: bool = True, xgboost: bool = True) -> Services:
     """Open the adapters of ``settings`` and wire a coordinator process (``workers`` in-process
-    workers; 0 when workers run as separate processes)."""
+    workers; 0 when workers run as separate processes; ``xgboost=False``: workers predict
+    without the model, as ``--without-xgboost`` asks)."""
     store = open_store(settings.store_url, clock)
     bus = open_bus(settings.bus_url, clock)
     alerts = alert_dispatcher(settings, store, clock)
     coordinator = Coordinator(store, bus, clock, alerts=alerts)
     watch = NightWatch(coordinator, store, clock)
     subscribe_coordinator(bus, coordinator)
-    pool = _worker_pool(store, bus, clock, settings, workers)
+    pool = _worker_pool(store, bus, clock, settings, workers, xgboost)
     scheduler = None
     if with_scheduler:
         scheduler = Scheduler(store, clock, scheduled_actions(coordinator, watch),
@@ -96,9 +98,13 @@ def _instance() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def _worker_pool(store: WorkerStore, bus: Bus, clock: Clock, settings: Settings, count: int) -> list[Worker]:
+def _worker_pool(store: WorkerStore, bus: Bus, clock: Clock, settings: Settings, count: int,
+                 xgboost: bool = True) -> list[Worker]:
     """``count`` competing workers subscribed to ``bus`` (the model is loaded only if needed)."""
-    model = load_model(model_store(settings.model_dir)) if count else None
+    model = None
+    if count:
+        model = (load_model(model_store(settings.model_dir)) if xgboost
+                 else XGBoostSystem(None, unavailable_reason="turned off by --without-xgboost"))
     pool = worker_pool(store, bus, clock, model, count, prefix=f"{_instance()}-w")
     subscribe_workers(bus, pool)
     return pool
@@ -127,8 +133,10 @@ class WorkerProcess:
         self.store.close()
 
 
-def build_worker_process(settings: Settings, clock: Clock, *, concurrency: int = 2) -> WorkerProcess:
+def build_worker_process(settings: Settings, clock: Clock, *, concurrency: int = 2,
+                         xgboost: bool = True) -> WorkerProcess:
     """``concurrency`` competing workers over the configured store and bus."""
     store = open_store(settings.store_url, clock)
     bus = open_bus(settings.bus_url, clock)
-    return WorkerProcess(store, bus, _worker_pool(store, bus, clock, settings, concurrency))
+    return WorkerProcess(store, bus, _worker_pool(store, bus, clock, settings, concurrency,
+                                                  xgboost))

@@ -22,7 +22,7 @@ class PostgresStore(SqlStore):
     """Store on PostgreSQL; ``schema`` isolates tenants or tests in one database."""
 
     def __init__(self, url: str, clock: Clock, *, schema: str | None = None,
-                 retry: RetryPolicy | None = None) -> None:
+                 retry: RetryPolicy | None = None, create_schema: bool = True) -> None:
         try:
             import psycopg  # noqa: F401
         except ImportError as exc:
@@ -30,17 +30,18 @@ class PostgresStore(SqlStore):
                 "PostgreSQL needs the psycopg driver: pip install 'tipoff[postgres]'") from exc
         engine = sql_engine(psycopg_url(url), pool_size=5, max_overflow=10, pool_pre_ping=True)
         if schema is not None:
-            _use_schema(engine, schema)
+            _use_schema(engine, schema, create=create_schema)
         super().__init__(engine, clock, retry=retry)
 
 
-def _use_schema(engine, schema: str) -> None:
+def _use_schema(engine, schema: str, *, create: bool = True) -> None:
     if not schema.replace("_", "").isalnum():
         raise ConfigurationError(f"invalid schema name {schema!r}")
 
     @event.listens_for(engine, "connect")
     def _search_path(dbapi_conn, _record) -> None:
         with dbapi_conn.cursor() as cursor:
-            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            if create:
+                cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             cursor.execute(f'SET search_path TO "{schema}"')
         dbapi_conn.commit()

@@ -15,7 +15,9 @@ from datetime import date
 from typing import Any, Self
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Connection, Engine, Table, create_engine, delete, event, func, insert, inspect, select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     ArgumentError,
@@ -89,9 +91,15 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
         """How transient failures of every operation are retried."""
         return self._retry
 
-    def open(self) -> Self:
-        """Connect and migrate the schema (retried like any operation); construction does no I/O."""
-        self._retry.run("open", self._migrate)
+    def open(self, *, create: bool = True) -> Self:
+        """Connect and migrate the schema (retried like any operation); construction does no I/O.
+
+        With ``create=False`` (read-only commands) nothing is created: a store without
+        tipoff's tables raises ``NotFoundError``, and an unreachable server fails at once."""
+        if create:
+            self._retry.run("open", self._migrate)
+        else:
+            self._check_exists()
         return self
 
     # --- infrastructure ---------------------------------------------------------------------
@@ -109,6 +117,15 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
             raise PermanentError(f"store error: {exc}") from exc
         except OverflowError as exc:  # sqlite3: an integer beyond 64 bits, caused by a value
             raise PermanentError(f"store refused a value: {exc}") from exc
+
+    def _check_exists(self) -> None:
+        with self.transaction() as conn:
+            if not inspect(conn).has_table(schema.schema_meta.name):
+                raise NotFoundError(f"no tipoff store at {self!r}")
+            current = conn.execute(_SCHEMA_VERSION).scalar()
+        if current is not None and current > schema.SCHEMA_VERSION:
+            raise ConfigurationError(f"store schema version {current} is newer than this tipoff "
+                                     f"({schema.SCHEMA_VERSION}); upgrade tipoff")
 
     def _migrate(self) -> None:
         with self.transaction() as conn:
