@@ -67,14 +67,27 @@ def import_boxscores(
 @import_app.command("lines")
 def import_lines(
     file: Annotated[Path, typer.Argument(help="Points lines CSV.")],
+    fmt: Annotated[str, typer.Option("--format", help=(
+        "auto (by the header), lines (one row per bookmaker line) or props (one row per "
+        "player-night with consensus, DraftKings and FanDuel columns)."))] = "auto",
     store: StoreOption = None,
 ) -> None:
-    """Import sportsbook points lines (players matched by player_lookup)."""
+    """Import sportsbook points lines; props-feed names are matched to known players."""
     from tipoff.pipeline.load_data import import_lines_into
 
-    report = import_lines_into(open_store(store), file)
+    report = import_lines_into(open_store(store), file, fmt)
     print_problems(report.problems)
+    if report.matching is not None:
+        _print_matching(report.matching)
     print_counts(f"imported {report.rows_read} rows", report.written)
+
+
+def _print_matching(matching: dict) -> None:
+    steps = ", ".join(f"{method} {count}" for method, count in sorted(matching["by_method"].items()))
+    out.print(f"players matched: {matching['matched']} of {matching['rows']} rows "
+              f"({matching['matched_pct']:.2f}%): {steps}")
+    for name, count in sorted(matching["unmatched"].items(), key=lambda item: -item[1]):
+        out.print(f"  unmatched: {name} × {count}")
 
 
 @features_app.command("build")
