@@ -1,7 +1,8 @@
 """Replay past nights in memory: the analytics read once, stage 4 and history per date.
 
-Training and the backtest use this; each night sees only what stage 4 would have seen (the
-builder enforces the cut-off itself).
+Training and the backtest use this; each night sees exactly the slices the live path reads
+(stage 4's ``input_windows``, the similarity history's ``history_window``), so a replayed night
+computes what a live or backfilled night writes (the builder enforces the cut-off itself).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from tipoff.domain.history import past_games
+from tipoff.domain.history import history_window, past_games
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
 from tipoff.domain.systems import PastGame
+from tipoff.pipeline.build_features import input_windows
 from tipoff.ports import AnalyticsStore
 
 
@@ -32,12 +34,27 @@ class Snapshot:
         """Read the tables (results only up to ``through``, inclusive, when given)."""
         end = None if through is None else through + timedelta(days=1)
         return cls(
-            games=store.read_analytics("games"),
-            logs=store.read_analytics("player_game_logs", end=end),
-            team_stats=store.read_analytics("team_game_stats", end=end),
-            injuries=store.read_analytics("injury_reports", end=end),
+            games=_by_date(store.read_analytics("games")),
+            logs=_by_date(store.read_analytics("player_game_logs", end=end)),
+            team_stats=_by_date(store.read_analytics("team_game_stats", end=end)),
+            injuries=_by_date(store.read_analytics("injury_reports", end=end)),
             lines=store.read_analytics("prop_lines", end=end),
         )
+
+    def slice(self, table: str, start: date, end: date) -> pd.DataFrame:
+        """Rows of ``table`` with ``start <= game_date < end``, as the store would read them."""
+        frame = {"games": self.games, "player_game_logs": self.logs,
+                 "team_game_stats": self.team_stats, "injury_reports": self.injuries}[table]
+        dates = frame["game_date"].to_numpy()
+        first, last = dates.searchsorted(start), dates.searchsorted(end)
+        return frame.iloc[first:last]
+
+    def stage4_inputs(self, game_date: date) -> Stage4Inputs:
+        """What live stage 4 reads for ``game_date`` (``build_features.load_inputs``)."""
+        parts = {table: self.slice(table, *window)
+                 for table, window in input_windows(game_date).items()}
+        return Stage4Inputs(game_date, parts["games"], parts["player_game_logs"],
+                            parts["team_game_stats"], parts["injury_reports"])
 
     def game_dates(self, start: date | None = None, end: date | None = None) -> list[date]:
         """Dates with games in [start, end] (inclusive)."""
@@ -46,13 +63,14 @@ class Snapshot:
 
     def feature_rows(self, game_date: date, generated_at: datetime) -> list[dict]:
         """Stage 4 for ``game_date`` as it would have run that night."""
-        injuries = self.injuries[self.injuries["game_date"] == game_date]
-        return build_feature_rows(Stage4Inputs(game_date, self.games, self.logs, self.team_stats,
-                                               injuries), generated_at)
+        return build_feature_rows(self.stage4_inputs(game_date), generated_at)
 
     def history(self, game_date: date) -> dict[str, list[PastGame]]:
-        """Every player's past games before ``game_date`` (for the similarity system)."""
-        return past_games(self.logs, self.team_stats, game_date)
+        """Every player's past games before ``game_date`` (for the similarity system), from the
+        same window the live worker reads."""
+        start, end = history_window(game_date)
+        return past_games(self.slice("player_game_logs", start, end),
+                          self.slice("team_game_stats", start, end), game_date)
 
     def actual_points(self, game_date: date) -> dict[str, float]:
         """Points each player scored on ``game_date`` (players who played only)."""
@@ -62,3 +80,8 @@ class Snapshot:
     def lines_on(self, game_date: date) -> pd.DataFrame:
         """Points lines captured for ``game_date``."""
         return self.lines[self.lines["game_date"] == game_date]
+
+
+def _by_date(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sorted by game_date (stably, so rows of one date keep the store's order)."""
+    return frame.sort_values("game_date", kind="stable").reset_index(drop=True)
