@@ -146,12 +146,14 @@ def train_command(
     out.print(f"ensemble weights: {report.artifact.ensemble_weights}")
 
 
-def _model_option(model: Path | None) -> dict:
-    """``--model FILE`` as the backtest's model store and name (none: trained, not kept)."""
-    from tipoff.bootstrap import model_file
+def _model_option(model: Path | None, store: str | None) -> dict:
+    """``--model FILE`` as the backtest's model store and name; without it the model that
+    ``tipoff train`` saved is reused when trained through the same date (else one is trained
+    for the backtest and not kept, so the live model is never replaced)."""
+    from tipoff.bootstrap import model_file, model_store
 
     if model is None:
-        return {}
+        return {"models": model_store(settings(store).model_dir), "keep_trained": False}
     models, name = model_file(model)
     return {"models": models, "model_name": name}
 
@@ -166,7 +168,9 @@ def backtest_command(
     report: Annotated[Optional[Path], typer.Option(help="Also write the report to this JSON file.")
                       ] = None,
     model: Annotated[Optional[Path], typer.Option(
-        help="Model file to (re)use; trained when absent or trained through another date.")
+        help="Model file to (re)use; trained (and saved there) when absent or trained through "
+             "another date. Default: the model `tipoff train` saved, when trained through the "
+             "same date.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Training seed.")] = 7,
     store: StoreOption = None,
@@ -178,7 +182,7 @@ def backtest_command(
     with progress_bar("backtest") as step:
         result = run_backtest(open_store(store), parse_date(start_from), parse_date(to), clock(),
                               train_through=parse_date(train_through) if train_through else None,
-                              **_model_option(model), seed=seed, progress=step)
+                              **_model_option(model, store), seed=seed, progress=step)
     if report is not None:
         report.write_text(json.dumps(result, indent=2, default=str))
     if as_json:

@@ -202,22 +202,23 @@ class _Counts:
 
 def run_backtest(store: AnalyticsStore, start: date, end: date, clock: Clock, *,
                  train_through: date | None = None, models: ModelStore | None = None,
-                 model_name: str = XGBOOST,
+                 model_name: str = XGBOOST, keep_trained: bool = True,
                  seed: int = 7, max_nights: int | None = None,
                  progress: Progress | None = None) -> dict:
     """Train once through ``train_through``, replay every game night in [start, end] and score
     each system against the points scored (a JSON-ready report; see the module docstring).
 
-    ``models`` keeps the artefact as ``model_name`` (default: not kept); an artefact already there
-    trained through the same date (and feature version) is reused as is, whatever ``seed`` and
-    ``max_nights`` (which limits training to the latest nights) say. ``progress`` hears the
+    ``models`` keeps the artefact as ``model_name`` (default: not kept; nor with
+    ``keep_trained=False``, which only looks there); an artefact already there trained through
+    the same date (and feature version) is reused as is, whatever ``seed`` and ``max_nights``
+    (which limits training to the latest nights) say. ``progress`` hears the
     training nights first ("stage 4 D"), then each replayed night ("backtest D").
     """
     train_through = train_through or start - timedelta(days=1)
     snapshot, scheduled, dates = _replay_dates(store, start, end, train_through)
     began = time.perf_counter()
-    model, reused = _model(store, train_through, (models, model_name), clock, seed, max_nights,
-                           progress)
+    model, reused = _model(store, train_through, (models, model_name, keep_trained), clock, seed,
+                           max_nights, progress)
     trained = time.perf_counter()
     counts = _Counts()
     nights = _replay(snapshot, dates, model, clock.now(), counts, progress)
@@ -254,14 +255,15 @@ def _replay_dates(store: AnalyticsStore, start: date, end: date,
     return snapshot, dates, with_results
 
 
-def _model(store: AnalyticsStore, through: date, where: tuple[ModelStore | None, str], clock: Clock,
-           seed: int, max_nights: int | None, progress: Progress | None) -> tuple[XGBoostSystem, bool]:
+def _model(store: AnalyticsStore, through: date, where: tuple[ModelStore | None, str, bool],
+           clock: Clock, seed: int, max_nights: int | None,
+           progress: Progress | None) -> tuple[XGBoostSystem, bool]:
     """The model trained through ``through``: reused from the model store or trained now."""
-    models, name = where
+    models, name, keep = where
     existing = _existing_model(models, name, through) if models is not None else None
     if existing is not None:
         return XGBoostSystem(existing), True
-    report = train(store, models, through, clock, name=name, seed=seed,
+    report = train(store, models if keep else None, through, clock, name=name, seed=seed,
                    max_nights=max_nights, progress=progress)
     return XGBoostSystem(report.artifact), False
 

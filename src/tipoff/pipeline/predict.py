@@ -16,6 +16,7 @@ from tipoff.domain.systems import (
     Prediction, PredictionUnavailable, XGBoostSystem, ensemble_predict, moving_average_predict,
     similarity_predict, zone_matchup_predict,
 )
+from tipoff.domain.systems.calibration import Calibration, calibrated_pick
 
 log = structlog.get_logger(__name__)
 
@@ -28,13 +29,18 @@ class PlayerContext:
     """What a system may need beyond the feature vector.
 
     ``precomputed`` holds predictions already made for a whole batch at once (keyed by system
-    id and line), so a vectorised model is not called row by row.
+    id and line), so a vectorised model is not called row by row. With ``calibration`` (the
+    model's), the ensemble's confidence is its calibrated win probability and it picks only
+    where the expected value at the line's price (``prices``: line → (over, under) American
+    odds, −110 when absent) is positive.
     """
 
     history: Sequence[PastGame] = ()
     days_rest: int | None = None
     player_lookup: str = ""
     precomputed: Mapping[tuple[str, float | None], Prediction] = field(default_factory=dict)
+    calibration: Calibration | None = None
+    prices: Mapping[float, tuple[float, float]] = field(default_factory=dict)
 
 
 class Gate:
@@ -95,6 +101,11 @@ def ensemble_weights(model: XGBoostSystem) -> Mapping[str, float] | None:
     return None if model.artifact is None else model.artifact.ensemble_weights
 
 
+def ensemble_calibration(model: XGBoostSystem) -> Calibration | None:
+    """The ensemble's confidence calibration trained with the model (None without one)."""
+    return None if model.artifact is None else Calibration.from_dict(model.artifact.calibration)
+
+
 def predict_player(features: Sequence[float], lines: Sequence[float | None],
                    context: PlayerContext, systems: Mapping[str, System],
                    ensemble_weights: Mapping[str, float] | None, gate: Gate) -> PlayerPredictions:
@@ -108,12 +119,21 @@ def predict_player(features: Sequence[float], lines: Sequence[float | None],
             if prediction is not None:
                 components[system_id] = prediction
         result.predictions.extend(components.values())
-        ensemble = _run(ENSEMBLE, lambda: ensemble_predict(components, ensemble_weights, line),
+        ensemble = _run(ENSEMBLE, lambda: _ensemble(components, ensemble_weights, line, context),
                         gate, result)
         if ensemble is not None:
             result.predictions.append(ensemble)
     result.succeeded -= set(result.failed)
     return result
+
+
+def _ensemble(components: Mapping[str, Prediction], weights: Mapping[str, float] | None,
+              line: float | None, context: PlayerContext) -> Prediction:
+    prediction = ensemble_predict(components, weights, line)
+    if context.calibration is None:
+        return prediction
+    return calibrated_pick(prediction, prediction.predicted_points, context.calibration,
+                           context.prices.get(line) if line is not None else None)
 
 
 def _run(system_id: str, call: Callable[[], Prediction], gate: Gate,

@@ -1,7 +1,12 @@
-"""Train the XGBoost model (and the ensemble weights) on historical stage 4 rows.
+"""Train the XGBoost model, the ensemble weights and the ensemble's calibration.
 
 Each training night's features are rebuilt as stage 4 would have built them that night, so no
 row knows its own outcome; the target is the points the player then scored.
+
+Nested in time: the booster learns from the first 80 % of rows; on the held-out tail (its
+latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the four components' predictions fit the ensemble weights, and the ensemble's margin over the
+line a player would have been given (tipoff's estimated line: the L10 average to the nearest
+.5, since no book history is stored) fits the calibration of its confidence.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from datetime import date, datetime
 
 import numpy as np
 
-from tipoff.domain.features import FEATURE_VERSION
+from tipoff.domain.batches import estimate_line
+from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
 from tipoff.domain.systems import (
     MOVING_AVERAGE,
     SIMILARITY,
@@ -27,13 +33,15 @@ from tipoff.domain.systems import (
     train_model,
     zone_matchup_predict,
 )
+from tipoff.domain.systems.calibration import fit_calibration
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
 
 Progress = Callable[[int, int, str], None]
 MIN_TRAINING_ROWS = 200
-WEIGHT_DATES = 10  # recent nights whose held-out predictions fit the ensemble weights
+WEIGHT_DATES = 45  # recent nights whose held-out predictions fit the weights and calibration
+MIN_CALIBRATION_ROWS = 200
 COMPONENTS = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST)
 
 
@@ -96,7 +104,10 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
     artifact = train_model(X, y, trained_through=through, feature_version=FEATURE_VERSION, seed=seed)
     artifact = replace(artifact, metrics={**artifact.metrics,
                                           "moving_average_validation_mae": _baseline_mae(rows, artifact)})
-    artifact = artifact.with_ensemble_weights(ensemble_weights(snapshot, rows, artifact))
+    weights, calibration = ensemble_weights(snapshot, rows, artifact)
+    artifact = artifact.with_ensemble_weights(weights).with_calibration(calibration)
+    artifact = replace(artifact, metrics={**artifact.metrics,
+                                          "ensemble_fit_nights": float(_tail_nights(rows, artifact))})
     where = models.save(artifact, name) if models is not None else None
     return TrainReport(where, artifact, len(dates), len(rows))
 
@@ -109,9 +120,9 @@ def _baseline_mae(rows: list[Example], artifact: ModelArtifact) -> float:
 
 
 def ensemble_weights(snapshot: Snapshot, rows: list[Example],
-                     artifact: ModelArtifact) -> dict[str, float]:
-    """Weights of the four components fit on the held-out tail the booster never trained on
-    (at most the last ``WEIGHT_DATES`` nights of it)."""
+                     artifact: ModelArtifact) -> tuple[dict[str, float], dict | None]:
+    """Weights of the four components and the ensemble's calibration, fit on the held-out tail
+    the booster never trained on (its latest ``WEIGHT_DATES`` nights)."""
     tail = rows[int(artifact.metrics["train_rows"]):]
     recent = sorted({r.game_date for r in tail})[-WEIGHT_DATES:]
     wanted = set(recent)
@@ -122,8 +133,33 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example],
         history = snapshot.history(day)
         for r in (r for r in held_out if r.game_date == day):
             matrix.append(_component_points(r, history.get(r.player_lookup, ()), model))
+    points = np.array(matrix, dtype=float)
     actual = np.array([r.points for r in held_out], dtype=float)
-    return fit_ensemble_weights(np.array(matrix, dtype=float), actual, COMPONENTS)
+    weights = fit_ensemble_weights(points, actual, COMPONENTS)
+    return weights, _calibration(points, weights, held_out)
+
+
+def _tail_nights(rows: list[Example], artifact: ModelArtifact) -> int:
+    tail = rows[int(artifact.metrics["train_rows"]):]
+    return min(len({r.game_date for r in tail}), WEIGHT_DATES)
+
+
+def _calibration(points: np.ndarray, weights: dict[str, float],
+                 rows: list[Example]) -> dict | None:
+    """Isotonic P(over the estimated line) on the ensemble's margin; None with too few rows."""
+    w = np.array([weights[sid] for sid in COMPONENTS])
+    available = np.isfinite(points)
+    share = np.where(available, w, 0.0)
+    total = share.sum(axis=1)
+    centre = np.where(available, points, 0.0) @ w / np.where(total > 0, total, np.nan)
+    lines = np.array([estimate_line(r.features[FEATURE_INDEX["points_avg_last_10"]])
+                      for r in rows])
+    actual = np.array([r.points for r in rows])
+    decided = np.isfinite(centre) & (actual != lines)
+    if decided.sum() < MIN_CALIBRATION_ROWS:
+        return None
+    margins = np.round(centre[decided], 1) - lines[decided]
+    return fit_calibration(margins, (actual[decided] > lines[decided]).astype(float)).to_dict()
 
 
 def _component_points(row: Example, history, model: XGBoostSystem) -> list[float]:
