@@ -122,14 +122,14 @@ def test_weights_of_near_duplicate_systems_stay_put_between_refits():
     assert min(first.values()) > 0.2
 
 
-def test_a_system_that_only_hurts_gets_no_weight():
+def test_a_system_that_only_hurts_gets_almost_no_weight():
     rng = np.random.default_rng(5)
     actual = rng.uniform(5, 30, 300)
     good = actual + rng.normal(0, 1, 300)
     contrary = 35 - actual
     weights = fit_ensemble_weights(np.column_stack([good, contrary]), actual, ["good", "bad"])
-    assert weights["bad"] == pytest.approx(0.0, abs=1e-6)
-    assert weights["good"] == pytest.approx(1.0, abs=1e-6)
+    assert weights["bad"] < 0.05  # the prior towards equal weights keeps a trace
+    assert weights["good"] == pytest.approx(1.0 - weights["bad"])
 
 
 def test_fewer_than_fifty_rows_give_equal_weights():
