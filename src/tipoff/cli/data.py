@@ -199,14 +199,32 @@ def _print_backtest(result: dict) -> None:
     table = Table(title=f"backtest {result['from']} … {result['to']} "
                         f"(model trained through {result['train_through']})")
     table.add_column("system", no_wrap=True)
-    for heading in ("rows", "MAE", "RMSE", "≤3 %", "≤5 %", "picks", "hit %"):
+    for heading in ("rows", "MAE", "RMSE", "≤3 %", "≤5 %", "line rows", "MAE there",
+                    "line MAE", "picks", "hit %", "ROI %"):
         table.add_column(heading, justify="right")
     for system, row in result["systems"].items():
+        roi = (row.get("roi") or {}).get("all") or {}
         table.add_row(system, str(row["rows"]), num(row["mae"]), num(row["rmse"]),
                       _pct(row["within_3_pct"]), _pct(row["within_5_pct"]),
-                      num(row.get("picks")), _pct(row.get("hit_rate_pct")))
+                      str(row["line_rows"]), num(row["mae_on_line_rows"]), num(row["line_mae"]),
+                      num(roi.get("picks")), _pct(roi.get("hit_rate_pct")),
+                      _pct(roi.get("roi_pct")))
     out.print(table)
-    versus = result["ensemble_vs_blend"]
+    versus, line = result["ensemble_vs_blend"], result["ensemble_vs_line"]
     out.print(f"ensemble MAE {num(versus['ensemble_mae'])} vs naive blend "
-              f"{num(versus['blend_mae'])}: {num(versus['improvement'])} points "
-              f"({num(versus['improvement_pct'])}%) better")
+              f"{num(versus['blend_mae'])}: ×{num(versus['ratio'])}; on {line['rows']} lined "
+              f"rows {num(line['ensemble_mae'])} vs the line {num(line['line_mae'])}: "
+              f"×{num(line['ratio'])}")
+    covered = result["lined_coverage"]
+    out.print(f"lined coverage ({covered['lined']}): {covered['predicted']} of "
+              f"{covered['lined_played']} lined player-nights that played "
+              f"({_pct(covered['coverage_pct'])}%)")
+    admitted = result["short_absence"]["admitted"]
+    out.print(f"admitted after a short absence: {admitted['rows']} rows, ensemble MAE "
+              f"{num(admitted['ensemble_mae'])} vs blend {num(admitted['blend_mae'])}")
+    for name in ("calibration", "calibration_vs_estimate"):
+        buckets = result["systems"]["ensemble_v1"][name]
+        if buckets:
+            out.print(f"ensemble {name.replace('_', ' ')}: " + "; ".join(
+                f"{b['confidence']}: {b['rows']} rows, conf {b['mean_confidence']}, "
+                f"won {b['won_pct']}%" for b in buckets))

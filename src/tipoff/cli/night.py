@@ -296,7 +296,9 @@ def _print_report(result: dict) -> None:
     quality = result["data_quality"]
     out.print(f"[bold]night of {result['game_date']}[/bold]: {result['state']}, coverage "
               f"{result['coverage_pct']}% ({result['players_predicted']} of "
-              f"{result['players_ready']} ready), stage 4 → 5 latency "
+              f"{result['players_ready']} ready; lined {result['lined_coverage_pct']}%: "
+              f"{result['players_lined_predicted']} of {result['players_lined']} priced), "
+              f"stage 4 → 5 latency "
               f"{result['latency_seconds']} s")
     if quality.get("players"):
         out.print(f"stage 4: {quality['players']} players, {quality['ready_pct']}% ready, "
