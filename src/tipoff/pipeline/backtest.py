@@ -51,6 +51,7 @@ from tipoff.domain.systems import (
     PredictionUnavailable,
     XGBoostSystem,
 )
+from tipoff.domain.systems.base import MARKET
 from tipoff.domain.systems.xgboost_model import naive_blend
 from tipoff.errors import InputError
 from tipoff.pipeline.coordinator import estimated_line, sportsbook_lines
@@ -64,13 +65,12 @@ from tipoff.pipeline.predict import (
     precompute_xgboost,
     predict_player,
 )
-from tipoff.pipeline.replay import Snapshot
+from tipoff.pipeline.replay import CONSENSUS, Snapshot
 from tipoff.pipeline.train import Progress, train
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
 
 NAIVE_BLEND = "naive_blend"
-CONSENSUS = "consensus"
-REPORTED_SYSTEMS = (*SYSTEM_IDS, NAIVE_BLEND)
+REPORTED_SYSTEMS = (*SYSTEM_IDS, MARKET, NAIVE_BLEND)
 HIT, MISS, PUSH = "hit", "miss", "push"
 DIGITS = 3
 
@@ -366,7 +366,7 @@ def _night(snapshot: Snapshot, day: date, model: XGBoostSystem, systems: dict, n
     history = snapshot.history(day)
     lines = {r["player_lookup"]: book.get(r["player_lookup"]) or (estimated_line(r),)
              for r in played}
-    prices, markets = quoted_prices(day_lines), consensus_lines(day_lines)
+    prices, markets = quoted_prices(day_lines), snapshot.market_lines(day)
     precomputed = precompute_xgboost(model, [
         (r["player_lookup"], r["features"], line.value)
         for r in played for line in lines[r["player_lookup"]]])
@@ -435,12 +435,3 @@ def quoted_prices(frame) -> dict[str, dict[float, tuple[float, float]]]:
         found.setdefault(row.player_lookup, {}).setdefault(
             float(row.line), (float(row.over_price), float(row.under_price)))
     return found
-
-
-def consensus_lines(frame) -> dict[str, float]:
-    """player → the latest ``consensus`` line, when the feed gives one."""
-    rows = frame[frame["bookmaker"] == CONSENSUS] if not frame.empty else frame
-    if rows.empty:
-        return {}
-    latest = rows.sort_values("captured_at").groupby("player_lookup").last()
-    return {player: float(line) for player, line in latest["line"].items()}

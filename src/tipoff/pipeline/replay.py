@@ -18,6 +18,8 @@ from tipoff.domain.systems import PastGame
 from tipoff.pipeline.build_features import input_windows
 from tipoff.ports import AnalyticsStore
 
+CONSENSUS = "consensus"  # the bookmaker name of a feed's consensus (median) line
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -80,6 +82,18 @@ class Snapshot:
     def lines_on(self, game_date: date) -> pd.DataFrame:
         """Points lines captured for ``game_date``."""
         return self.lines[self.lines["game_date"] == game_date]
+
+    def market_lines(self, game_date: date) -> dict[str, float]:
+        """player → the market's line that night: the latest ``consensus`` line when the feed
+        gives one, else the median of the books' latest lines."""
+        frame = self.lines_on(game_date)
+        if frame.empty:
+            return {}
+        latest = frame.sort_values("captured_at").groupby(["player_lookup", "bookmaker"],
+                                                          as_index=False).last()
+        consensus = latest[latest["bookmaker"] == CONSENSUS].set_index("player_lookup")["line"]
+        median = latest.groupby("player_lookup")["line"].median()
+        return {player: float(consensus.get(player, line)) for player, line in median.items()}
 
 
 def _by_date(frame: pd.DataFrame) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from tipoff.domain.systems import (
     zone_matchup_predict,
 )
 from tipoff.domain.systems.calibration import fit_calibration
+from tipoff.domain.systems.market import fit_beta
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
@@ -104,10 +105,11 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
     artifact = train_model(X, y, trained_through=through, feature_version=FEATURE_VERSION, seed=seed)
     artifact = replace(artifact, metrics={**artifact.metrics,
                                           "moving_average_validation_mae": _baseline_mae(rows, artifact)})
-    weights, calibration = ensemble_weights(snapshot, rows, artifact)
+    weights, calibration, beta = ensemble_weights(snapshot, rows, artifact)
     artifact = artifact.with_ensemble_weights(weights).with_calibration(calibration)
     artifact = replace(artifact, metrics={**artifact.metrics,
-                                          "ensemble_fit_nights": float(_tail_nights(rows, artifact))})
+                                          "ensemble_fit_nights": float(_tail_nights(rows, artifact)),
+                                          "market_beta": beta[0], "market_beta_rows": float(beta[1])})
     where = models.save(artifact, name) if models is not None else None
     return TrainReport(where, artifact, len(dates), len(rows))
 
@@ -119,24 +121,28 @@ def _baseline_mae(rows: list[Example], artifact: ModelArtifact) -> float:
     return float(np.mean(errors))
 
 
-def ensemble_weights(snapshot: Snapshot, rows: list[Example],
-                     artifact: ModelArtifact) -> tuple[dict[str, float], dict | None]:
-    """Weights of the four components and the ensemble's calibration, fit on the held-out tail
-    the booster never trained on (its latest ``WEIGHT_DATES`` nights)."""
+def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArtifact,
+                     ) -> tuple[dict[str, float], dict | None, tuple[float, int]]:
+    """Weights of the four components, the ensemble's calibration and the market system's
+    beta (with its row count), fit on the held-out tail the booster never trained on (its
+    latest ``WEIGHT_DATES`` nights)."""
     tail = rows[int(artifact.metrics["train_rows"]):]
     recent = sorted({r.game_date for r in tail})[-WEIGHT_DATES:]
     wanted = set(recent)
     held_out = [r for r in tail if r.game_date in wanted]
     model = XGBoostSystem(artifact)
-    matrix = []
+    matrix, market = [], []
     for day in recent:
-        history = snapshot.history(day)
+        history, lines = snapshot.history(day), snapshot.market_lines(day)
         for r in (r for r in held_out if r.game_date == day):
             matrix.append(_component_points(r, history.get(r.player_lookup, ()), model))
+            market.append(lines.get(r.player_lookup, np.nan))
     points = np.array(matrix, dtype=float)
     actual = np.array([r.points for r in held_out], dtype=float)
     weights = fit_ensemble_weights(points, actual, COMPONENTS)
-    return weights, _calibration(points, weights, held_out)
+    line = np.array(market, dtype=float)
+    beta = fit_beta(points[:, COMPONENTS.index(XGBOOST)] - line, actual - line)
+    return weights, _calibration(points, weights, held_out), beta
 
 
 def _tail_nights(rows: list[Example], artifact: ModelArtifact) -> int:
