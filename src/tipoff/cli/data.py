@@ -173,16 +173,23 @@ def backtest_command(
              "same date.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Training seed.")] = 7,
+    predictions: Annotated[Optional[Path], typer.Option(
+        help="Also write every scored prediction (one row per player-night and system) to this "
+             "CSV file.")] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Replay past nights (stage 4, then the five systems) and score them against what happened."""
+    """Replay past nights (stage 4, then every system) and score them against what happened."""
     from tipoff.pipeline.backtest import run_backtest
+    from tipoff.pipeline.bettor import write_predictions_csv
 
+    export = None if predictions is None else (
+        lambda nights: write_predictions_csv(predictions, nights))
     with progress_bar("backtest") as step:
         result = run_backtest(open_store(store), parse_date(start_from), parse_date(to), clock(),
                               train_through=parse_date(train_through) if train_through else None,
-                              **_model_option(model, store), seed=seed, progress=step)
+                              **_model_option(model, store), seed=seed, progress=step,
+                              export=export)
     if report is not None:
         report.write_text(json.dumps(result, indent=2, default=str))
     if as_json:
