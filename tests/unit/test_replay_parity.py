@@ -44,4 +44,7 @@ def test_a_replayed_night_gives_similarity_the_history_the_live_worker_reads(lea
     start, end = history_window(night)
     live = past_games(store.read_analytics("player_game_logs", start=start, end=end),
                       store.read_analytics("team_game_stats", start=start, end=end), night)
-    assert Snapshot.load(store).history(night) == live
+    snapshot = Snapshot.load(store)
+    assert snapshot.history(night) == live
+    some = sorted(live)[:5]
+    assert snapshot.history(night, some) == {player: live[player] for player in some}

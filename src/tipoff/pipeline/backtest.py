@@ -363,7 +363,7 @@ def _night(snapshot: Snapshot, day: date, model: XGBoostSystem, systems: dict, n
     _count_lined(counts, lined, rows, {r["player_lookup"] for r in played}, set(scored), bool(book))
     if not played:
         return []
-    history = snapshot.history(day)
+    history = snapshot.history(day, {r["player_lookup"] for r in played})
     lines = {r["player_lookup"]: book.get(r["player_lookup"]) or (estimated_line(r),)
              for r in played}
     prices, markets = quoted_prices(day_lines), snapshot.market_lines(day)

@@ -7,6 +7,7 @@ computes what a live or backfilled night writes (the builder enforces the cut-of
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -67,12 +68,16 @@ class Snapshot:
         """Stage 4 for ``game_date`` as it would have run that night."""
         return build_feature_rows(self.stage4_inputs(game_date), generated_at)
 
-    def history(self, game_date: date) -> dict[str, list[PastGame]]:
-        """Every player's past games before ``game_date`` (for the similarity system), from the
-        same window the live worker reads."""
+    def history(self, game_date: date,
+                players: Collection[str] | None = None) -> dict[str, list[PastGame]]:
+        """Each player's past games before ``game_date`` (for the similarity system), from the
+        same window the live worker reads; only ``players``' when given (a player's history
+        depends on their own games only)."""
         start, end = history_window(game_date)
-        return past_games(self.slice("player_game_logs", start, end),
-                          self.slice("team_game_stats", start, end), game_date)
+        logs = self.slice("player_game_logs", start, end)
+        if players is not None:
+            logs = logs[logs["player_lookup"].isin(set(players))]
+        return past_games(logs, self.slice("team_game_stats", start, end), game_date)
 
     def actual_points(self, game_date: date) -> dict[str, float]:
         """Points each player scored on ``game_date`` (players who played only)."""

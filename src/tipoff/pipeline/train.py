@@ -133,8 +133,10 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
     model = XGBoostSystem(artifact)
     matrix, market = [], []
     for day in recent:
-        history, lines = snapshot.history(day), snapshot.market_lines(day)
-        for r in (r for r in held_out if r.game_date == day):
+        tonight = [r for r in held_out if r.game_date == day]
+        history = snapshot.history(day, {r.player_lookup for r in tonight})
+        lines = snapshot.market_lines(day)
+        for r in tonight:
             matrix.append(_component_points(r, history.get(r.player_lookup, ()), model))
             market.append(lines.get(r.player_lookup, np.nan))
     points = np.array(matrix, dtype=float)
