@@ -194,8 +194,9 @@ def ensemble_vs_blend(nights: Sequence[PlayerNight], versus: str = "blend") -> d
     """The ensemble's MAE next to the naive blend's (or the sportsbook line's, ``versus="line"``)
     on the player-nights the ensemble predicted; ``ratio`` = ensemble / other."""
     other = f"{versus}_mae"
-    pairs = [(e, n.blend if versus == "blend" else n.book_line, n.points)
-             for n in nights if (e := n.predicted(ENSEMBLE)) is not None]
+    pairs = [(e, other_value, n.points) for n in nights
+             if (e := n.predicted(ENSEMBLE)) is not None
+             and (other_value := n.blend if versus == "blend" else n.book_line) is not None]
     if not pairs:
         return {"rows": 0, "ensemble_mae": None, other: None, "improvement": None,
                 "improvement_pct": None, "ratio": None}

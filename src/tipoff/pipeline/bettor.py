@@ -45,7 +45,8 @@ def pick_price(night: PlayerNight, line: float, side: str) -> float:
     return over if side == OVER else under
 
 
-def settle(recommendation: str, line: float, points: float, price: float) -> tuple[str | None, float]:
+def settle(recommendation: str, line: float, points: float,
+           price: float) -> tuple[str | None, float]:
     """(hit / miss / push, profit per unit) of a pick; (None, 0) for PASS."""
     if recommendation not in (OVER, UNDER):
         return None, 0.0
@@ -57,10 +58,10 @@ def settle(recommendation: str, line: float, points: float, price: float) -> tup
 
 def roi_summary(nights: Sequence[PlayerNight], system_id: str) -> dict:
     """Picks at the bet line, per side and in all: decided picks, hit rate and ROI."""
-    sides: dict[str, list[tuple[str, float]]] = {OVER: [], UNDER: []}
+    sides: dict[str, list[tuple[str | None, float]]] = {OVER: [], UNDER: []}
     for night in nights:
         prediction = night.bet_prediction(system_id)
-        if prediction is None or prediction.recommendation not in sides:
+        if prediction is None or prediction.line is None or prediction.recommendation not in sides:
             continue
         price = pick_price(night, prediction.line, prediction.recommendation)
         outcome, profit = settle(prediction.recommendation, prediction.line, night.points, price)
@@ -86,7 +87,7 @@ def calibration_table(nights: Sequence[PlayerNight], system_id: str,
     rows = []
     for night in nights:
         prediction = night.at_bet_line(system_id) if any_line else night.bet_prediction(system_id)
-        if prediction is None or night.points == prediction.line \
+        if prediction is None or prediction.line is None or night.points == prediction.line \
                 or prediction.predicted_points == prediction.line:
             continue
         leans_over = prediction.predicted_points > prediction.line
@@ -120,10 +121,16 @@ def _csv_rows(night: PlayerNight):
         if prediction.line != line:
             continue
         recommendation = prediction.recommendation
-        price = pick_price(night, line, recommendation) if recommendation in (OVER, UNDER) else ""
-        outcome, profit = settle(recommendation, line, night.points, price or STANDARD_PRICE)
+        bet = recommendation in (OVER, UNDER)
+        price = pick_price(night, line, recommendation) if bet else STANDARD_PRICE
+        outcome, profit = settle(recommendation, line, night.points, price)
         yield (night.game_date.isoformat(), night.player_lookup, night.points,
                round(night.blend, 2), line, night.line_source(line), int(night.lined),
                int(night.short_absence), prediction.system_id, prediction.predicted_points,
-               prediction.confidence, recommendation, outcome or "", price,
+               prediction.confidence, recommendation, outcome or "",
+               _price_text(price) if bet else "",
                round(profit, 4) if outcome else "")
+
+
+def _price_text(price: float) -> str:
+    return f"{price:g}"

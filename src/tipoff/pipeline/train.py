@@ -4,9 +4,10 @@ Each training night's features are rebuilt as stage 4 would have built them that
 row knows its own outcome; the target is the points the player then scored.
 
 Nested in time: the booster learns from the first 80 % of rows; on the held-out tail (its
-latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the four components' predictions fit the ensemble weights, and the ensemble's margin over the
-line a player would have been given (tipoff's estimated line: the L10 average to the nearest
-.5, since no book history is stored) fits the calibration of its confidence.
+latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the four components'
+predictions fit the ensemble weights, the ensemble's margin over tipoff's estimated line (the
+L10 average to the nearest .5: the line a player no book priced gets) fits the calibration of
+its confidence, and the nights with sportsbook lines fit the market system's beta.
 """
 
 from __future__ import annotations
@@ -107,9 +108,9 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
                                           "moving_average_validation_mae": _baseline_mae(rows, artifact)})
     weights, calibration, beta = ensemble_weights(snapshot, rows, artifact)
     artifact = artifact.with_ensemble_weights(weights).with_calibration(calibration)
-    artifact = replace(artifact, metrics={**artifact.metrics,
-                                          "ensemble_fit_nights": float(_tail_nights(rows, artifact)),
-                                          "market_beta": beta[0], "market_beta_rows": float(beta[1])})
+    fitted = {"ensemble_fit_nights": float(_tail_nights(rows, artifact)),
+              "market_beta": beta[0], "market_beta_rows": float(beta[1])}
+    artifact = replace(artifact, metrics={**artifact.metrics, **fitted})
     where = models.save(artifact, name) if models is not None else None
     return TrainReport(where, artifact, len(dates), len(rows))
 

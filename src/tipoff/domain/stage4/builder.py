@@ -183,7 +183,8 @@ def _row(
         quality=quality,
         injury_status=facts["injury_status"],
         opponent_data=bool(facts["opponent_data"]),
-        days_since_last=None if pd.isna(facts["days_since_last"]) else float(facts["days_since_last"]),
+        days_since_last=(None if pd.isna(facts["days_since_last"])
+                         else float(facts["days_since_last"])),
         prior_games=int(facts["prior_games"]),
     )
     summary = {tag: tags.count(tag) for tag in (COMPUTED, PARTIAL, DEFAULT)}

@@ -82,7 +82,8 @@ def readiness_issues(
     """
     issues = []
     early = expected < COMPLETENESS_WINDOW
-    enough_early = early and season_games >= EARLY_MIN_GAMES and prior_games >= PRIOR_SEASON_MIN_GAMES
+    enough_early = (early and season_games >= EARLY_MIN_GAMES
+                    and prior_games >= PRIOR_SEASON_MIN_GAMES)
     if season_games < SMALL_SEASON_MIN_GAMES and not enough_early:
         issues.append(f"only {season_games} season games (need {SMALL_SEASON_MIN_GAMES})")
     if days_since_last is not None and days_since_last > RECENT_GAME_DAYS:

@@ -83,7 +83,8 @@ def calibrated_pick(prediction: Prediction, raw_points: float, calibration: Cali
                    components={**prediction.components, "calibrated": recorded})
 
 
-def fit_calibration(margins: np.ndarray, went_over: np.ndarray, max_points: int = 60) -> Calibration:
+def fit_calibration(margins: np.ndarray, went_over: np.ndarray,
+                    max_points: int = 60) -> Calibration:
     """Isotonic fit of P(over) on the margin (scikit-learn), thinned to ``max_points``."""
     from sklearn.isotonic import IsotonicRegression
 
