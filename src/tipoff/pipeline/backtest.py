@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from tipoff.domain import batches as b
-from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
+from tipoff.domain.features import FEATURE_VERSION
 from tipoff.domain.messages import Line
 from tipoff.domain.systems import (
     ENSEMBLE,
@@ -55,7 +55,13 @@ from tipoff.domain.systems.base import MARKET
 from tipoff.domain.systems.xgboost_model import naive_blend
 from tipoff.errors import InputError
 from tipoff.pipeline.coordinator import estimated_line, sportsbook_lines
-from tipoff.pipeline.bettor import PROXY_PER_TEAM, calibration_table, roi_summary
+from tipoff.pipeline.bettor import (
+    PROXY_PER_TEAM,
+    calibration_table,
+    lined_players,
+    quoted_prices,
+    roi_summary,
+)
 from tipoff.pipeline.predict import (
     Gate,
     PlayerContext,
@@ -65,7 +71,7 @@ from tipoff.pipeline.predict import (
     precompute_xgboost,
     predict_player,
 )
-from tipoff.pipeline.replay import CONSENSUS, Snapshot
+from tipoff.pipeline.replay import Snapshot
 from tipoff.pipeline.train import Progress, train
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
 
@@ -360,7 +366,7 @@ def _night(snapshot: Snapshot, day: date, model: XGBoostSystem, systems: dict, n
     counts.not_played += len(ready) - len(played)
     day_lines = snapshot.lines_on(day)
     book = sportsbook_lines(day_lines)
-    lined = _lined_players(rows, book)
+    lined = lined_players(rows, book)
     _count_lined(counts, lined, rows, {r["player_lookup"] for r in played}, set(scored), bool(book))
     if not played:
         return []
@@ -395,20 +401,6 @@ def _short_absence(row: dict) -> bool:
     return row["expected_games"] == 10 and row["actual_games"] < 9
 
 
-def _lined_players(rows: list[dict], book: Mapping[str, object]) -> set[str]:
-    """The players books priced; without any book line that night, the estimate (top
-    ``PROXY_PER_TEAM`` per team by season scoring average among rows with features)."""
-    if book:
-        return set(book)
-    by_team: dict[str, list[tuple[float, str]]] = {}
-    for row in rows:
-        if row["features"] is not None:
-            by_team.setdefault(row["team"], []).append(
-                (row["features"][FEATURE_INDEX["points_avg_season"]], row["player_lookup"]))
-    return {player for ranked in by_team.values()
-            for _, player in sorted(ranked, reverse=True)[:PROXY_PER_TEAM]}
-
-
 def _count_lined(counts: _Counts, lined: set[str], rows: list[dict], predicted: set[str],
                  scored: set[str], from_books: bool) -> None:
     on_slate = {r["player_lookup"] for r in rows}
@@ -417,22 +409,3 @@ def _count_lined(counts: _Counts, lined: set[str], rows: list[dict], predicted: 
     counts.lined_predicted += len(played & predicted)
     counts.lined_without_row += len(played - on_slate)
     counts.lined_from_books |= from_books
-
-
-def quoted_prices(frame) -> dict[str, dict[float, tuple[float, float]]]:
-    """player → line → (best over price, best under price) over the books' latest lines; the
-    ``consensus`` line's standard −110 counts only where no book quotes that line."""
-    if frame.empty:
-        return {}
-    latest = frame.sort_values("captured_at").groupby(["player_lookup", "bookmaker"],
-                                                      as_index=False).last()
-    books = latest[latest["bookmaker"] != CONSENSUS]
-    best = books.groupby(["player_lookup", "line"])[["over_price", "under_price"]].max()
-    found: dict[str, dict[float, tuple[float, float]]] = {}
-    for (player, line), row in best.iterrows():
-        found.setdefault(player, {})[float(line)] = (float(row["over_price"]),
-                                                     float(row["under_price"]))
-    for row in latest[latest["bookmaker"] == CONSENSUS].itertuples():
-        found.setdefault(row.player_lookup, {}).setdefault(
-            float(row.line), (float(row.over_price), float(row.under_price)))
-    return found

@@ -20,14 +20,17 @@ Definitions (see also ``pipeline.backtest``):
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tipoff.domain.features import FEATURE_INDEX
 from tipoff.domain.systems import OVER, UNDER
 from tipoff.domain.systems.calibration import STANDARD_PRICE, payout
+
+from tipoff.pipeline.replay import CONSENSUS
 
 if TYPE_CHECKING:
     from tipoff.pipeline.backtest import PlayerNight
@@ -134,3 +137,36 @@ def _csv_rows(night: PlayerNight):
 
 def _price_text(price: float) -> str:
     return f"{price:g}"
+
+
+def lined_players(rows: list[dict], book: Mapping[str, object]) -> set[str]:
+    """The players books priced; without any book line that night, the estimate (top
+    ``PROXY_PER_TEAM`` per team by season scoring average among rows with features)."""
+    if book:
+        return set(book)
+    by_team: dict[str, list[tuple[float, str]]] = {}
+    for row in rows:
+        if row["features"] is not None:
+            by_team.setdefault(row["team"], []).append(
+                (row["features"][FEATURE_INDEX["points_avg_season"]], row["player_lookup"]))
+    return {player for ranked in by_team.values()
+            for _, player in sorted(ranked, reverse=True)[:PROXY_PER_TEAM]}
+
+
+def quoted_prices(frame) -> dict[str, dict[float, tuple[float, float]]]:
+    """player → line → (best over price, best under price) over the books' latest lines; the
+    ``consensus`` line's standard −110 counts only where no book quotes that line."""
+    if frame.empty:
+        return {}
+    latest = frame.sort_values("captured_at").groupby(["player_lookup", "bookmaker"],
+                                                      as_index=False).last()
+    books = latest[latest["bookmaker"] != CONSENSUS]
+    best = books.groupby(["player_lookup", "line"])[["over_price", "under_price"]].max()
+    found: dict[str, dict[float, tuple[float, float]]] = {}
+    for (player, line), row in best.iterrows():
+        found.setdefault(player, {})[float(line)] = (float(row["over_price"]),
+                                                     float(row["under_price"]))
+    for row in latest[latest["bookmaker"] == CONSENSUS].itertuples():
+        found.setdefault(row.player_lookup, {}).setdefault(
+            float(row.line), (float(row.over_price), float(row.under_price)))
+    return found
