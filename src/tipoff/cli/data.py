@@ -226,9 +226,10 @@ def _print_backtest(result: dict) -> None:
     out.print(f"lined coverage ({covered['lined']}): {covered['predicted']} of "
               f"{covered['lined_played']} lined player-nights that played "
               f"({_pct(covered['coverage_pct'])}%)")
-    admitted = result["short_absence"]["admitted"]
-    out.print(f"admitted after a short absence: {admitted['rows']} rows, ensemble MAE "
-              f"{num(admitted['ensemble_mae'])} vs blend {num(admitted['blend_mae'])}")
+    admitted = result["newly_admitted"]["admitted"]
+    out.print(f"newly admitted (the old rule excluded them): {admitted['rows']} rows, "
+              f"ensemble MAE {num(admitted['ensemble_mae'])} vs blend "
+              f"{num(admitted['blend_mae'])}")
     for name in ("calibration", "calibration_vs_estimate"):
         buckets = result["systems"]["ensemble_v1"][name]
         if buckets:

@@ -18,8 +18,8 @@ How rows are counted:
   see ``pipeline.bettor`` for prices, ROI, the calibration table and lined coverage); a push is
   points == line, and hit rate = hits / (picks − pushes). Predictions against tipoff's
   estimated line (no book priced the player) are counted apart under ``vs_estimate``.
-- ``short_absence``: player-nights admitted only since readiness stopped requiring 90 % of the
-  last 10 team games (10 expected, fewer than 9 played), scored apart.
+- ``newly_admitted``: player-nights the replaced readiness rule excluded (10 team games of
+  which fewer than 9 played, or fewer than 5 season games early in the season), scored apart.
 - ``ensemble_vs_blend`` pairs the ensemble with the naive blend on exactly the player-nights the
   ensemble predicted; ``improvement`` = blend MAE − ensemble MAE (positive: the ensemble wins).
 """
@@ -94,7 +94,7 @@ class PlayerNight:
     prices: Mapping[float, tuple[float, float]] = field(default_factory=dict)
     market: float | None = None  # the consensus line, when the feed gives one
     lined: bool = False
-    short_absence: bool = False
+    newly_admitted: bool = False
 
     @property
     def bet_line_value(self) -> float:
@@ -215,14 +215,14 @@ def ensemble_vs_blend(nights: Sequence[PlayerNight], versus: str = "blend") -> d
 
 
 def summarise(nights: Sequence[PlayerNight]) -> dict:
-    """The ``systems``, ``ensemble_vs_blend`` and ``short_absence`` parts of a report."""
+    """The ``systems``, ``ensemble_vs_blend`` and ``newly_admitted`` parts of a report."""
     return {"systems": {sid: system_summary(sid, nights) for sid in REPORTED_SYSTEMS},
             "ensemble_vs_blend": ensemble_vs_blend(nights),
             "ensemble_vs_line": ensemble_vs_blend([n for n in nights if n.book_line is not None],
                                                   versus="line"),
-            "short_absence": {"admitted": ensemble_vs_blend([n for n in nights if n.short_absence]),
+            "newly_admitted": {"admitted": ensemble_vs_blend([n for n in nights if n.newly_admitted]),
                               "others": ensemble_vs_blend([n for n in nights
-                                                           if not n.short_absence])}}
+                                                           if not n.newly_admitted])}}
 
 
 def _picks(nights: Sequence[PlayerNight], system_id: str,
@@ -392,13 +392,16 @@ def _night(snapshot: Snapshot, day: date, model: XGBoostSystem, systems: dict, n
             day, player, scored[player], float(blend), lines[player], tuple(outcome.predictions),
             prices.get(player, {}),
             market if any(line.value == market for line in lines[player]) else None,
-            player in lined, _short_absence(row)))
+            player in lined, _newly_admitted(row)))
     return nights
 
 
-def _short_absence(row: dict) -> bool:
-    """Ready only since completeness stopped excluding: 10 team games, fewer than 9 played."""
-    return row["expected_games"] == 10 and row["actual_games"] < 9
+def _newly_admitted(row: dict) -> bool:
+    """Ready only under this readiness rule: 10 team games of which fewer than 9 played (the
+    old completeness rule), or fewer than 5 season games early in the season."""
+    if row["expected_games"] == 10:
+        return row["actual_games"] < 9
+    return row["actual_games"] < 5
 
 
 def _count_lined(counts: _Counts, lined: set[str], rows: list[dict], predicted: set[str],

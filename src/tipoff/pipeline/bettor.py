@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 PROXY_PER_TEAM = 8
 BUCKETS = (0, 50, 55, 60, 65, 70, 80, 101)
 CSV_COLUMNS = ("game_date", "player_lookup", "points", "naive_blend", "bet_line", "line_source",
-               "lined", "short_absence", "system_id", "predicted_points", "confidence",
+               "lined", "newly_admitted", "system_id", "predicted_points", "confidence",
                "recommendation", "outcome", "price", "profit")
 
 
@@ -129,7 +129,7 @@ def _csv_rows(night: PlayerNight):
         outcome, profit = settle(recommendation, line, night.points, price)
         yield (night.game_date.isoformat(), night.player_lookup, night.points,
                round(night.blend, 2), line, night.line_source(line), int(night.lined),
-               int(night.short_absence), prediction.system_id, prediction.predicted_points,
+               int(night.newly_admitted), prediction.system_id, prediction.predicted_points,
                prediction.confidence, recommendation, outcome or "",
                _price_text(price) if bet else "",
                round(profit, 4) if outcome else "")

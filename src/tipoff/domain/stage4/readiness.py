@@ -3,8 +3,9 @@
 A row is production ready when all of these hold (every failure is one issue text):
 
 - enough games: ≥ ``SMALL_SEASON_MIN_GAMES`` this season before D, or, while the team has
-  played fewer than ``COMPLETENESS_WINDOW`` games, ≥ ``EARLY_MIN_GAMES`` this season and
-  ≥ ``PRIOR_SEASON_MIN_GAMES`` in the year before the season began;
+  played fewer than ``COMPLETENESS_WINDOW`` games, ≥ ``EARLY_SEASON_MIN_GAMES`` this season,
+  or ≥ ``EARLY_MIN_GAMES`` this season and ≥ ``PRIOR_SEASON_MIN_GAMES`` in the year before the
+  season began;
 - a recent game: the player's last game was at most ``RECENT_GAME_DAYS`` before D;
 - quality ≥ ``QUALITY_READY_MIN``, status not ``out``, and the opponent's team data exists.
 
@@ -26,6 +27,7 @@ from tipoff.domain.stage4.context import Context, per_player, per_player_rows
 
 EARLY_SEASON_ISSUE = "early season"
 RECENT_GAME_DAYS = 30
+EARLY_SEASON_MIN_GAMES = 3
 EARLY_MIN_GAMES = 2
 PRIOR_SEASON_MIN_GAMES = 20
 PRIOR_SEASON_DAYS = 365
@@ -82,8 +84,8 @@ def readiness_issues(
     """
     issues = []
     early = expected < COMPLETENESS_WINDOW
-    enough_early = (early and season_games >= EARLY_MIN_GAMES
-                    and prior_games >= PRIOR_SEASON_MIN_GAMES)
+    enough_early = early and (season_games >= EARLY_SEASON_MIN_GAMES or (
+        season_games >= EARLY_MIN_GAMES and prior_games >= PRIOR_SEASON_MIN_GAMES))
     if season_games < SMALL_SEASON_MIN_GAMES and not enough_early:
         issues.append(f"only {season_games} season games (need {SMALL_SEASON_MIN_GAMES})")
     if days_since_last is not None and days_since_last > RECENT_GAME_DAYS:
