@@ -97,6 +97,31 @@ def _features(snapshot: Snapshot, clock) -> dict:
             for r in snapshot.feature_rows(FIRST, clock.now())}
 
 
+def test_the_model_carries_a_monotone_calibration_of_the_ensemble(league, report):
+    _, _, model_path = league
+    calibration = load_model_file(model_path).calibration
+    assert calibration["lines"] in ("sportsbook", "estimate")
+    assert calibration["p_over"] == sorted(calibration["p_over"])
+    assert calibration["rows"] >= 200
+
+
+def test_calibration_uses_sportsbook_lines_when_the_held_out_nights_have_enough():
+    import numpy as np
+
+    from tests.unit.feature_vectors import features
+    from tipoff.pipeline.train import COMPONENTS, Example, _calibration
+
+    rng = np.random.default_rng(2)
+    points = rng.uniform(5, 30, (600, len(COMPONENTS)))
+    rows = [Example(FIRST, f"p{i}", features(points_avg_last_10=15.0), 1,
+                    float(rng.integers(0, 40))) for i in range(600)]
+    weights = {sid: 1 / len(COMPONENTS) for sid in COMPONENTS}
+    book = np.full(600, np.nan)
+    assert _calibration(points, weights, rows, book)["lines"] == "estimate"
+    book[:] = 17.5
+    assert _calibration(points, weights, rows, book)["lines"] == "sportsbook"
+
+
 def test_a_model_already_trained_through_the_same_date_is_reused(league, report):
     store, clock, model_path = league
     models, name = model_file(model_path)

@@ -5,9 +5,11 @@ row knows its own outcome; the target is the points the player then scored.
 
 Nested in time: the booster learns from the first 80 % of rows; on the held-out tail (its
 latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the four components'
-predictions fit the ensemble weights, the ensemble's margin over tipoff's estimated line (the
-L10 average to the nearest .5: the line a player no book priced gets) fits the calibration of
-its confidence, and the nights with sportsbook lines fit the market system's beta.
+predictions fit the ensemble weights, the ensemble's margin over the line fits the calibration
+of its confidence (over the nights' sportsbook lines when the store holds enough of them, else
+over tipoff's estimated line, the L10 average to the nearest .5 that an unpriced player gets;
+the calibration records which), and the nights with sportsbook lines fit the market system's
+beta.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
     weights = fit_ensemble_weights(points, actual, COMPONENTS)
     line = np.array(market, dtype=float)
     beta = fit_beta(points[:, COMPONENTS.index(XGBOOST)] - line, actual - line)
-    return weights, _calibration(points, weights, held_out), beta
+    return weights, _calibration(points, weights, held_out, line), beta
 
 
 def _tail_nights(rows: list[Example], artifact: ModelArtifact) -> int:
@@ -153,22 +155,27 @@ def _tail_nights(rows: list[Example], artifact: ModelArtifact) -> int:
     return min(len({r.game_date for r in tail}), WEIGHT_DATES)
 
 
-def _calibration(points: np.ndarray, weights: dict[str, float],
-                 rows: list[Example]) -> dict | None:
-    """Isotonic P(over the estimated line) on the ensemble's margin; None with too few rows."""
+def _calibration(points: np.ndarray, weights: dict[str, float], rows: list[Example],
+                 book: np.ndarray) -> dict | None:
+    """Isotonic P(over the line) on the ensemble's margin, over the sportsbook lines of the
+    held-out nights when there are enough of them (``MIN_CALIBRATION_ROWS``), else over the
+    estimated lines; None with too few rows either way."""
     w = np.array([weights[sid] for sid in COMPONENTS])
     available = np.isfinite(points)
     share = np.where(available, w, 0.0)
     total = share.sum(axis=1)
-    centre = np.where(available, points, 0.0) @ w / np.where(total > 0, total, np.nan)
-    lines = np.array([estimate_line(r.features[FEATURE_INDEX["points_avg_last_10"]])
-                      for r in rows])
+    centre = np.round(np.where(available, points, 0.0) @ w
+                      / np.where(total > 0, total, np.nan), 1)
     actual = np.array([r.points for r in rows])
-    decided = np.isfinite(centre) & (actual != lines)
-    if decided.sum() < MIN_CALIBRATION_ROWS:
-        return None
-    margins = np.round(centre[decided], 1) - lines[decided]
-    return fit_calibration(margins, (actual[decided] > lines[decided]).astype(float)).to_dict()
+    estimated = np.array([estimate_line(r.features[FEATURE_INDEX["points_avg_last_10"]])
+                          for r in rows])
+    for source, lines in (("sportsbook", book), ("estimate", estimated)):
+        decided = np.isfinite(centre) & np.isfinite(lines) & (actual != lines)
+        if decided.sum() >= MIN_CALIBRATION_ROWS:
+            fitted = fit_calibration(centre[decided] - lines[decided],
+                                     (actual[decided] > lines[decided]).astype(float))
+            return {**fitted.to_dict(), "lines": source}
+    return None
 
 
 def _component_points(row: Example, history, model: XGBoostSystem) -> list[float]:
