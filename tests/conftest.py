@@ -19,7 +19,8 @@ from tipoff.testing import FakeClock
 configure_logging()  # plain tracebacks: the pretty ones render every local and are slow
 
 POSTGRES_URL = os.environ.get("TIPOFF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nba"
+SHARED_DATA = Path(os.environ.get(
+    "TIPOFF_NBA_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nba"))
 
 
 def service_unavailable(reason: str) -> None:

@@ -197,8 +197,9 @@ def test_the_0615_retry_predicts_exactly_the_40_players_whose_writes_failed(
     assert night.job("retry_1")["decision"] == "filled_missing"
     assert night.job("retry_1")["requested"] == 40
     assert sorted({player for player, _ in calls}) == sorted(r["player_lookup"] for r in rows[:40])
-    # the four component systems once each (the fifth, the ensemble, combines them)
-    assert len(calls) == 40 * 4
+    # the four component systems and the market-aware one once each (the ensemble combines
+    # the four)
+    assert len(calls) == 40 * 5
     assert night.watch.status(GAME_DATE)["coverage_pct"] == 100.0
     retried = [p for p in store.read_predictions(GAME_DATE) if p["created_at"] >= pt(6, 15)]
     assert len({p["player_lookup"] for p in retried}) == 40
@@ -265,6 +266,23 @@ def test_the_health_report_tells_the_whole_night(tmp_path, clock, model):
     assert report["data_quality"]["players"] == 60 and report["data_quality"]["ready_pct"] == 100.0
     assert report["alerts"] == []
     assert report["latency_seconds"] is not None
+    assert (report["players_lined"], report["lined_coverage_pct"]) == (0, None)  # no lines
+
+
+def test_status_shows_the_coverage_of_the_players_the_books_priced(tmp_path, clock, model):
+    import pandas as pd
+
+    night = Night(tmp_path, clock, model)
+    night.stage4_done()
+    night.run_until(pt(7, 5))
+    priced = sorted(night.store.players_with_predictions(GAME_DATE))[:3] + ["nobodypredicted"]
+    night.store.replace_analytics({"prop_lines": pd.DataFrame({
+        "game_date": GAME_DATE, "player_lookup": priced, "market": "points",
+        "bookmaker": "draftkings", "line": 12.5, "over_price": -110, "under_price": -110,
+        "captured_at": pd.Timestamp("2026-01-01T12:00:00Z")})})
+    status = night.watch.status(GAME_DATE)
+    assert (status["players_lined"], status["players_lined_predicted"]) == (4, 3)
+    assert status["lined_coverage_pct"] == 75.0 and status["coverage_pct"] == 100.0
 
 
 def test_a_wait_left_open_past_its_night_is_closed_without_predicting_or_alerting(

@@ -104,6 +104,13 @@ def test_coverage_warns_below_ninety_percent_and_is_critical_below_fifty(predict
                                  "coverage_pct": round(100 * predicted / ready, 1)}
 
 
+def test_a_coverage_alert_also_tells_the_coverage_of_the_priced_players():
+    alert = coverage_alert(D, predicted=200, ready=300, batch_exists=True, lined=(90, 120))
+    assert alert.details["lined_coverage_pct"] == 75.0
+    assert (alert.details["lined_predicted"], alert.details["lined"]) == (90, 120)
+    assert "90 of 120 players" in alert.body
+
+
 def test_stage4_not_ready_after_the_wait_is_critical_and_carries_the_reason():
     alert = phase4_not_ready_alert(D, "120 of 300 players ready")
     assert alert.type == PHASE4_NOT_READY and alert.severity is Severity.CRITICAL

@@ -48,8 +48,10 @@ def report(league):
 def test_every_system_and_the_naive_blend_report_rows_and_mae(report):
     result, _ = report
     assert (result["nights"], result["nights_without_results"]) == (3, 0)
-    assert set(result["systems"]) == {*SYSTEM_IDS, NAIVE_BLEND}
+    assert set(result["systems"]) == {*SYSTEM_IDS, "market_residual_v1", NAIVE_BLEND}
     for figures in result["systems"].values():
+        if figures["rows"] == 0:  # the market system predicts only against sportsbook lines
+            continue
         assert 0 < figures["rows"] <= result["players_evaluated"]
         assert 0 < figures["mae"] <= figures["rmse"] < 20
         assert 0 <= figures["within_3_pct"] <= figures["within_5_pct"] <= 100
@@ -93,6 +95,31 @@ def test_a_replayed_night_sees_none_of_its_own_or_later_results(league):
 def _features(snapshot: Snapshot, clock) -> dict:
     return {r["player_lookup"]: (r["features"], r["is_production_ready"])
             for r in snapshot.feature_rows(FIRST, clock.now())}
+
+
+def test_the_model_carries_a_monotone_calibration_of_the_ensemble(league, report):
+    _, _, model_path = league
+    calibration = load_model_file(model_path).calibration
+    assert calibration["lines"] in ("sportsbook", "estimate")
+    assert calibration["p_over"] == sorted(calibration["p_over"])
+    assert calibration["rows"] >= 200
+
+
+def test_calibration_uses_sportsbook_lines_when_the_held_out_nights_have_enough():
+    import numpy as np
+
+    from tests.unit.feature_vectors import features
+    from tipoff.pipeline.train import COMPONENTS, Example, _calibration
+
+    rng = np.random.default_rng(2)
+    points = rng.uniform(5, 30, (600, len(COMPONENTS)))
+    rows = [Example(FIRST, f"p{i}", features(points_avg_last_10=15.0), 1,
+                    float(rng.integers(0, 40))) for i in range(600)]
+    weights = {sid: 1 / len(COMPONENTS) for sid in COMPONENTS}
+    book = np.full(600, np.nan)
+    assert _calibration(points, weights, rows, book)["lines"] == "estimate"
+    book[:] = 17.5
+    assert _calibration(points, weights, rows, book)["lines"] == "sportsbook"
 
 
 def test_a_model_already_trained_through_the_same_date_is_reused(league, report):

@@ -472,14 +472,33 @@ def test_an_unknown_injury_status_is_an_error():
 # --- roster and completeness ----------------------------------------------------------------
 
 
-def test_a_player_missing_from_team_games_lowers_completeness():
+def test_a_short_absence_lowers_completeness_but_the_player_stays_ready():
     league = base_league(12)
     league.logs = [r for r in league.logs if not (r["player_lookup"] == "ann"
-                                                 and r["game_date"] in days_back(12)[3:5])]
+                                                 and r["game_date"] in days_back(12)[:2])]
     ann = league.rows()["ann"]
     assert (ann["expected_games"], ann["actual_games"], ann["completeness_pct"]) == (10, 8, 80.0)
-    assert not ann["is_production_ready"]
-    assert ann["data_quality_issues"] == ["completeness 8/10 below 90%"]
+    assert ann["is_production_ready"]
+    assert ann["data_quality_issues"] == []
+
+
+def test_a_player_whose_last_game_is_over_30_days_old_is_not_ready():
+    assert readiness_issues(expected=10, actual=0, season_games=20, quality=90.0,
+                            injury_status="available", opponent_data=True,
+                            days_since_last=31) == ["last game 31 days ago (need within 30)"]
+    assert readiness_issues(expected=10, actual=0, season_games=20, quality=90.0,
+                            injury_status="available", opponent_data=True,
+                            days_since_last=30) == []
+
+
+def test_early_in_the_season_three_games_or_two_and_a_full_last_season_are_enough():
+    ready = dict(expected=3, actual=2, season_games=2, quality=90.0, injury_status="available",
+                 opponent_data=True, days_since_last=2)
+    assert readiness_issues(**ready, prior_games=60) == []
+    assert readiness_issues(**ready, prior_games=10) == ["only 2 season games (need 5)"]
+    assert readiness_issues(**{**ready, "season_games": 3}, prior_games=0) == []
+    assert readiness_issues(**{**ready, "expected": 10}, prior_games=60) == [
+        "only 2 season games (need 5)"]
 
 
 def test_nine_of_ten_games_is_complete_enough():
@@ -511,7 +530,7 @@ def test_a_player_whose_team_is_not_on_the_slate_gets_no_row():
     assert set(league.rows()) == {"ann", "bob"}
 
 
-def test_with_fewer_than_10_team_games_5_season_games_are_enough():
+def test_with_fewer_than_10_team_games_3_season_games_are_enough():
     ready = base_league(6).rows()["ann"]
     assert (ready["expected_games"], ready["actual_games"]) == (6, 6)
     assert ready["is_production_ready"]
@@ -520,7 +539,11 @@ def test_with_fewer_than_10_team_games_5_season_games_are_enough():
                                                  and r["game_date"] in days_back(6)[:2])]
     ann = league.rows()["ann"]
     assert (ann["expected_games"], ann["actual_games"], ann["completeness_pct"]) == (6, 4, 66.67)
-    assert "only 4 season games (need 5)" in ann["data_quality_issues"]
+    assert ann["is_production_ready"]
+    league.logs = [r for r in league.logs if not (r["player_lookup"] == "ann"
+                                                 and r["game_date"] in days_back(6)[2:4])]
+    ann = league.rows()["ann"]
+    assert "only 2 season games (need 5)" in ann["data_quality_issues"]
 
 
 # --- quality and readiness ------------------------------------------------------------------
@@ -558,11 +581,10 @@ def test_an_out_player_is_not_ready():
 def test_readiness_issues_list_every_failed_rule_in_plain_words():
     issues = readiness_issues(expected=10, actual=6, season_games=20, quality=64.4,
                               injury_status="out", opponent_data=False)
-    assert issues == ["completeness 6/10 below 90%", "quality 64.4 below 70",
-                      "injury status out", "no opponent team data"]
+    assert issues == ["quality 64.4 below 70", "injury status out", "no opponent team data"]
     assert readiness_issues(expected=10, actual=9, season_games=9, quality=70.0,
                             injury_status="doubtful", opponent_data=True) == []
-    assert readiness_issues(expected=3, actual=3, season_games=4, quality=90.0,
+    assert readiness_issues(expected=10, actual=4, season_games=4, quality=90.0,
                             injury_status="available", opponent_data=True) == [
         "only 4 season games (need 5)"]
 

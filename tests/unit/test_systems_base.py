@@ -77,6 +77,7 @@ def test_edges_and_floors_follow_the_design():
         "moving_average_baseline": (2.0, 45.0), "zone_matchup_v1": (2.0, 45.0),
         "similarity_balanced_v1": (2.0, 65.0), "xgboost_v1": (1.5, 60.0),
         "ensemble_v1": (1.5, 65.0),
+        "market_residual_v1": (1.0, 50.0),  # beside the five (systems.market)
     }
 
 

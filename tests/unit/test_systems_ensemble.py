@@ -104,18 +104,32 @@ def test_learned_weights_recover_a_known_mix():
     systems = np.column_stack([truth + rng.normal(0, s, 600) for s in (2.0, 3.0, 6.0)])
     actual = systems @ np.array([0.6, 0.3, 0.1]) + rng.normal(0, 0.3, 600)
     weights = fit_ensemble_weights(systems, actual, ["a", "b", "c"])
-    assert weights == pytest.approx({"a": 0.6, "b": 0.3, "c": 0.1}, abs=0.03)
+    # the ridge pulls a little towards equal weights
+    assert weights == pytest.approx({"a": 0.6, "b": 0.3, "c": 0.1}, abs=0.05)
     assert sum(weights.values()) == pytest.approx(1.0)
 
 
-def test_a_system_that_only_hurts_gets_no_weight():
+def test_weights_of_near_duplicate_systems_stay_put_between_refits():
+    def fit(seed):
+        rng = np.random.default_rng(seed)
+        truth = rng.uniform(5, 30, 800)
+        shared = truth + rng.normal(0, 4, 800)
+        systems = np.column_stack([shared + rng.normal(0, 0.3, 800) for _ in range(3)])
+        return fit_ensemble_weights(systems, truth + rng.normal(0, 5, 800), ["a", "b", "c"])
+
+    first, second = fit(1), fit(2)
+    assert max(abs(first[k] - second[k]) for k in first) < 0.15  # unregularised: up to 1
+    assert min(first.values()) > 0.2
+
+
+def test_a_system_that_only_hurts_gets_almost_no_weight():
     rng = np.random.default_rng(5)
     actual = rng.uniform(5, 30, 300)
     good = actual + rng.normal(0, 1, 300)
     contrary = 35 - actual
     weights = fit_ensemble_weights(np.column_stack([good, contrary]), actual, ["good", "bad"])
-    assert weights["bad"] == pytest.approx(0.0, abs=1e-6)
-    assert weights["good"] == pytest.approx(1.0, abs=1e-6)
+    assert weights["bad"] < 0.05  # the prior towards equal weights keeps a trace
+    assert weights["good"] == pytest.approx(1.0 - weights["bad"])
 
 
 def test_fewer_than_fifty_rows_give_equal_weights():

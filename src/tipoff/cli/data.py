@@ -67,14 +67,27 @@ def import_boxscores(
 @import_app.command("lines")
 def import_lines(
     file: Annotated[Path, typer.Argument(help="Points lines CSV.")],
+    fmt: Annotated[str, typer.Option("--format", help=(
+        "auto (by the header), lines (one row per bookmaker line) or props (one row per "
+        "player-night with consensus, DraftKings and FanDuel columns)."))] = "auto",
     store: StoreOption = None,
 ) -> None:
-    """Import sportsbook points lines (players matched by player_lookup)."""
+    """Import sportsbook points lines; props-feed names are matched to known players."""
     from tipoff.pipeline.load_data import import_lines_into
 
-    report = import_lines_into(open_store(store), file)
+    report = import_lines_into(open_store(store), file, fmt)
     print_problems(report.problems)
+    if report.matching is not None:
+        _print_matching(report.matching)
     print_counts(f"imported {report.rows_read} rows", report.written)
+
+
+def _print_matching(matching: dict) -> None:
+    steps = ", ".join(f"{method} {count}" for method, count in sorted(matching["by_method"].items()))
+    out.print(f"players matched: {matching['matched']} of {matching['rows']} rows "
+              f"({matching['matched_pct']:.2f}%): {steps}")
+    for name, count in sorted(matching["unmatched"].items(), key=lambda item: -item[1]):
+        out.print(f"  unmatched: {name} × {count}")
 
 
 @features_app.command("build")
@@ -135,12 +148,14 @@ def train_command(
                                                in weights.items()) or "—"), highlight=False)
 
 
-def _model_option(model: Path | None) -> dict:
-    """``--model FILE`` as the backtest's model store and name (none: trained, not kept)."""
-    from tipoff.bootstrap import model_file
+def _model_option(model: Path | None, store: str | None) -> dict:
+    """``--model FILE`` as the backtest's model store and name; without it the model that
+    ``tipoff train`` saved is reused when trained through the same date (else one is trained
+    for the backtest and not kept, so the live model is never replaced)."""
+    from tipoff.bootstrap import model_file, model_store
 
     if model is None:
-        return {}
+        return {"models": model_store(settings(store).model_dir), "keep_trained": False}
     models, name = model_file(model)
     return {"models": models, "model_name": name}
 
@@ -155,19 +170,28 @@ def backtest_command(
     report: Annotated[Optional[Path], typer.Option(help="Also write the report to this JSON file.")
                       ] = None,
     model: Annotated[Optional[Path], typer.Option(
-        help="Model file to (re)use; trained when absent or trained through another date.")
+        help="Model file to (re)use; trained (and saved there) when absent or trained through "
+             "another date. Default: the model `tipoff train` saved, when trained through the "
+             "same date.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Training seed.")] = 7,
+    predictions: Annotated[Optional[Path], typer.Option(
+        help="Also write every scored prediction (one row per player-night and system) to this "
+             "CSV file.")] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Replay past nights (stage 4, then the five systems) and score them against what happened."""
+    """Replay past nights (stage 4, then every system) and score them against what happened."""
     from tipoff.pipeline.backtest import run_backtest
+    from tipoff.pipeline.bettor import write_predictions_csv
 
+    export = None if predictions is None else (
+        lambda nights: write_predictions_csv(predictions, nights))
     with progress_bar("backtest") as step:
         result = run_backtest(open_store(store), parse_date(start_from, "--from"), parse_date(to, "--to"), clock(),
                               train_through=parse_date(train_through, "--train-through") if train_through else None,
-                              **_model_option(model), seed=seed, progress=step)
+                              **_model_option(model, store), seed=seed, progress=step,
+                              export=export)
     if report is not None:
         report.write_text(json.dumps(result, indent=2, default=str))
     if as_json:
@@ -184,14 +208,33 @@ def _print_backtest(result: dict) -> None:
     table = Table(title=f"backtest {result['from']} … {result['to']} "
                         f"(model trained through {result['train_through']})")
     table.add_column("system", no_wrap=True)
-    for heading in ("rows", "MAE", "RMSE", "≤3 %", "≤5 %", "picks", "hit %"):
+    for heading in ("rows", "MAE", "RMSE", "≤3 %", "≤5 %", "line rows", "MAE there",
+                    "line MAE", "picks", "hit %", "ROI %"):
         table.add_column(heading, justify="right")
     for system, row in result["systems"].items():
+        roi = (row.get("roi") or {}).get("all") or {}
         table.add_row(system, str(row["rows"]), num(row["mae"]), num(row["rmse"]),
                       _pct(row["within_3_pct"]), _pct(row["within_5_pct"]),
-                      num(row.get("picks")), _pct(row.get("hit_rate_pct")))
+                      str(row["line_rows"]), num(row["mae_on_line_rows"]), num(row["line_mae"]),
+                      num(roi.get("picks")), _pct(roi.get("hit_rate_pct")),
+                      _pct(roi.get("roi_pct")))
     out.print(table)
-    versus = result["ensemble_vs_blend"]
+    versus, line = result["ensemble_vs_blend"], result["ensemble_vs_line"]
     out.print(f"ensemble MAE {num(versus['ensemble_mae'])} vs naive blend "
-              f"{num(versus['blend_mae'])}: {num(versus['improvement'])} points "
-              f"({num(versus['improvement_pct'])}%) better")
+              f"{num(versus['blend_mae'])}: ×{num(versus['ratio'])}; on {line['rows']} lined "
+              f"rows {num(line['ensemble_mae'])} vs the line {num(line['line_mae'])}: "
+              f"×{num(line['ratio'])}")
+    covered = result["lined_coverage"]
+    out.print(f"lined coverage ({covered['lined']}): {covered['predicted']} of "
+              f"{covered['lined_played']} lined player-nights that played "
+              f"({_pct(covered['coverage_pct'])}%)")
+    admitted = result["newly_admitted"]["admitted"]
+    out.print(f"newly admitted (the old rule excluded them): {admitted['rows']} rows, "
+              f"ensemble MAE {num(admitted['ensemble_mae'])} vs blend "
+              f"{num(admitted['blend_mae'])}")
+    for name in ("calibration", "calibration_vs_estimate"):
+        buckets = result["systems"]["ensemble_v1"][name]
+        if buckets:
+            out.print(f"ensemble {name.replace('_', ' ')}: " + "; ".join(
+                f"{b['confidence']}: {b['rows']} rows, conf {b['mean_confidence']}, "
+                f"won {b['won_pct']}%" for b in buckets))

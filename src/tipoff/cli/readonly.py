@@ -82,7 +82,9 @@ def print_report(result: dict) -> None:
     quality = result["data_quality"]
     out.print(f"[bold]night of {result['game_date']}[/bold]: {result['state']}, coverage "
               f"{human(result['coverage_pct'])}% ({result['players_predicted']} of "
-              f"{result['players_ready']} ready players predicted), stage 4 → 5 latency "
+              f"{result['players_ready']} ready players predicted; lined "
+              f"{human(result['lined_coverage_pct'])}%: {result['players_lined_predicted']} of "
+              f"{result['players_lined']} priced), stage 4 → 5 latency "
               f"{duration(result['latency_seconds'])}", highlight=False)
     if quality.get("players"):
         reasons = ", ".join(f"{escape(k)} {v}" for k, v in quality["not_ready_reasons"].items())

@@ -7,7 +7,7 @@ on the documented side. Bodies say what happened and what to run next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -100,8 +100,13 @@ def latency_alert(game_date: date, latency: timedelta) -> Alert | None:
     )
 
 
-def coverage_alert(game_date: date, predicted: int, ready: int, batch_exists: bool) -> Alert | None:
-    """The 07:00 check: no batch or no predictions is critical; low coverage warns or worse."""
+def coverage_alert(game_date: date, predicted: int, ready: int, batch_exists: bool,
+                   lined: tuple[int, int] | None = None) -> Alert | None:
+    """The 07:00 check: no batch or no predictions is critical; low coverage warns or worse.
+
+    ``lined`` (predicted, priced) adds the coverage of the players the books priced to the
+    alert; the thresholds apply to ready players.
+    """
     if not batch_exists:
         return _no_batch(game_date)
     if predicted <= 0:
@@ -109,7 +114,18 @@ def coverage_alert(game_date: date, predicted: int, ready: int, batch_exists: bo
     if ready <= 0 or predicted * 100 >= ready * COVERAGE_WARNING_PCT:
         return None
     critical = predicted * 100 < ready * COVERAGE_CRITICAL_PCT
-    return _low_coverage(game_date, predicted, ready, critical)
+    return _with_lined(_low_coverage(game_date, predicted, ready, critical), lined)
+
+
+def _with_lined(alert: Alert, lined: tuple[int, int] | None) -> Alert:
+    if not lined or not lined[1]:
+        return alert
+    predicted, priced = lined
+    pct = round(100 * predicted / priced, 1)
+    return replace(alert, body=f"{alert.body}\nPriced by the books: {predicted} of {priced} "
+                               f"players have a prediction ({pct}%).",
+                   details={**alert.details, "lined_predicted": predicted, "lined": priced,
+                            "lined_coverage_pct": pct})
 
 
 def phase4_not_ready_alert(game_date: date, reason: str) -> Alert:

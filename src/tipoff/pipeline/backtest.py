@@ -13,10 +13,13 @@ How rows are counted:
   a player priced by three books three times. Errors of exactly 3 (5) points count as within.
 - ``line_rows`` / ``line_mae``: the player-nights whose first line is a sportsbook line, and
   |that line − points| on them; ``mae_on_line_rows`` is the system's MAE on the same rows.
-- Recommendations, picks, hits and pushes count every (player, sportsbook line) prediction, as
-  the live system writes them; a push is points == line, and hit rate = hits / (picks − pushes).
-  Predictions against tipoff's estimated line (no book priced the player) are counted apart
-  under ``vs_estimate``.
+- Recommendations, picks, hits and pushes count one prediction per player-night: the one at its
+  bet line (the ``consensus`` line when a book feed gives one, else the first sportsbook line;
+  see ``pipeline.bettor`` for prices, ROI, the calibration table and lined coverage); a push is
+  points == line, and hit rate = hits / (picks − pushes). Predictions against tipoff's
+  estimated line (no book priced the player) are counted apart under ``vs_estimate``.
+- ``newly_admitted``: player-nights the replaced readiness rule excluded (10 team games of
+  which fewer than 9 played, or fewer than 5 season games early in the season), scored apart.
 - ``ensemble_vs_blend`` pairs the ensemble with the naive blend on exactly the player-nights the
   ensemble predicted; ``improvement`` = blend MAE − ensemble MAE (positive: the ensemble wins).
 """
@@ -26,8 +29,8 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -48,13 +51,22 @@ from tipoff.domain.systems import (
     PredictionUnavailable,
     XGBoostSystem,
 )
+from tipoff.domain.systems.base import MARKET
 from tipoff.domain.systems.xgboost_model import naive_blend
 from tipoff.errors import InputError
 from tipoff.pipeline.coordinator import estimated_line, sportsbook_lines
+from tipoff.pipeline.bettor import (
+    PROXY_PER_TEAM,
+    calibration_table,
+    lined_players,
+    quoted_prices,
+    roi_summary,
+)
 from tipoff.pipeline.predict import (
     Gate,
     PlayerContext,
     default_systems,
+    ensemble_calibration,
     ensemble_weights,
     precompute_xgboost,
     predict_player,
@@ -64,7 +76,7 @@ from tipoff.pipeline.train import Progress, train
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
 
 NAIVE_BLEND = "naive_blend"
-REPORTED_SYSTEMS = (*SYSTEM_IDS, NAIVE_BLEND)
+REPORTED_SYSTEMS = (*SYSTEM_IDS, MARKET, NAIVE_BLEND)
 HIT, MISS, PUSH = "hit", "miss", "push"
 DIGITS = 3
 
@@ -79,6 +91,27 @@ class PlayerNight:
     blend: float
     lines: tuple[Line, ...]
     predictions: tuple[Prediction, ...]
+    prices: Mapping[float, tuple[float, float]] = field(default_factory=dict)
+    market: float | None = None  # the consensus line, when the feed gives one
+    lined: bool = False
+    newly_admitted: bool = False
+
+    @property
+    def bet_line_value(self) -> float:
+        """The line a bettor would take: the consensus line, else the first line."""
+        return self.market if self.market is not None else self.lines[0].value
+
+    def bet_prediction(self, system_id: str) -> Prediction | None:
+        """The system's prediction at the bet line, when that line is a sportsbook's."""
+        if self.book_line is None:
+            return None
+        return self.at_bet_line(system_id)
+
+    def at_bet_line(self, system_id: str) -> Prediction | None:
+        """The system's prediction at the bet line (sportsbook or estimate)."""
+        line = self.bet_line_value
+        return next((p for p in self.predictions
+                     if p.system_id == system_id and p.line == line), None)
 
     def predicted(self, system_id: str) -> float | None:
         """The system's points at the first line (None when it could not predict)."""
@@ -90,8 +123,9 @@ class PlayerNight:
 
     @property
     def book_line(self) -> float | None:
-        """The first line when a sportsbook priced the player, else None."""
-        return self.lines[0].value if self.lines[0].source == b.SPORTSBOOK else None
+        """The bet line when a sportsbook priced the player, else None."""
+        line = self.bet_line_value
+        return line if self.line_source(line) == b.SPORTSBOOK else None
 
     def line_source(self, value: float | None) -> str | None:
         """Where the line ``value`` came from (sportsbook / estimate)."""
@@ -155,35 +189,48 @@ def system_summary(system_id: str, nights: Sequence[PlayerNight]) -> dict:
     book = pick_summary(_picks(nights, system_id, b.SPORTSBOOK))
     summary |= {key: book[key] for key in ("recommendations", "picks", "hits", "pushes",
                                            "hit_rate_pct")}
+    summary |= {"roi": roi_summary(nights, system_id),
+                "calibration": calibration_table(nights, system_id),
+                "calibration_vs_estimate": calibration_table(
+                    [n for n in nights if n.book_line is None], system_id, any_line=True)}
     return summary | {"vs_estimate": pick_summary(_picks(nights, system_id, b.ESTIMATE))}
 
 
-def ensemble_vs_blend(nights: Sequence[PlayerNight]) -> dict:
-    """The ensemble's MAE next to the naive blend's on the player-nights the ensemble predicted."""
-    pairs = [(e, n.blend, n.points) for n in nights if (e := n.predicted(ENSEMBLE)) is not None]
+def ensemble_vs_blend(nights: Sequence[PlayerNight], versus: str = "blend") -> dict:
+    """The ensemble's MAE next to the naive blend's (or the sportsbook line's, ``versus="line"``)
+    on the player-nights the ensemble predicted; ``ratio`` = ensemble / other."""
+    other = f"{versus}_mae"
+    pairs = [(e, other_value, n.points) for n in nights
+             if (e := n.predicted(ENSEMBLE)) is not None
+             and (other_value := n.blend if versus == "blend" else n.book_line) is not None]
     if not pairs:
-        return {"rows": 0, "ensemble_mae": None, "blend_mae": None, "improvement": None,
-                "improvement_pct": None}
+        return {"rows": 0, "ensemble_mae": None, other: None, "improvement": None,
+                "improvement_pct": None, "ratio": None}
     ensemble = float(np.mean([abs(e - pts) for e, _, pts in pairs]))
     blend = float(np.mean([abs(bl - pts) for _, bl, pts in pairs]))
     return {"rows": len(pairs), "ensemble_mae": round(ensemble, DIGITS),
-            "blend_mae": round(blend, DIGITS), "improvement": round(blend - ensemble, DIGITS),
-            "improvement_pct": round(100 * (blend - ensemble) / blend, 2) if blend else None}
+            other: round(blend, DIGITS), "improvement": round(blend - ensemble, DIGITS),
+            "improvement_pct": round(100 * (blend - ensemble) / blend, 2) if blend else None,
+            "ratio": round(ensemble / blend, 4) if blend else None}
 
 
 def summarise(nights: Sequence[PlayerNight]) -> dict:
-    """The ``systems`` and ``ensemble_vs_blend`` parts of a backtest report."""
+    """The ``systems``, ``ensemble_vs_blend`` and ``newly_admitted`` parts of a report."""
     return {"systems": {sid: system_summary(sid, nights) for sid in REPORTED_SYSTEMS},
-            "ensemble_vs_blend": ensemble_vs_blend(nights)}
+            "ensemble_vs_blend": ensemble_vs_blend(nights),
+            "ensemble_vs_line": ensemble_vs_blend([n for n in nights if n.book_line is not None],
+                                                  versus="line"),
+            "newly_admitted": {"admitted": ensemble_vs_blend([n for n in nights if n.newly_admitted]),
+                              "others": ensemble_vs_blend([n for n in nights
+                                                           if not n.newly_admitted])}}
 
 
 def _picks(nights: Sequence[PlayerNight], system_id: str,
            source: str) -> Iterable[tuple[str, float, float]]:
     for night in nights:
-        for p in night.predictions:
-            if p.system_id == system_id and p.line is not None \
-                    and night.line_source(p.line) == source:
-                yield p.recommendation, p.line, night.points
+        p = night.at_bet_line(system_id)
+        if p is not None and p.line is not None and night.line_source(p.line) == source:
+            yield p.recommendation, p.line, night.points
 
 
 def _pct(part: int, whole: int) -> float:
@@ -198,26 +245,41 @@ class _Counts:
     nights: int = 0
     ready: int = 0
     not_played: int = 0
+    lined_played: int = 0  # lined player-nights whose player played
+    lined_predicted: int = 0  # … of which the ensemble predicted
+    lined_without_row: int = 0  # … of which stage 4 had no row at all
+    lined_from_books: bool = False
+
+    def lined_coverage(self) -> dict:
+        pct = (round(100 * self.lined_predicted / self.lined_played, 2)
+               if self.lined_played else None)
+        return {"lined": "sportsbook" if self.lined_from_books
+                else f"estimated (top {PROXY_PER_TEAM} per team by season average)",
+                "lined_played": self.lined_played, "predicted": self.lined_predicted,
+                "coverage_pct": pct, "without_stage4_row": self.lined_without_row}
 
 
 def run_backtest(store: AnalyticsStore, start: date, end: date, clock: Clock, *,
                  train_through: date | None = None, models: ModelStore | None = None,
-                 model_name: str = XGBOOST,
+                 model_name: str = XGBOOST, keep_trained: bool = True,
                  seed: int = 7, max_nights: int | None = None,
-                 progress: Progress | None = None) -> dict:
+                 progress: Progress | None = None,
+                 export: Callable[[list[PlayerNight]], object] | None = None) -> dict:
     """Train once through ``train_through``, replay every game night in [start, end] and score
     each system against the points scored (a JSON-ready report; see the module docstring).
 
-    ``models`` keeps the artefact as ``model_name`` (default: not kept); an artefact already there
-    trained through the same date (and feature version) is reused as is, whatever ``seed`` and
-    ``max_nights`` (which limits training to the latest nights) say. ``progress`` hears the
-    training nights first ("stage 4 D"), then each replayed night ("backtest D").
+    ``models`` keeps the artefact as ``model_name`` (default: not kept; nor with
+    ``keep_trained=False``, which only looks there); an artefact already there trained through
+    the same date (and feature version) is reused as is, whatever ``seed`` and ``max_nights``
+    (which limits training to the latest nights) say. ``progress`` hears the
+    training nights first ("stage 4 D"), then each replayed night ("backtest D"). ``export``
+    receives every scored player-night (e.g. to write them to a CSV file).
     """
     train_through = train_through or start - timedelta(days=1)
     snapshot, scheduled, dates = _replay_dates(store, start, end, train_through)
     began = time.perf_counter()
-    model, reused = _model(store, train_through, (models, model_name), clock, seed, max_nights,
-                           progress)
+    model, reused = _model(store, train_through, (models, model_name, keep_trained), clock, seed,
+                           max_nights, progress)
     trained = time.perf_counter()
     counts = _Counts()
     nights = _replay(snapshot, dates, model, clock.now(), counts, progress)
@@ -226,8 +288,11 @@ def run_backtest(store: AnalyticsStore, start: date, end: date, clock: Clock, *,
               "model_reused": reused, "nights": counts.nights,
               "nights_without_results": len(scheduled) - len(dates),
               "ready_players": counts.ready, "players_evaluated": len(nights),
-              "players_not_played": counts.not_played}
+              "players_not_played": counts.not_played,
+              "lined_coverage": counts.lined_coverage()}
     report |= summarise(nights)
+    if export is not None:
+        export(nights)
     report["seconds"] = {"train": round(trained - began, 1),
                          "replay": round(time.perf_counter() - trained, 1)}
     return report
@@ -254,14 +319,15 @@ def _replay_dates(store: AnalyticsStore, start: date, end: date,
     return snapshot, dates, with_results
 
 
-def _model(store: AnalyticsStore, through: date, where: tuple[ModelStore | None, str], clock: Clock,
-           seed: int, max_nights: int | None, progress: Progress | None) -> tuple[XGBoostSystem, bool]:
+def _model(store: AnalyticsStore, through: date, where: tuple[ModelStore | None, str, bool],
+           clock: Clock, seed: int, max_nights: int | None,
+           progress: Progress | None) -> tuple[XGBoostSystem, bool]:
     """The model trained through ``through``: reused from the model store or trained now."""
-    models, name = where
+    models, name, keep = where
     existing = _existing_model(models, name, through) if models is not None else None
     if existing is not None:
         return XGBoostSystem(existing), True
-    report = train(store, models, through, clock, name=name, seed=seed,
+    report = train(store, models if keep else None, through, clock, name=name, seed=seed,
                    max_nights=max_nights, progress=progress)
     return XGBoostSystem(report.artifact), False
 
@@ -291,30 +357,58 @@ def _replay(snapshot: Snapshot, dates: Sequence[date], model: XGBoostSystem, now
 def _night(snapshot: Snapshot, day: date, model: XGBoostSystem, systems: dict, now: datetime,
            counts: _Counts) -> list[PlayerNight]:
     """Stage 4 then every system for the night's ready players who went on to play."""
-    ready = [r for r in snapshot.feature_rows(day, now) if r["is_production_ready"]]
+    rows = snapshot.feature_rows(day, now)
+    ready = [r for r in rows if r["is_production_ready"]]
     scored = snapshot.actual_points(day)
     played = [r for r in ready if r["player_lookup"] in scored]
     counts.nights += 1
     counts.ready += len(ready)
     counts.not_played += len(ready) - len(played)
+    day_lines = snapshot.lines_on(day)
+    book = sportsbook_lines(day_lines)
+    lined = lined_players(rows, book)
+    _count_lined(counts, lined, rows, {r["player_lookup"] for r in played}, set(scored), bool(book))
     if not played:
         return []
-    history = snapshot.history(day)
-    book = sportsbook_lines(snapshot.lines_on(day))
+    history = snapshot.history(day, {r["player_lookup"] for r in played})
     lines = {r["player_lookup"]: book.get(r["player_lookup"]) or (estimated_line(r),)
              for r in played}
+    prices, markets = quoted_prices(day_lines), snapshot.market_lines(day)
     precomputed = precompute_xgboost(model, [
         (r["player_lookup"], r["features"], line.value)
         for r in played for line in lines[r["player_lookup"]]])
-    weights = ensemble_weights(model)
+    weights, calibration = ensemble_weights(model), ensemble_calibration(model)
     blends = naive_blend(np.array([r["features"] for r in played], dtype=float))
     nights = []
     for row, blend in zip(played, blends):
         player = row["player_lookup"]
         context = PlayerContext(history=history.get(player, ()), days_rest=row["days_rest"],
-                                player_lookup=player, precomputed=precomputed.get(player, {}))
+                                player_lookup=player, precomputed=precomputed.get(player, {}),
+                                calibration=calibration, prices=prices.get(player, {}))
         outcome = predict_player(row["features"], [line.value for line in lines[player]],
                                  context, systems, weights, Gate())
-        nights.append(PlayerNight(day, player, scored[player], float(blend), lines[player],
-                                  tuple(outcome.predictions)))
+        market = markets.get(player)
+        nights.append(PlayerNight(
+            day, player, scored[player], float(blend), lines[player], tuple(outcome.predictions),
+            prices.get(player, {}),
+            market if any(line.value == market for line in lines[player]) else None,
+            player in lined, _newly_admitted(row)))
     return nights
+
+
+def _newly_admitted(row: dict) -> bool:
+    """Ready only under this readiness rule: 10 team games of which fewer than 9 played (the
+    old completeness rule), or fewer than 5 season games early in the season."""
+    if row["expected_games"] == 10:
+        return row["actual_games"] < 9
+    return row["actual_games"] < 5
+
+
+def _count_lined(counts: _Counts, lined: set[str], rows: list[dict], predicted: set[str],
+                 scored: set[str], from_books: bool) -> None:
+    on_slate = {r["player_lookup"] for r in rows}
+    played = lined & scored
+    counts.lined_played += len(played)
+    counts.lined_predicted += len(played & predicted)
+    counts.lined_without_row += len(played - on_slate)
+    counts.lined_from_books |= from_books

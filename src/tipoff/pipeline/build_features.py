@@ -47,17 +47,29 @@ class BuildSummary:
         }
 
 
+SCHEDULE_AHEAD = timedelta(days=250)
+
+
+def input_windows(game_date: date) -> dict[str, tuple[date, date]]:
+    """The [start, end) game-date range stage 4 reads of each analytics table for a night;
+    the backtest and training slice their in-memory snapshot by the same ranges."""
+    start = game_date - HISTORY_WINDOW
+    return {"games": (start, game_date + SCHEDULE_AHEAD),
+            "player_game_logs": (start, game_date),
+            "team_game_stats": (start, game_date),
+            "injury_reports": (game_date, game_date + timedelta(days=1))}
+
+
 def load_inputs(store: AnalyticsStore, game_date: date) -> Stage4Inputs:
     """Everything stage 4 may read for ``game_date`` (the builder itself enforces the cut-off)."""
-    start = game_date - HISTORY_WINDOW
-    return Stage4Inputs(
-        game_date=game_date,
-        games=store.read_analytics("games", start=start, end=game_date + timedelta(days=250)),
-        logs=store.read_analytics("player_game_logs", start=start, end=game_date),
-        team_stats=store.read_analytics("team_game_stats", start=start, end=game_date),
-        injuries=store.read_analytics("injury_reports", start=game_date,
-                                      end=game_date + timedelta(days=1)),
-    )
+    windows = input_windows(game_date)
+
+    def read(table: str):
+        start, end = windows[table]
+        return store.read_analytics(table, start=start, end=end)
+
+    return Stage4Inputs(game_date=game_date, games=read("games"), logs=read("player_game_logs"),
+                        team_stats=read("team_game_stats"), injuries=read("injury_reports"))
 
 
 def build_features(store: Stage4Store, bus: Bus | None, clock: Clock, game_date: date,

@@ -370,9 +370,13 @@ class Coordinator:
         done = self._store.players_with_predictions(game_date)
         return [r for r in ready_rows if r["player_lookup"] not in done]
 
+    def lined_players(self, game_date: date) -> set[str]:
+        """The players a sportsbook priced for ``game_date`` (points market)."""
+        return set(self._lines(game_date))
+
     def _lines(self, game_date: date) -> dict[str, tuple[Line, ...]]:
-        frame = self._store.read_analytics("prop_lines", start=game_date,
-                                           end=game_date + timedelta(days=1))
+        end = game_date + timedelta(days=1) if game_date < date.max else None
+        frame = self._store.read_analytics("prop_lines", start=game_date, end=end)
         return sportsbook_lines(frame)
 
     def not_ready_reason(self, game_date: date, phase4: Phase4Status) -> str:

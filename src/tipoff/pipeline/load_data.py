@@ -22,6 +22,7 @@ class LoadReport:
     rows_read: int
     written: dict[str, int]
     problems: list = field(default_factory=list)
+    matching: dict | None = None  # name matching figures of a props feed import
 
 
 def _date_span(frames: dict[str, pd.DataFrame]) -> tuple[date, date] | None:
@@ -51,11 +52,30 @@ def import_boxscores_into(store: AnalyticsStore, paths: Sequence[Path], tipoffs:
     return LoadReport(result.rows_read, written, list(result.problems))
 
 
-def import_lines_into(store: AnalyticsStore, path: Path) -> LoadReport:
-    """Import points lines, matching players against the names already in the store."""
-    from tipoff.sim.lines import read_lines
+LINE_FORMATS = ("auto", "lines", "props")
 
+
+def import_lines_into(store: AnalyticsStore, path: Path, fmt: str = "auto") -> LoadReport:
+    """Import points lines, matching players against the names already in the store.
+
+    ``fmt``: ``lines`` (one row per bookmaker line, players by player_lookup), ``props`` (the
+    wide consensus/DraftKings/FanDuel feed, names matched by `tipoff.sim.names`) or ``auto``
+    (told apart by the header).
+    """
+    from tipoff.errors import InputError
+    from tipoff.sim.csvrows import read_text_table
+    from tipoff.sim.lines import read_lines
+    from tipoff.sim.props_feed import is_props_feed, read_props_feed
+
+    if fmt not in LINE_FORMATS:
+        raise InputError(f"unknown lines format {fmt!r}: expected one of {', '.join(LINE_FORMATS)}")
     logs = store.read_analytics("player_game_logs")
+    if fmt == "auto":
+        fmt = "props" if is_props_feed(read_text_table(Path(path), ()).columns) else "lines"
+    if fmt == "props":
+        result, matching = read_props_feed(path, logs)
+        written = store.replace_analytics(result.frames)
+        return LoadReport(result.rows_read, written, list(result.problems), matching.to_dict())
     known = dict(zip(logs["player_lookup"], logs["player_name"]))
     result = read_lines(path, known_players=known or None)
     written = store.replace_analytics(result.frames)

@@ -54,7 +54,10 @@ class NightWatch:
         batch = self._store.get_batch(game_date)
         phase4 = self._coordinator.phase4_status(game_date)
         ready = {r["player_lookup"] for r in phase4.ready_rows}
-        predicted = len(ready & self._store.players_with_predictions(game_date))
+        with_predictions = self._store.players_with_predictions(game_date)
+        predicted = len(ready & with_predictions)
+        lined = self._coordinator.lined_players(game_date)
+        lined_predicted = len(lined & with_predictions)
         progress = self._store.batch_progress(batch.batch_id) if batch else b.Progress(0, 0, 0, 0)
         latency = (batch.completed_at - batch.phase4_completed_at
                    if batch and batch.completed_at and batch.phase4_completed_at else None)
@@ -67,6 +70,9 @@ class NightWatch:
             "players_skipped": progress.skipped, "players_failed": progress.failed,
             "players_pending": progress.pending,
             "coverage_pct": b.coverage_pct(predicted, len(ready)),
+            # The number bettors feel: of the players the books priced, how many have one.
+            "players_lined": len(lined), "players_lined_predicted": lined_predicted,
+            "lined_coverage_pct": b.coverage_pct(lined_predicted, len(lined)) if lined else None,
             "phase4_completed_at": _iso(phase4.run.finished_at if phase4.run else None),
             "started_at": _iso(batch.created_at if batch else None),
             "completed_at": _iso(batch.completed_at if batch else None),
@@ -92,7 +98,8 @@ class NightWatch:
             return {**status, "alerts": {}, "checked": False}
         found = [
             a.coverage_alert(game_date, status["players_predicted"], status["players_ready"],
-                             status["batch_id"] is not None),
+                             status["batch_id"] is not None,
+                             lined=(status["players_lined_predicted"], status["players_lined"])),
             a.partial_gap_alert(game_date, status["players_ready"], status["players_predicted"])
             if status["batch_id"] else None,
         ]
@@ -102,7 +109,8 @@ class NightWatch:
         found.append(a.dead_letters_alert(game_date, "the bus", letters))
         sent = {alert.type: self._coordinator.alerts.send(alert) for alert in found if alert}
         log.info("status_check", game_date=str(game_date), state=status["state"],
-                 coverage_pct=status["coverage_pct"], alerts=sorted(sent))
+                 coverage_pct=status["coverage_pct"],
+                 lined_coverage_pct=status["lined_coverage_pct"], alerts=sorted(sent))
         return {**status, "alerts": sent}
 
 

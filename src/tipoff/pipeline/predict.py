@@ -16,6 +16,9 @@ from tipoff.domain.systems import (
     Prediction, PredictionUnavailable, XGBoostSystem, ensemble_predict, moving_average_predict,
     similarity_predict, zone_matchup_predict,
 )
+from tipoff.domain.systems.base import MARKET
+from tipoff.domain.systems.calibration import Calibration, calibrated_pick
+from tipoff.domain.systems.market import PRIOR_BETA, market_predict
 
 log = structlog.get_logger(__name__)
 
@@ -28,13 +31,18 @@ class PlayerContext:
     """What a system may need beyond the feature vector.
 
     ``precomputed`` holds predictions already made for a whole batch at once (keyed by system
-    id and line), so a vectorised model is not called row by row.
+    id and line), so a vectorised model is not called row by row. With ``calibration`` (the
+    model's), the ensemble's confidence is its calibrated win probability and it picks only
+    where the expected value at the line's price (``prices``: line → (over, under) American
+    odds, −110 when absent) is positive.
     """
 
     history: Sequence[PastGame] = ()
     days_rest: int | None = None
     player_lookup: str = ""
     precomputed: Mapping[tuple[str, float | None], Prediction] = field(default_factory=dict)
+    calibration: Calibration | None = None
+    prices: Mapping[float, tuple[float, float]] = field(default_factory=dict)  # book lines only
 
 
 class Gate:
@@ -60,14 +68,21 @@ class PlayerPredictions:
 
 
 def default_systems(model: XGBoostSystem) -> dict[str, System]:
-    """The four component systems in canonical order (the ensemble combines them)."""
+    """The four component systems in canonical order (the ensemble combines them), then the
+    market-aware system (reported beside them, never an ensemble component)."""
+    def xgboost(f: FeatureView, line: float | None, ctx: PlayerContext) -> Prediction:
+        return ctx.precomputed.get((XGBOOST, line)) or model.predict(f, line)
+
+    beta = PRIOR_BETA if model.artifact is None else float(
+        model.artifact.metrics.get("market_beta", PRIOR_BETA))
     return {
         MOVING_AVERAGE: lambda f, line, ctx: moving_average_predict(f, line),
         ZONE_MATCHUP: lambda f, line, ctx: zone_matchup_predict(f, line),
         SIMILARITY: lambda f, line, ctx: similarity_predict(f, line, ctx.history,
                                                             days_rest=ctx.days_rest),
-        XGBOOST: lambda f, line, ctx: (ctx.precomputed.get((XGBOOST, line))
-                                       or model.predict(f, line)),
+        XGBOOST: xgboost,
+        MARKET: lambda f, line, ctx: market_predict(
+            f, line, xgboost(f, line, ctx).predicted_points, beta, line in ctx.prices),
     }
 
 
@@ -95,6 +110,16 @@ def ensemble_weights(model: XGBoostSystem) -> Mapping[str, float] | None:
     return None if model.artifact is None else model.artifact.ensemble_weights
 
 
+def book_prices(lines) -> dict[float, tuple[float, float]]:
+    """Sportsbook lines of a request at the standard −110 (requests carry no prices)."""
+    return {line.value: (-110.0, -110.0) for line in lines if line.source == "sportsbook"}
+
+
+def ensemble_calibration(model: XGBoostSystem) -> Calibration | None:
+    """The ensemble's confidence calibration trained with the model (None without one)."""
+    return None if model.artifact is None else Calibration.from_dict(model.artifact.calibration)
+
+
 def predict_player(features: Sequence[float], lines: Sequence[float | None],
                    context: PlayerContext, systems: Mapping[str, System],
                    ensemble_weights: Mapping[str, float] | None, gate: Gate) -> PlayerPredictions:
@@ -108,12 +133,22 @@ def predict_player(features: Sequence[float], lines: Sequence[float | None],
             if prediction is not None:
                 components[system_id] = prediction
         result.predictions.extend(components.values())
-        ensemble = _run(ENSEMBLE, lambda: ensemble_predict(components, ensemble_weights, line),
+        inputs = {sid: p for sid, p in components.items() if sid != MARKET}
+        ensemble = _run(ENSEMBLE, lambda: _ensemble(inputs, ensemble_weights, line, context),
                         gate, result)
         if ensemble is not None:
             result.predictions.append(ensemble)
     result.succeeded -= set(result.failed)
     return result
+
+
+def _ensemble(components: Mapping[str, Prediction], weights: Mapping[str, float] | None,
+              line: float | None, context: PlayerContext) -> Prediction:
+    prediction = ensemble_predict(components, weights, line)
+    if context.calibration is None:
+        return prediction
+    return calibrated_pick(prediction, prediction.predicted_points, context.calibration,
+                           context.prices.get(line) if line is not None else None)
 
 
 def _run(system_id: str, call: Callable[[], Prediction], gate: Gate,

@@ -1,7 +1,15 @@
-"""Train the XGBoost model (and the ensemble weights) on historical stage 4 rows.
+"""Train the XGBoost model, the ensemble weights and the ensemble's calibration.
 
 Each training night's features are rebuilt as stage 4 would have built them that night, so no
 row knows its own outcome; the target is the points the player then scored.
+
+Nested in time: the booster learns from the first 80 % of rows; on the held-out tail (its
+latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the four components'
+predictions fit the ensemble weights, the ensemble's margin over the line fits the calibration
+of its confidence (over the nights' sportsbook lines when the store holds enough of them, else
+over tipoff's estimated line, the L10 average to the nearest .5 that an unpriced player gets;
+the calibration records which), and the nights with sportsbook lines fit the market system's
+beta.
 """
 
 from __future__ import annotations
@@ -12,7 +20,8 @@ from datetime import date, datetime
 
 import numpy as np
 
-from tipoff.domain.features import FEATURE_VERSION
+from tipoff.domain.batches import estimate_line
+from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
 from tipoff.domain.systems import (
     MOVING_AVERAGE,
     SIMILARITY,
@@ -27,13 +36,16 @@ from tipoff.domain.systems import (
     train_model,
     zone_matchup_predict,
 )
+from tipoff.domain.systems.calibration import fit_calibration
+from tipoff.domain.systems.market import fit_beta
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
 
 Progress = Callable[[int, int, str], None]
 MIN_TRAINING_ROWS = 200
-WEIGHT_DATES = 10  # recent nights whose held-out predictions fit the ensemble weights
+WEIGHT_DATES = 45  # recent nights whose held-out predictions fit the weights and calibration
+MIN_CALIBRATION_ROWS = 200
 COMPONENTS = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST)
 
 
@@ -96,7 +108,11 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
     artifact = train_model(X, y, trained_through=through, feature_version=FEATURE_VERSION, seed=seed)
     artifact = replace(artifact, metrics={**artifact.metrics,
                                           "moving_average_validation_mae": _baseline_mae(rows, artifact)})
-    artifact = artifact.with_ensemble_weights(ensemble_weights(snapshot, rows, artifact))
+    weights, calibration, beta = ensemble_weights(snapshot, rows, artifact)
+    artifact = artifact.with_ensemble_weights(weights).with_calibration(calibration)
+    fitted = {"ensemble_fit_nights": float(_tail_nights(rows, artifact)),
+              "market_beta": beta[0], "market_beta_rows": float(beta[1])}
+    artifact = replace(artifact, metrics={**artifact.metrics, **fitted})
     where = models.save(artifact, name) if models is not None else None
     return TrainReport(where, artifact, len(dates), len(rows))
 
@@ -108,22 +124,58 @@ def _baseline_mae(rows: list[Example], artifact: ModelArtifact) -> float:
     return float(np.mean(errors))
 
 
-def ensemble_weights(snapshot: Snapshot, rows: list[Example],
-                     artifact: ModelArtifact) -> dict[str, float]:
-    """Weights of the four components fit on the held-out tail the booster never trained on
-    (at most the last ``WEIGHT_DATES`` nights of it)."""
+def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArtifact,
+                     ) -> tuple[dict[str, float], dict | None, tuple[float, int]]:
+    """Weights of the four components, the ensemble's calibration and the market system's
+    beta (with its row count), fit on the held-out tail the booster never trained on (its
+    latest ``WEIGHT_DATES`` nights)."""
     tail = rows[int(artifact.metrics["train_rows"]):]
     recent = sorted({r.game_date for r in tail})[-WEIGHT_DATES:]
     wanted = set(recent)
     held_out = [r for r in tail if r.game_date in wanted]
     model = XGBoostSystem(artifact)
-    matrix = []
+    matrix, market = [], []
     for day in recent:
-        history = snapshot.history(day)
-        for r in (r for r in held_out if r.game_date == day):
+        tonight = [r for r in held_out if r.game_date == day]
+        history = snapshot.history(day, {r.player_lookup for r in tonight})
+        lines = snapshot.market_lines(day)
+        for r in tonight:
             matrix.append(_component_points(r, history.get(r.player_lookup, ()), model))
+            market.append(lines.get(r.player_lookup, np.nan))
+    points = np.array(matrix, dtype=float)
     actual = np.array([r.points for r in held_out], dtype=float)
-    return fit_ensemble_weights(np.array(matrix, dtype=float), actual, COMPONENTS)
+    weights = fit_ensemble_weights(points, actual, COMPONENTS)
+    line = np.array(market, dtype=float)
+    beta = fit_beta(points[:, COMPONENTS.index(XGBOOST)] - line, actual - line)
+    return weights, _calibration(points, weights, held_out, line), beta
+
+
+def _tail_nights(rows: list[Example], artifact: ModelArtifact) -> int:
+    tail = rows[int(artifact.metrics["train_rows"]):]
+    return min(len({r.game_date for r in tail}), WEIGHT_DATES)
+
+
+def _calibration(points: np.ndarray, weights: dict[str, float], rows: list[Example],
+                 book: np.ndarray) -> dict | None:
+    """Isotonic P(over the line) on the ensemble's margin, over the sportsbook lines of the
+    held-out nights when there are enough of them (``MIN_CALIBRATION_ROWS``), else over the
+    estimated lines; None with too few rows either way."""
+    w = np.array([weights[sid] for sid in COMPONENTS])
+    available = np.isfinite(points)
+    share = np.where(available, w, 0.0)
+    total = share.sum(axis=1)
+    centre = np.round(np.where(available, points, 0.0) @ w
+                      / np.where(total > 0, total, np.nan), 1)
+    actual = np.array([r.points for r in rows])
+    estimated = np.array([estimate_line(r.features[FEATURE_INDEX["points_avg_last_10"]])
+                          for r in rows])
+    for source, lines in (("sportsbook", book), ("estimate", estimated)):
+        decided = np.isfinite(centre) & np.isfinite(lines) & (actual != lines)
+        if decided.sum() >= MIN_CALIBRATION_ROWS:
+            fitted = fit_calibration(centre[decided] - lines[decided],
+                                     (actual[decided] > lines[decided]).astype(float))
+            return {**fitted.to_dict(), "lines": source}
+    return None
 
 
 def _component_points(row: Example, history, model: XGBoostSystem) -> list[float]:

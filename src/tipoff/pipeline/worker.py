@@ -18,7 +18,8 @@ from tipoff.domain.systems import (
 from tipoff.domain.systems import record_failure, record_success
 from tipoff.errors import AdapterError, PermanentError
 from tipoff.pipeline.predict import (
-    Gate, PlayerContext, System, default_systems, ensemble_weights, precompute_xgboost,
+    Gate, PlayerContext, System, book_prices, default_systems, ensemble_calibration,
+    ensemble_weights, precompute_xgboost,
     predict_player,
 )
 from tipoff.ports import BreakerStore, Bus, Clock, Message, WorkerStore
@@ -175,7 +176,8 @@ class Worker:
         history = self._history_for(request.game_date).get(request.player_lookup, ())
         outcome = predict_player(row["features"], [l.value for l in request.lines],
                                  PlayerContext(history, row["days_rest"], request.player_lookup,
-                                               precomputed),
+                                               precomputed, ensemble_calibration(self._model),
+                                               book_prices(request.lines)),
                                  self._systems, ensemble_weights(self._model), gate)
         rows = self._rows(request, row, outcome.predictions)
         if not rows:

@@ -76,7 +76,13 @@ from tipoff.domain.features import (
 )
 from tipoff.domain.stage4.context import Context, prepare
 from tipoff.domain.stage4.player import days_rest, player_features, season_games
-from tipoff.domain.stage4.readiness import EARLY_SEASON_ISSUE, completeness, readiness_issues
+from tipoff.domain.stage4.readiness import (
+    EARLY_SEASON_ISSUE,
+    completeness,
+    days_since_last_game,
+    prior_season_games,
+    readiness_issues,
+)
 from tipoff.domain.stage4.team import injury_status, opponent_has_data, team_features
 from tipoff.domain.stage4.zones import shot_zone_mismatch
 
@@ -150,6 +156,8 @@ def _meta(ctx: Context) -> pd.DataFrame:
         injury_status=injury_status(ctx),
         opponent_data=opponent_has_data(ctx),
         season_games=season_games(ctx),
+        days_since_last=days_since_last_game(ctx),
+        prior_games=prior_season_games(ctx),
     ).join(completeness(ctx))
 
 
@@ -175,6 +183,9 @@ def _row(
         quality=quality,
         injury_status=facts["injury_status"],
         opponent_data=bool(facts["opponent_data"]),
+        days_since_last=(None if pd.isna(facts["days_since_last"])
+                         else float(facts["days_since_last"])),
+        prior_games=int(facts["prior_games"]),
     )
     summary = {tag: tags.count(tag) for tag in (COMPUTED, PARTIAL, DEFAULT)}
     fields = {"features": [float(v) for v in values], "feature_sources": tags}

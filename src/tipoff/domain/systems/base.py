@@ -27,6 +27,8 @@ SIMILARITY = "similarity_balanced_v1"
 XGBOOST = "xgboost_v1"
 ENSEMBLE = "ensemble_v1"
 SYSTEM_IDS: tuple[str, ...] = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST, ENSEMBLE)
+# Beside the five: the market-aware system (``systems.market``), not an ensemble component.
+MARKET = "market_residual_v1"
 
 EDGE_AND_FLOOR: dict[str, tuple[float, float]] = {
     MOVING_AVERAGE: (2.0, 45.0),
@@ -34,6 +36,7 @@ EDGE_AND_FLOOR: dict[str, tuple[float, float]] = {
     SIMILARITY: (2.0, 65.0),
     XGBOOST: (1.5, 60.0),
     ENSEMBLE: (1.5, 65.0),
+    MARKET: (1.0, 50.0),
 }
 
 OVER, UNDER, PASS = "OVER", "UNDER", "PASS"

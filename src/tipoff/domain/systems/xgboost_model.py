@@ -79,6 +79,11 @@ class ModelArtifact:
     metrics: Mapping[str, float]
     model_version: str
     ensemble_weights: Mapping[str, float] | None = None
+    calibration: Mapping[str, Any] | None = None  # ``Calibration.to_dict()`` of the ensemble
+
+    def with_calibration(self, calibration: Mapping[str, Any] | None) -> ModelArtifact:
+        """A copy carrying the ensemble's confidence calibration."""
+        return replace(self, calibration=None if calibration is None else dict(calibration))
 
     def with_ensemble_weights(self, weights: Mapping[str, float] | None) -> ModelArtifact:
         """A copy carrying learned ensemble weights."""
@@ -96,6 +101,7 @@ class ModelArtifact:
             "metrics": dict(self.metrics),
             "ensemble_weights": None if self.ensemble_weights is None
             else dict(self.ensemble_weights),
+            "calibration": None if self.calibration is None else dict(self.calibration),
             "booster": json.loads(bytes(self.booster.save_raw("json"))),
         })
 
@@ -116,6 +122,7 @@ class ModelArtifact:
                 metrics={k: float(v) for k, v in doc["metrics"].items()},
                 model_version=str(doc["model_version"]),
                 ensemble_weights=doc.get("ensemble_weights"),
+                calibration=doc.get("calibration"),
             )
         except PredictionUnavailable:
             raise

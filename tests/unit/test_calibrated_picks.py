@@ -1,0 +1,74 @@
+"""Calibrated confidence, expected-value picks and the market-aware system."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tipoff.domain.systems import OVER, PASS, UNDER, Prediction, PredictionUnavailable
+from tipoff.domain.systems.calibration import (
+    Calibration,
+    calibrated_pick,
+    expected_value,
+    fit_calibration,
+    payout,
+)
+from tipoff.domain.systems.market import MIN_BETA_ROWS, PRIOR_BETA, fit_beta, market_predict
+from tests.unit.feature_vectors import features as vector
+
+CALIBRATION = Calibration(margins=(-4.0, 0.0, 4.0), p_over=(0.3, 0.5, 0.7))
+
+
+def ensemble(points: float, line: float | None) -> Prediction:
+    return Prediction("ensemble_v1", points, 80.0, OVER, line, None, {"k": 1})
+
+
+def test_american_prices_pay_as_books_pay():
+    assert payout(-110) == pytest.approx(100 / 110)
+    assert payout(+150) == 1.5
+    assert expected_value(0.5238, -110) == pytest.approx(0.0, abs=1e-3)  # the breakeven
+
+
+def test_confidence_is_the_calibrated_probability_that_the_pick_wins():
+    pick = calibrated_pick(ensemble(24.0, 20.0), 24.0, CALIBRATION)
+    assert (pick.recommendation, pick.confidence) == (OVER, 70.0)
+    assert pick.components["calibrated"]["expected_value"] == pytest.approx(
+        expected_value(0.7, -110), abs=1e-4)
+    under = calibrated_pick(ensemble(16.0, 20.0), 16.0, CALIBRATION)
+    assert (under.recommendation, under.confidence) == (UNDER, 70.0)
+
+
+def test_a_pick_without_positive_expected_value_at_its_price_is_a_pass_with_the_reason():
+    small_edge = calibrated_pick(ensemble(20.8, 20.0), 20.8, CALIBRATION)  # p 0.54 at -110
+    assert small_edge.recommendation == OVER
+    expensive = calibrated_pick(ensemble(20.8, 20.0), 20.8, CALIBRATION, (-150, +120))
+    assert expensive.recommendation == PASS
+    assert "expected value" in expensive.components["calibrated"]["pass_reason"]
+    assert calibrated_pick(ensemble(20.0, None), 20.0, CALIBRATION).recommendation == PASS
+
+
+def test_an_isotonic_fit_is_monotone_in_the_margin():
+    rng = np.random.default_rng(3)
+    margins = rng.normal(0, 4, 4000)
+    went_over = rng.random(4000) < 1 / (1 + np.exp(-margins / 3))
+    calibration = fit_calibration(margins, went_over)
+    probabilities = [calibration.probability_over(m) for m in (-8, -3, 0, 3, 8)]
+    assert probabilities == sorted(probabilities)
+    assert probabilities[0] < 0.25 and probabilities[-1] > 0.75
+    assert Calibration.from_dict(calibration.to_dict()) == calibration
+
+
+def test_the_market_system_moves_the_line_a_share_of_the_way_to_the_model():
+    prediction = market_predict(vector(), 20.5, 24.5, 0.25, book_line=True)
+    assert prediction.predicted_points == 21.5
+    assert prediction.system_id == "market_residual_v1"
+    with pytest.raises(PredictionUnavailable):
+        market_predict(vector(), 20.5, 24.5, 0.25, book_line=False)
+
+
+def test_beta_is_the_share_of_disagreement_the_results_bore_out():
+    rng = np.random.default_rng(4)
+    gap = rng.normal(0, 3, 2000)
+    beta, rows = fit_beta(gap, 0.3 * gap + rng.normal(0, 5, 2000))
+    assert rows == 2000 and beta == pytest.approx(0.3, abs=0.06)
+    assert fit_beta(gap[: MIN_BETA_ROWS - 1], gap[: MIN_BETA_ROWS - 1])[0] == PRIOR_BETA
