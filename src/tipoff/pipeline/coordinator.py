@@ -369,6 +369,10 @@ class Coordinator:
         done = self._store.players_with_predictions(game_date)
         return [r for r in ready_rows if r["player_lookup"] not in done]
 
+    def lined_players(self, game_date: date) -> set[str]:
+        """The players a sportsbook priced for a date (points market)."""
+        return set(self._lines(game_date))
+
     def _lines(self, game_date: date) -> dict[str, tuple[Line, ...]]:
         frame = self._store.read_analytics("prop_lines", start=game_date,
                                            end=game_date + timedelta(days=1))

@@ -54,7 +54,10 @@ class NightWatch:
         batch = self._store.get_batch(game_date)
         phase4 = self._coordinator.phase4_status(game_date)
         ready = {r["player_lookup"] for r in phase4.ready_rows}
-        predicted = len(ready & self._store.players_with_predictions(game_date))
+        with_predictions = self._store.players_with_predictions(game_date)
+        predicted = len(ready & with_predictions)
+        lined = self._coordinator.lined_players(game_date)
+        lined_predicted = len(lined & with_predictions)
         progress = self._store.batch_progress(batch.batch_id) if batch else b.Progress(0, 0, 0, 0)
         latency = (batch.completed_at - batch.phase4_completed_at
                    if batch and batch.completed_at and batch.phase4_completed_at else None)
@@ -67,6 +70,8 @@ class NightWatch:
             "players_skipped": progress.skipped, "players_failed": progress.failed,
             "players_pending": progress.pending,
             "coverage_pct": b.coverage_pct(predicted, len(ready)),
+            "players_lined": len(lined), "players_lined_predicted": lined_predicted,
+            "lined_coverage_pct": b.coverage_pct(lined_predicted, len(lined)),
             "phase4_completed_at": _iso(phase4.run.finished_at if phase4.run else None),
             "started_at": _iso(batch.created_at if batch else None),
             "completed_at": _iso(batch.completed_at if batch else None),

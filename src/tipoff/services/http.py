@@ -50,6 +50,7 @@ from tipoff.domain.decisions import Category
 from tipoff.domain.decisions import Decision as DecisionKind
 from tipoff.pipeline.coordinator import Decision
 from tipoff.pipeline.coordinator import live_window_end
+from tipoff.pipeline.trend_report import TrendReport
 from tipoff.services.auth import AuthError, Authenticator, OpenAccess, RequireCaller
 from tipoff.services.http_docs import documented_responses, request_body_doc
 from tipoff.services.http_pubsub import (
@@ -264,8 +265,9 @@ class CoordinatorApi:
 
     def _refresh_today(self) -> None:
         try:
-            self._metrics.observe_status(
-                self._services.watch.status(today_game_date(self._services.clock)))
+            report = TrendReport(self._services.store, self._services.watch,
+                                 self._services.clock)
+            self._metrics.observe_night(report.night(today_game_date(self._services.clock)))
         except Exception:
             # A scrape must still show the other metrics when the store is down.
             log.error("metrics_refresh_failed", exc_info=True)

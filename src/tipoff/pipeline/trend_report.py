@@ -1,0 +1,128 @@
+"""The trend report: the last N nights side by side, and how latency and coverage moved.
+
+Every night's counts, coverage and timings are ``NightWatch.status`` for that night (the same
+numbers ``tipoff status`` prints); the report adds what a morning review needs beside them:
+the latency class, the average feature quality, the alerts sent and whether the 07:00 PT
+promise (DESIGN.md §1: predictions for ≥ 95% of ready players) was kept.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from statistics import mean, median
+
+from tipoff.domain.dates import game_date_at, pacific_instant
+from tipoff.domain.features import FEATURE_VERSION
+from tipoff.pipeline.night_watch import NightWatch
+from tipoff.ports import Clock, ReportStore
+
+SLA_HOUR = 7  # America/Los_Angeles, on the game date
+SLA_COVERAGE_PCT = 95.0
+EXCELLENT_S = 5 * 60
+WARNING_S = 30 * 60
+MAX_DAYS = 366
+SENT = "sent"
+
+
+def latency_class(seconds: float | None) -> str | None:
+    """Stage 4 → 5 latency in words: < 5 min excellent, < 30 min warning, else critical."""
+    if seconds is None:
+        return None
+    if seconds < EXCELLENT_S:
+        return "excellent"
+    return "warning" if seconds < WARNING_S else "critical"
+
+
+def sla_deadline(game_date: date) -> datetime:
+    """07:00 America/Los_Angeles on the game date, as a UTC instant."""
+    return pacific_instant(game_date, SLA_HOUR)
+
+
+class TrendReport:
+    """Builds night summaries and the trend of a window of nights from one store."""
+
+    def __init__(self, store: ReportStore, watch: NightWatch, clock: Clock) -> None:
+        self._store = store
+        self._watch = watch
+        self._clock = clock
+
+    def report(self, days: int, last: date | None = None) -> dict:
+        """The ``days`` nights ending with ``last`` (default today, ET), oldest first."""
+        if not 1 <= days <= MAX_DAYS:
+            raise ValueError(f"days must be between 1 and {MAX_DAYS}, got {days}")
+        last = last or game_date_at(self._clock.now())
+        nights = [self.night(last - timedelta(days=n)) for n in reversed(range(days))]
+        return {"from": nights[0]["game_date"], "to": nights[-1]["game_date"], "days": days,
+                "nights": nights, "trend": trend(nights)}
+
+    def night(self, game_date: date) -> dict:
+        """One night: its status plus latency class, feature quality, alerts and the SLA."""
+        status = self._watch.status(game_date)
+        rows = self._store.read_features(game_date, FEATURE_VERSION)
+        return {
+            **status,
+            "stage4_finished_at": status["phase4_completed_at"],
+            "stage5_started_at": status["started_at"],
+            "latency_class": latency_class(status["latency_seconds"]),
+            "average_quality": _average_quality(rows),
+            "alerts_sent": sum(1 for row in self._store.alert_log(game_date)
+                               if row["status"] == SENT),
+            "sla_met": self._sla_met(game_date, rows),
+        }
+
+    def _sla_met(self, game_date: date, rows: list[dict]) -> bool | None:
+        """Whether ≥ 95% of ready players had a prediction by 07:00 PT; None before then."""
+        deadline = sla_deadline(game_date)
+        if self._clock.now() < deadline:
+            return None
+        ready = {r["player_lookup"] for r in rows if r["is_production_ready"]}
+        if not ready:
+            return False
+        first = _first_prediction_at(self._store.read_predictions(game_date))
+        in_time = sum(1 for player in ready if player in first and first[player] <= deadline)
+        return 100.0 * in_time / len(ready) >= SLA_COVERAGE_PCT
+
+
+def _average_quality(rows: list[dict]) -> float | None:
+    if not rows:
+        return None
+    return round(sum(r["quality_score"] for r in rows) / len(rows), 1)
+
+
+def _first_prediction_at(predictions: list[dict]) -> dict[str, datetime]:
+    first: dict[str, datetime] = {}
+    for row in predictions:
+        player, at = row["player_lookup"], row["created_at"]
+        if player not in first or at < first[player]:
+            first[player] = at
+    return first
+
+
+def trend(nights: list[dict]) -> dict:
+    """Latency and coverage over the window: mean, median, worst, and the direction from the
+    first half of the window to the second."""
+    return {
+        "latency_seconds": _series([n["latency_seconds"] for n in nights], lower_is_better=True),
+        "coverage_pct": _series([n["coverage_pct"] for n in nights if n["batch_id"]]),
+        "lined_coverage_pct": _series([n["lined_coverage_pct"] for n in nights
+                                       if n["batch_id"] and n["players_lined"]]),
+        "sla": {"met": sum(n["sla_met"] is True for n in nights),
+                "missed": sum(n["sla_met"] is False for n in nights),
+                "pending": sum(n["sla_met"] is None for n in nights)},
+    }
+
+
+def _series(values: list[float | None], *, lower_is_better: bool = False) -> dict:
+    known = [v for v in values if v is not None]
+    if not known:
+        return {"nights": 0, "mean": None, "median": None, "worst": None, "direction": None}
+    half = len(known) // 2
+    direction = "steady"
+    if half:
+        before, after = mean(known[:half]), mean(known[-half:])
+        change = (before - after) if lower_is_better else (after - before)
+        if abs(change) > 0.05 * max(abs(before), 1.0):
+            direction = "improving" if change > 0 else "worsening"
+    return {"nights": len(known), "mean": round(mean(known), 1),
+            "median": round(median(known), 1),
+            "worst": max(known) if lower_is_better else min(known), "direction": direction}
