@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from statistics import mean, median
 
-from tipoff.domain.dates import game_date_at, pacific_instant
+from tipoff.domain.dates import PACIFIC, game_date_at, pacific_instant
 from tipoff.domain.features import FEATURE_VERSION
 from tipoff.pipeline.night_watch import NightWatch
 from tipoff.ports import Clock, ReportStore
@@ -126,3 +126,51 @@ def _series(values: list[float | None], *, lower_is_better: bool = False) -> dic
     return {"nights": len(known), "mean": round(mean(known), 1),
             "median": round(median(known), 1),
             "worst": max(known) if lower_is_better else min(known), "direction": direction}
+
+
+def format_trend(report: dict) -> list[str]:
+    """The report as plain text: a header, one line per night, then the trend."""
+    lines = [f"{'night':<10}  {'state':<17} {'source':<16} {'stage 4 done':<8} "
+             f"{'latency':>9} {'class':<9} {'ready':>5} {'lined':>5} {'pred':>5} "
+             f"{'cov%':>6} {'lined%':>6} {'qual':>5} {'alerts':>6}  07:00"]
+    for n in report["nights"]:
+        lines.append(
+            f"{n['game_date']:<10}  {n['state']:<17} {n['trigger_source'] or '-':<16} "
+            f"{_clock_time(n['stage4_finished_at']):<8} {_seconds(n['latency_seconds']):>9} "
+            f"{n['latency_class'] or '-':<9} {n['players_ready']:>5} {n['players_lined']:>5} "
+            f"{n['players_predicted']:>5} {n['coverage_pct']:>6} {n['lined_coverage_pct']:>6} "
+            f"{_text(n['average_quality']):>5} {n['alerts_sent']:>6}  {_sla(n['sla_met'])}")
+    t = report["trend"]
+    lines.append(f"latency: {_describe(t['latency_seconds'], ' s')}")
+    lines.append(f"coverage of ready: {_describe(t['coverage_pct'], '%')}")
+    lines.append(f"coverage of lined: {_describe(t['lined_coverage_pct'], '%')}")
+    sla = t["sla"]
+    lines.append(f"07:00 PT promise: met {sla['met']}, missed {sla['missed']}, "
+                 f"pending {sla['pending']}")
+    return lines
+
+
+def _describe(series: dict, unit: str) -> str:
+    if not series["nights"]:
+        return "no nights"
+    return (f"mean {series['mean']}{unit}, median {series['median']}{unit}, worst "
+            f"{series['worst']}{unit} over {series['nights']} nights, {series['direction']}")
+
+
+def _clock_time(text: str | None) -> str:
+    """An ISO instant as HH:MM Pacific (the operator's wall clock)."""
+    if not text:
+        return "-"
+    return datetime.fromisoformat(text).astimezone(PACIFIC).strftime("%H:%M")
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def _text(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _sla(value: bool | None) -> str:
+    return "pending" if value is None else ("met" if value else "missed")
