@@ -13,20 +13,12 @@ from tipoff.pipeline.trend_report import format_trend, latency_class
 from tipoff.services.http import create_app
 from tipoff.services.runtime import build_services
 from tests.services.simulated_week import (
-    LAST_NIGHT, LATE_CLAIM, LOST_EVENT, NIGHTS, NO_STAGE4, simulate_week,
+    LAST_NIGHT, LATE_CLAIM, LOST_EVENT, NIGHTS, NO_STAGE4,
 )
 from tests.services.test_http_api import Api
-from tests.unit.stage5_fixtures import small_model
 
 runner = CliRunner()
 STATUS_KEYS_NOT_COMPARED = {"event_path_enabled"}
-
-
-@pytest.fixture(scope="module")
-def week(tmp_path_factory):
-    week = simulate_week(tmp_path_factory.mktemp("week"), small_model())
-    yield week
-    week.store.close()
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +86,8 @@ def test_the_week_shows_each_nights_trigger_latency_class_and_promise(cli_report
         "no_batch", False, None)
     assert missing["alerts_sent"] >= 1  # the 07:00 check: zero predictions is critical
     assert all(n["players_lined"] > 0 and n["average_quality"] > 0 for n in normal)
-    assert cli_report["trend"]["sla"] == {"met": NIGHTS - 1, "missed": 1, "pending": 0}
+    assert cli_report["trend"]["sla"] == {"met": NIGHTS - 1, "missed": 1, "pending": 0,
+                                          "no_games": 0}
     assert cli_report["trend"]["latency_seconds"]["nights"] == NIGHTS - 1
 
 
@@ -125,7 +118,9 @@ def test_latency_classes_follow_the_five_and_thirty_minute_bounds(seconds, expec
 def test_format_trend_says_no_nights_when_nothing_ran():
     empty = {"nights": [], "trend": {
         "latency_seconds": {"nights": 0}, "coverage_pct": {"nights": 0},
-        "lined_coverage_pct": {"nights": 0}, "sla": {"met": 0, "missed": 0, "pending": 0}}}
+        "lined_coverage_pct": {"nights": 0},
+        "sla": {"met": 0, "missed": 0, "pending": 0, "no_games": 0}}}
     assert format_trend(empty)[1:] == ["latency: no nights", "coverage of ready: no nights",
                                        "coverage of lined: no nights",
-                                       "07:00 PT promise: met 0, missed 0, pending 0"]
+                                       "07:00 PT promise: met 0, missed 0, pending 0, "
+                                       "no games 0"]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from statistics import mean, median
+from typing import Protocol
 
 from tipoff.domain.dates import PACIFIC, game_date_at, pacific_instant
 from tipoff.domain.features import FEATURE_VERSION
 from tipoff.pipeline.night_watch import NightWatch
-from tipoff.ports import Clock, ReportStore
+from tipoff.ports import AnalyticsStore, Clock, ReportStore
 
 SLA_HOUR = 7  # America/Los_Angeles, on the game date
 SLA_COVERAGE_PCT = 95.0
@@ -22,6 +23,7 @@ EXCELLENT_S = 5 * 60
 WARNING_S = 30 * 60
 MAX_DAYS = 366
 SENT = "sent"
+SLA_WORDS = ("met", "missed", "pending", "no_games")
 
 
 def latency_class(seconds: float | None) -> str | None:
@@ -38,10 +40,14 @@ def sla_deadline(game_date: date) -> datetime:
     return pacific_instant(game_date, SLA_HOUR)
 
 
+class TrendStore(ReportStore, AnalyticsStore, Protocol):
+    """What the trend report reads: the report roles and the game schedule."""
+
+
 class TrendReport:
     """Builds night summaries and the trend of a window of nights from one store."""
 
-    def __init__(self, store: ReportStore, watch: NightWatch, clock: Clock) -> None:
+    def __init__(self, store: TrendStore, watch: NightWatch, clock: Clock) -> None:
         self._store = store
         self._watch = watch
         self._clock = clock
@@ -51,14 +57,20 @@ class TrendReport:
         if not 1 <= days <= MAX_DAYS:
             raise ValueError(f"days must be between 1 and {MAX_DAYS}, got {days}")
         last = last or game_date_at(self._clock.now())
-        nights = [self.night(last - timedelta(days=n)) for n in reversed(range(days))]
+        slates = set(self._store.game_dates())
+        nights = [self.night(last - timedelta(days=n), slates)
+                  for n in reversed(range(days))]
         return {"from": nights[0]["game_date"], "to": nights[-1]["game_date"], "days": days,
                 "nights": nights, "trend": trend(nights)}
 
-    def night(self, game_date: date) -> dict:
-        """One night: its status plus latency class, feature quality, alerts and the SLA."""
+    def night(self, game_date: date, slates: set[date] | None = None) -> dict:
+        """One night: its status plus latency class, feature quality, alerts and the 07:00 PT
+        promise (``sla``: met, missed, pending before 07:00, or no_games on a night without
+        games). ``slates``: the dates with games, when the caller has read them already."""
         status = self._watch.status(game_date)
         rows = self._store.read_features(game_date, FEATURE_VERSION)
+        games = game_date in (set(self._store.game_dates()) if slates is None else slates)
+        sla_met = self._sla_met(game_date, rows) if games or status["batch_id"] else None
         return {
             **status,
             "stage4_finished_at": status["phase4_completed_at"],
@@ -67,7 +79,8 @@ class TrendReport:
             "average_quality": _average_quality(rows),
             "alerts_sent": sum(1 for row in self._store.alert_log(game_date)
                                if row["status"] == SENT),
-            "sla_met": self._sla_met(game_date, rows),
+            "games_scheduled": games, "sla_met": sla_met,
+            "sla": _sla(sla_met) if games or status["batch_id"] else "no_games",
         }
 
     def _sla_met(self, game_date: date, rows: list[dict]) -> bool | None:
@@ -106,9 +119,7 @@ def trend(nights: list[dict]) -> dict:
         "coverage_pct": _series([n["coverage_pct"] for n in nights if n["batch_id"]]),
         "lined_coverage_pct": _series([n["lined_coverage_pct"] for n in nights
                                        if n["batch_id"] and n["players_lined"]]),
-        "sla": {"met": sum(n["sla_met"] is True for n in nights),
-                "missed": sum(n["sla_met"] is False for n in nights),
-                "pending": sum(n["sla_met"] is None for n in nights)},
+        "sla": {word: sum(n["sla"] == word for n in nights) for word in SLA_WORDS},
     }
 
 
@@ -139,14 +150,14 @@ def format_trend(report: dict) -> list[str]:
             f"{_clock_time(n['stage4_finished_at']):<8} {_seconds(n['latency_seconds']):>9} "
             f"{n['latency_class'] or '-':<9} {n['players_ready']:>5} {n['players_lined']:>5} "
             f"{n['players_predicted']:>5} {n['coverage_pct']:>6} {n['lined_coverage_pct']:>6} "
-            f"{_text(n['average_quality']):>5} {n['alerts_sent']:>6}  {_sla(n['sla_met'])}")
+            f"{_text(n['average_quality']):>5} {n['alerts_sent']:>6}  {n['sla']}")
     t = report["trend"]
     lines.append(f"latency: {_describe(t['latency_seconds'], ' s')}")
     lines.append(f"coverage of ready: {_describe(t['coverage_pct'], '%')}")
     lines.append(f"coverage of lined: {_describe(t['lined_coverage_pct'], '%')}")
     sla = t["sla"]
-    lines.append(f"07:00 PT promise: met {sla['met']}, missed {sla['missed']}, "
-                 f"pending {sla['pending']}")
+    lines.append("07:00 PT promise: " + ", ".join(f"{w.replace('_', ' ')} {sla[w]}"
+                                                  for w in SLA_WORDS))
     return lines
 
 

@@ -7,7 +7,6 @@ const REFRESH_S = Math.max(2, Number(params.get("refresh") || 30));
 const DAYS = Math.min(366, Math.max(1, Number(params.get("days") || 30)));
 const SVG = "http://www.w3.org/2000/svg";
 let predictions = [];
-let predictionsDate = null;
 
 const $ = (id) => document.getElementById(id);
 const fmt = (v, digits = 1) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
@@ -90,7 +89,7 @@ function drawLatency(nights) {
   nights.forEach((n, i) => {
     if (minutes[i] === null) return;
     const bar = svg("rect", { x: x(i), y: y(minutes[i]), width: Math.max(2, step * 0.7),
-                              height: y(0) - y(minutes[i]), class: `bar ${n.latency_class}` }, root);
+                              height: y(0) - y(minutes[i]), class: `latency ${n.latency_class}` }, root);
     svg("title", {}, bar).textContent = `${n.game_date}: ${duration(n.latency_seconds)} (${n.latency_class})`;
   });
 }
@@ -102,11 +101,11 @@ function drawCoverage(nights) {
     .filter(Boolean);
   if (points.length) svg("polyline", { points: points.join(" "), class: "line" }, root);
   nights.forEach((n, i) => {
-    const sla = n.sla_met === null ? "pending" : n.sla_met ? "met" : "missed";
+    const sla = n.sla;
     const dot = svg("circle", { cx: x(i) + step / 3, cy: y(n.batch_id ? n.coverage_pct : 0), r: 4,
                                 class: `sla ${sla}` }, root);
     svg("title", {}, dot).textContent = `${n.game_date}: coverage ${pct(n.coverage_pct)}, ` +
-      `lined ${pct(n.lined_coverage_pct)}, 07:00 PT promise ${sla}`;
+      `lined ${pct(n.lined_coverage_pct)}, 07:00 PT promise ${sla.replace("_", " ")}`;
   });
 }
 
@@ -121,8 +120,8 @@ function drawTonight(t) {
   $("lined-coverage").textContent = `${pct(t.lined_coverage_pct)} (${t.players_lined_predicted}/${t.players_lined})`;
   $("latency").textContent = duration(t.latency_seconds);
   $("latency").className = `value ${t.latency_class || ""}`;
-  const sla = t.sla_met === null ? "pending" : t.sla_met ? "met" : "missed";
-  $("sla").textContent = sla;
+  const sla = t.sla;
+  $("sla").textContent = sla.replace("_", " ");
   $("sla").className = `value ${sla}`;
   const list = $("timeline");
   list.replaceChildren();
@@ -171,7 +170,6 @@ function applyFilters() {
 async function loadPredictions(day) {
   const data = await getJson(`/dashboard/api/predictions?game_date=${encodeURIComponent(day)}`);
   predictions = data.predictions;
-  predictionsDate = day;
   const select = $("f-system");
   const chosen = select.value;
   select.replaceChildren(new Option("all", ""), ...data.systems.map((s) => new Option(s, s)));
