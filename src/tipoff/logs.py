@@ -2,6 +2,10 @@
 
 Plain tracebacks on purpose: the default pretty renderer prints every frame's local
 variables, which is slow on hot error paths and can print secrets held in locals.
+
+``night_context`` binds a night's identifiers (``game_date``, ``batch_id``, trigger
+``source``, ``correlation_id``) to every line logged inside it, in this thread or task, so
+that ``--log-json`` output can be searched by any of them (``jq 'select(.batch_id == …)'``).
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -28,8 +34,25 @@ def mask_url_passwords(_logger: Any, _method: str, event: dict[str, Any]) -> dic
             for key, value in event.items()}
 
 
-def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
-    """Configure structlog for this process (called by entry points, never at import)."""
+NIGHT_KEYS = ("game_date", "batch_id", "source", "correlation_id")
+
+
+@contextmanager
+def night_context(**values: Any) -> Iterator[None]:
+    """Every line logged in this block carries the given night identifiers (None values are
+    left out, and the previous values come back when the block ends)."""
+    unknown = set(values) - set(NIGHT_KEYS) - {"run_id"}
+    if unknown:
+        raise TypeError(f"not a night identifier: {sorted(unknown)}")
+    bound = {key: str(value) for key, value in values.items() if value is not None}
+    with structlog.contextvars.bound_contextvars(**bound):
+        yield
+
+
+def configure_logging(level: int = logging.INFO, *, json: bool = False,
+                      file: Any = None) -> None:
+    """Configure structlog for this process (called by entry points, never at import);
+    lines go to ``file`` (default stderr)."""
     renderer = (structlog.processors.JSONRenderer() if json else
                 structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback))
     processors = [
@@ -43,6 +66,6 @@ def configure_logging(level: int = logging.INFO, *, json: bool = False) -> None:
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=file or sys.stderr),
         cache_logger_on_first_use=False,
     )
