@@ -73,7 +73,11 @@ def dashboard_router(services: Services, auth: Authenticator) -> APIRouter:
     async def trend_report(days: int = Query(7, ge=1, le=MAX_DAYS),
                            to: str | None = Query(None, max_length=32)) -> Response:
         """The last ``days`` nights up to ``to`` (default today, ET) and their trend."""
-        return JSONResponse(await run_in_threadpool(report.report, days, _date(to)))
+        last = _date(to)
+        try:
+            return JSONResponse(await run_in_threadpool(report.report, days, last))
+        except OverflowError as exc:  # a window reaching past year 1 or 9999
+            raise _bad_date(f"to: a {days}-night window up to {last} is out of range") from exc
 
     @router.get("/dashboard", include_in_schema=False)
     async def page(request: Request) -> Response:
@@ -149,14 +153,18 @@ def _form_token(body: bytes) -> str | None:
 
 
 def _date(text: str | None) -> date | None:
-    from tipoff.services.http import RequestError
-
     if text is None or not text.strip():
         return None
     try:
         return parse_game_date(text)
     except ValueError as exc:
-        raise RequestError(422, f"game_date: {exc}", "game_date") from exc
+        raise _bad_date(f"game_date: {exc}") from exc
+
+
+def _bad_date(message: str) -> Exception:
+    from tipoff.services.http import RequestError  # http includes this router
+
+    return RequestError(422, message, "game_date")
 
 
 def _today(services: Services) -> date:
