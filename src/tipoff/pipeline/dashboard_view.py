@@ -6,6 +6,7 @@ Tonight's numbers are ``TrendReport.night`` — the same as ``tipoff status`` an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ from tipoff.pipeline.coordinator import COORDINATOR
 from tipoff.pipeline.trend_report import TrendReport
 from tipoff.ports import Clock, DeadLetter, ReportStore
 
+DeadLetters = Callable[[], list[DeadLetter]]
+Breakers = Callable[[], dict[str, dict[str, Any]]]
 RECENT_NIGHTS = 3  # decisions and alerts of tonight and the nights before
 MAX_DEAD_LETTERS = 50
 TOP_EDGES = 10
@@ -25,12 +28,12 @@ class DashboardView:
     """Assembles the dashboard's overview and a date's predictions from the store."""
 
     def __init__(self, store: ReportStore, report: TrendReport, clock: Clock,
-                 dead_letters=None, breakers=None) -> None:
+                 dead_letters: DeadLetters | None = None, breakers: Breakers | None = None) -> None:
         self._store = store
         self._report = report
         self._clock = clock
-        self._dead_letters = dead_letters or (lambda: [])
-        self._breakers = breakers or (lambda: {})
+        self._dead_letters: DeadLetters = dead_letters or (lambda: [])
+        self._breakers: Breakers = breakers or (lambda: {})
 
     def overview(self, days: int = 30) -> dict[str, Any]:
         """Tonight, the last ``days`` nights, decisions, alerts, dead letters and breakers."""
