@@ -91,7 +91,8 @@ class TrendReport:
         ready = {r["player_lookup"] for r in rows if r["is_production_ready"]}
         if not ready:
             return False
-        first = _first_prediction_at(self._store.read_predictions(game_date))
+        # Superseded rows too: a re-prediction after 07:00 must not hide the first one.
+        first = _first_prediction_at(self._store.read_predictions(game_date, active_only=False))
         in_time = sum(1 for player in ready if player in first and first[player] <= deadline)
         return 100.0 * in_time / len(ready) >= SLA_COVERAGE_PCT
 
