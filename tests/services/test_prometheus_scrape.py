@@ -81,8 +81,8 @@ def first_result(url: str, expr: str, log: Path) -> list[dict]:
     while time.monotonic() < end:
         try:
             result = query(url, expr)
-        except httpx.TransportError:
-            result = []  # still starting
+        except (httpx.TransportError, httpx.HTTPStatusError):
+            result = []  # still starting (no socket yet, then 503 while the TSDB opens)
         if result:
             return result
         time.sleep(0.25)

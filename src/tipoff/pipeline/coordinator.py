@@ -395,6 +395,8 @@ class Coordinator:
 
     def lined_players(self, game_date: date) -> set[str]:
         """The players a sportsbook priced for a date (points market)."""
+        if game_date >= date.max:
+            return set()  # nothing is priced on the last representable day (and it has no next)
         return set(self._lines(game_date))
 
     def _lines(self, game_date: date) -> dict[str, tuple[Line, ...]]:

@@ -32,6 +32,7 @@ from tipoff.domain.dates import parse_game_date
 from tipoff.pipeline.dashboard_view import DashboardView
 from tipoff.pipeline.trend_report import MAX_DAYS, TrendReport
 from tipoff.services.auth import AuthError, Authenticator, Caller
+from tipoff.services.http_docs import documented_responses
 from tipoff.services.runtime import Services, today_game_date
 
 COOKIE = "tipoff_session"
@@ -69,7 +70,8 @@ def dashboard_router(services: Services, auth: Authenticator) -> APIRouter:
     async def root() -> Response:
         return RedirectResponse("/dashboard", status_code=307)
 
-    @router.get("/report", dependencies=viewer)
+    @router.get("/report", dependencies=viewer,
+                responses=documented_responses("/report", guarded=True))
     async def trend_report(days: int = Query(7, ge=1, le=MAX_DAYS),
                            to: str | None = Query(None, max_length=32)) -> Response:
         """The last ``days`` nights up to ``to`` (default today, ET) and their trend."""
