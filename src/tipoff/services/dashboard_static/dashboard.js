@@ -74,8 +74,10 @@ function chartFrame(container, maxY, unit, nights) {
   }
   const step = (w - left - 8) / Math.max(1, nights.length);
   const x = (i) => left + 4 + i * step;
+  const every = Math.ceil(nights.length / 8);
   nights.forEach((n, i) => {
-    if (i % Math.ceil(nights.length / 8) === 0 || i === nights.length - 1) {
+    const last = i === nights.length - 1 && i % every >= every / 2;
+    if (i % every === 0 || last) {
       svg("text", { x: x(i), y: h - 6 }, root).textContent = n.game_date.slice(5);
     }
   });
@@ -88,8 +90,10 @@ function drawLatency(nights) {
   const { root, x, y, step } = chartFrame($("latency-chart"), maxY, "m", nights);
   nights.forEach((n, i) => {
     if (minutes[i] === null) return;
-    const bar = svg("rect", { x: x(i), y: y(minutes[i]), width: Math.max(2, step * 0.7),
-                              height: y(0) - y(minutes[i]), class: `latency ${n.latency_class}` }, root);
+    // At least 2 px: a hand-off of a few seconds still shows as a (green) bar.
+    const height = Math.max(2, y(0) - y(minutes[i]));
+    const bar = svg("rect", { x: x(i), y: y(0) - height, width: Math.max(2, step * 0.7),
+                              height, class: `latency ${n.latency_class}` }, root);
     svg("title", {}, bar).textContent = `${n.game_date}: ${duration(n.latency_seconds)} (${n.latency_class})`;
   });
 }
