@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from tipoff.cli import app
 from tipoff.config import Settings
+from tipoff.logs import configure_logging
 from tipoff.pipeline.trend_report import format_trend, latency_class
 from tipoff.services.http import create_app
 from tipoff.services.runtime import build_services
@@ -17,14 +18,22 @@ from tests.services.simulated_week import (
 )
 from tests.services.test_http_api import Api
 
-runner = CliRunner()
 STATUS_KEYS_NOT_COMPARED = {"event_path_enabled"}
+
+
+def tipoff(*args: str):
+    """Run a command in process; the commands configure logging to the runner's stderr, which
+    closes afterwards, so logging is put back on the real stderr."""
+    try:
+        return CliRunner().invoke(app, list(args))
+    finally:
+        configure_logging()
 
 
 @pytest.fixture(scope="module")
 def cli_report(week) -> dict:
-    result = runner.invoke(app, ["report", "--days", str(NIGHTS), "--date", str(LAST_NIGHT),
-                                 "--store", week.url, "--json"])
+    result = tipoff("report", "--days", str(NIGHTS), "--date", str(LAST_NIGHT),
+                    "--store", week.url, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -39,7 +48,7 @@ def api(week, tmp_path_factory):
 
 
 def cli_status(week, night) -> dict:
-    result = runner.invoke(app, ["status", "--date", str(night), "--store", week.url, "--json"])
+    result = tipoff("status", "--date", str(night), "--store", week.url, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -92,8 +101,7 @@ def test_the_week_shows_each_nights_trigger_latency_class_and_promise(cli_report
 
 
 def test_the_plain_report_prints_one_line_per_night_and_the_trend(week):
-    result = runner.invoke(app, ["report", "--days", "3", "--date", str(LAST_NIGHT),
-                                 "--store", week.url])
+    result = tipoff("report", "--days", "3", "--date", str(LAST_NIGHT), "--store", week.url)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("night") and len(lines) == 1 + 3 + 4
@@ -102,7 +110,7 @@ def test_the_plain_report_prints_one_line_per_night_and_the_trend(week):
 
 
 def test_report_days_out_of_range_is_one_error_not_a_traceback(week, api):
-    result = runner.invoke(app, ["report", "--days", "0", "--store", week.url])
+    result = tipoff("report", "--days", "0", "--store", week.url)
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert api.get("/report?days=0").status_code == 422
     assert api.get("/report?days=3&to=yesterday").status_code == 422
