@@ -2,6 +2,10 @@
 
 Plain tracebacks on purpose: the default pretty renderer prints every frame's local
 variables, which is slow on hot error paths and can print secrets held in locals.
+
+``night_context`` binds a night's identifiers (``game_date``, ``batch_id``, trigger
+``source``, ``correlation_id``) to every line logged inside it, in this thread or task, so
+that ``--log-json`` output can be searched by any of them (``jq 'select(.batch_id == …)'``).
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -34,14 +40,31 @@ class MaskedRenderer:
         return mask_passwords(rendered) if isinstance(rendered, str) else rendered
 
 
+NIGHT_KEYS = ("game_date", "batch_id", "source", "correlation_id")
+
+
+@contextmanager
+def night_context(**values: Any) -> Iterator[None]:
+    """Every line logged in this block carries the given night identifiers (None values are
+    left out, and the previous values come back when the block ends)."""
+    unknown = set(values) - set(NIGHT_KEYS) - {"run_id"}
+    if unknown:
+        raise TypeError(f"not a night identifier: {sorted(unknown)}")
+    bound = {key: str(value) for key, value in values.items() if value is not None}
+    with structlog.contextvars.bound_contextvars(**bound):
+        yield
+
+
 def configure_logging(level: int = logging.INFO, *, json: bool = False,
-                      colors: bool | None = None) -> None:
-    """Configure structlog for this process (called by entry points, never at import).
+                      colors: bool | None = None, file: Any = None) -> None:
+    """Configure structlog for this process (called by entry points, never at import); lines
+    go to ``file`` (default stderr).
 
     Console lines are coloured only on a terminal (``colors=None``): a file or a pipe gets
     plain text, never ANSI escape codes."""
+    stream = file or sys.stderr
     if colors is None:
-        colors = sys.stderr.isatty()
+        colors = stream.isatty()
     renderer = (structlog.processors.JSONRenderer() if json else
                 structlog.dev.ConsoleRenderer(colors=colors,
                                               exception_formatter=structlog.dev.plain_traceback))
@@ -55,6 +78,6 @@ def configure_logging(level: int = logging.INFO, *, json: bool = False,
     structlog.configure(
         processors=[*processors, MaskedRenderer(renderer)],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )

@@ -64,13 +64,25 @@ def _print_status(code: int, body: dict, as_json: bool) -> None:
 
 @commands.command("report")
 def report(game_date: OptionalDate = None, store: StoreOption = None,
+           days: Annotated[Optional[int], typer.Option(
+               min=1, max=366, help="The trend of the N nights up to the date (default today), "
+                                    "one line per night.")] = None,
            as_json: JsonOption = False) -> None:
-    """The daily health report of a night: latency, coverage, data quality, decisions, alerts."""
+    """The daily health report of a night: latency, coverage, data quality, decisions, alerts
+    (or, with --days, the trend of N nights)."""
     from tipoff.pipeline.health_report import health_report
+    from tipoff.pipeline.trend_report import TrendReport, format_trend
 
     with direct(store) as services:
         day = day_or_today(game_date, services.clock)
-        result = health_report(services.store, services.watch, day)
+        if days is not None:
+            result = TrendReport(services.store, services.watch, services.clock).report(days, day)
+        else:
+            result = health_report(services.store, services.watch, day)
+    if days is not None and not as_json:
+        for line in format_trend(result):
+            out.print(line, highlight=False, soft_wrap=True)
+        return
     if as_json:
         out.print_json(json.dumps(result, default=str))
         return

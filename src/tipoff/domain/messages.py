@@ -125,6 +125,9 @@ class PredictionRequest(BaseModel):
     opponent: Team
     lines: tuple[Line, ...] = Field(max_length=MAX_LINES)
     attempt: int = Field(1, ge=1, le=1000)
+    # Carried for the worker's log lines only (optional: older publishers omit them).
+    source: Code | None = None
+    correlation_id: Id | None = None
 
     def message_id(self) -> str:
         """Stable per (batch, player, attempt): a re-publish of the same request de-duplicates."""

@@ -14,6 +14,7 @@ from tipoff.domain.messages import PHASE4_EVENT_TYPE, PHASE4_TOPIC, Phase4Comple
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
 from tipoff.domain.alerts import publish_failed_alert
 from tipoff.errors import AdapterError, NotFoundError
+from tipoff.logs import night_context
 from tipoff.ports import AnalyticsStore, Bus, Clock, RunHistory, RunRecord, Stage4Store
 
 log = structlog.get_logger(__name__)
@@ -81,6 +82,13 @@ def build_features(store: Stage4Store, bus: Bus | None, clock: Clock, game_date:
     sent as a warning alert.
     """
     run_id = f"phase4-{game_date.isoformat()}-{uuid.uuid4().hex[:12]}"
+    with night_context(game_date=game_date, correlation_id=correlation_id or run_id,
+                       run_id=run_id):
+        return _build(store, bus, clock, game_date, run_id, correlation_id, alerts)
+
+
+def _build(store: Stage4Store, bus: Bus | None, clock: Clock, game_date: date, run_id: str,
+           correlation_id: str | None, alerts) -> BuildSummary:
     started = clock.now()
     rows = build_feature_rows(load_inputs(store, game_date), generated_at=started)
     if not rows:

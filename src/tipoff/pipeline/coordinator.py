@@ -24,6 +24,7 @@ from tipoff.domain.messages import (
 )
 from tipoff.domain.alerts import event_rejected_alert
 from tipoff.domain.decisions import STARTED_WORK
+from tipoff.logs import night_context
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.build_features import latest_stage4_run
 from tipoff.ports import Bus, Clock, CoordinatorStore, RunRecord
@@ -116,6 +117,11 @@ class Coordinator:
 
         An event that cannot start a batch (stage 4 reported ``failed``/``no_data``, or a date
         beyond the live window) is recorded as rejected (decision ``rejected``)."""
+        with night_context(game_date=event.game_date, source=source,
+                           correlation_id=event.correlation_id):
+            return self._on_phase4_completed(event, source)
+
+    def _on_phase4_completed(self, event: Phase4Completed, source: str) -> Decision:
         refusal = self.event_refusal(event)
         if refusal is not None:
             self.reject(refusal, source, {"event": event.to_data()}, game_date=event.game_date)
@@ -136,6 +142,12 @@ class Coordinator:
         deadline) instead of a refusal; ``poll_waits`` or the stage 4 event resolves it.
         ``phase4`` is the date's stage 4 status when the caller has just read it.
         """
+        with night_context(game_date=game_date, source=source, correlation_id=correlation_id):
+            return self._start(game_date, source, force, wait_for_phase4, correlation_id,
+                               phase4)
+
+    def _start(self, game_date: date, source: str, force: bool, wait_for_phase4: bool,
+               correlation_id: str | None, phase4: Phase4Status | None) -> Decision:
         decision = self._decide(game_date, source, force, correlation_id, phase4)
         if decision.decision == "not_ready" and wait_for_phase4:
             decision = self._wait(game_date, source, decision.reason)
@@ -149,22 +161,26 @@ class Coordinator:
         batch = self._store.get_batch(game_date)
         if batch is None:
             return self.start(game_date, "retry")
-        decision = self._retry(batch)
-        self._record(decision, "retry", batch.correlation_id)
+        with night_context(game_date=game_date, source="retry", batch_id=batch.batch_id,
+                           correlation_id=batch.correlation_id):
+            decision = self._retry(batch)
+            self._record(decision, "retry", batch.correlation_id)
         return decision
 
     def start_partial(self, game_date: date, source: str, reason: str) -> Decision:
         """Predict whatever stage 4 has ready, below the readiness threshold (graceful partial
         after a wait ran out); recorded as ``partial_after_wait``."""
-        phase4 = self.phase4_status(game_date)
-        if phase4.run is None or not phase4.ready_rows:
-            decision = Decision("insufficient_data", game_date, reason, state=b.INSUFFICIENT_DATA)
-        else:
-            started = self._claim_and_fan_out(game_date, source, phase4, None)
-            decision = Decision("partial_after_wait" if started.decision == "started"
-                                else started.decision, game_date, reason, started.batch_id,
-                                started.state, started.requested, started.counts)
-        self._record(decision, source, None)
+        with night_context(game_date=game_date, source=source):
+            phase4 = self.phase4_status(game_date)
+            if phase4.run is None or not phase4.ready_rows:
+                decision = Decision("insufficient_data", game_date, reason,
+                                    state=b.INSUFFICIENT_DATA)
+            else:
+                started = self._claim_and_fan_out(game_date, source, phase4, None)
+                decision = Decision("partial_after_wait" if started.decision == "started"
+                                    else started.decision, game_date, reason, started.batch_id,
+                                    started.state, started.requested, started.counts)
+            self._record(decision, source, None)
         return decision
 
     def event_refusal(self, event: Phase4Completed) -> str | None:
@@ -216,7 +232,8 @@ class Coordinator:
         dates = {r.batch_id: r.game_date for r in results}
         for batch_id, state in progress.items():
             if state.finished:
-                self._finish(dates[batch_id], batch_id, state)
+                with night_context(game_date=dates[batch_id], batch_id=batch_id):
+                    self._finish(dates[batch_id], batch_id, state)
 
     # --- decision -------------------------------------------------------------------------
 
@@ -311,7 +328,8 @@ class Coordinator:
             self._store.update_batch(batch.batch_id, state=b.INSUFFICIENT_DATA)
             return Decision("no_ready_players", game_date, "no production-ready players",
                             batch.batch_id, b.INSUFFICIENT_DATA)
-        requested = self._fan_out(batch, phase4.ready_rows, attempt=1)
+        with night_context(batch_id=batch.batch_id):
+            requested = self._fan_out(batch, phase4.ready_rows, attempt=1)
         return Decision("started", game_date, f"requested {requested} players", batch.batch_id,
                         b.RUNNING, requested, {"players_on_slate": len(phase4.rows),
                                                "players_ready": len(phase4.ready_rows)})
@@ -336,7 +354,8 @@ class Coordinator:
         requests = [PredictionRequest(
             batch_id=batch.batch_id, game_date=batch.game_date,
             player_lookup=row["player_lookup"], game_id=row["game_id"], team=row["team"],
-            opponent=row["opponent"], attempt=attempt,
+            opponent=row["opponent"], attempt=attempt, source=batch.source[:32],
+            correlation_id=(batch.correlation_id or "")[:64] or None,
             lines=lines.get(row["player_lookup"]) or (estimated_line(row),))
             for row, attempt in rows]
         for start in range(0, len(requests), PUBLISH_CHUNK):
@@ -350,6 +369,11 @@ class Coordinator:
             return  # finished already (by a racing result handler) or no longer running
         batch = self._store.get_batch(game_date)
         assert batch is not None  # it was just finished
+        with night_context(source=batch.source, correlation_id=batch.correlation_id):
+            self._record_finish(batch, state, now, progress)
+
+    def _record_finish(self, batch: b.Batch, state: str, now, progress: b.Progress) -> None:
+        game_date, batch_id = batch.game_date, batch.batch_id
         log.info("batch_finished", game_date=str(game_date), batch_id=batch_id, state=state,
                  predicted=progress.predicted, skipped=progress.skipped, failed=progress.failed)
         self._store.record_run(RunRecord(
@@ -371,7 +395,9 @@ class Coordinator:
         return [r for r in ready_rows if r["player_lookup"] not in done]
 
     def lined_players(self, game_date: date) -> set[str]:
-        """The players a sportsbook priced for ``game_date`` (points market)."""
+        """The players a sportsbook priced for a date (points market)."""
+        if game_date >= date.max:
+            return set()  # nothing is priced on the last representable day (and it has no next)
         return set(self._lines(game_date))
 
     def _lines(self, game_date: date) -> dict[str, tuple[Line, ...]]:

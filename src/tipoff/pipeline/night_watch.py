@@ -10,6 +10,7 @@ from tipoff.domain import alerts as a
 from tipoff.domain import batches as b
 from tipoff.domain.dates import game_date_at
 from tipoff.pipeline.coordinator import Coordinator, Decision, Phase4Status, live_window_end
+from tipoff.logs import night_context
 from tipoff.ports import Clock, WatchStore
 
 log = structlog.get_logger(__name__)
@@ -31,13 +32,17 @@ class NightWatch:
                 self._store.close_wait(wait["game_date"], b.WAIT_EXPIRED, self._clock.now(),
                                        "the night passed before stage 4 was ready")
                 continue
-            phase4 = self._coordinator.phase4_status(wait["game_date"])
-            if phase4.is_ready:
-                decisions.append(self._coordinator.start(wait["game_date"], wait["source"],
-                                                         phase4=phase4))
-            elif self._clock.now() >= wait["deadline"]:
-                decisions.extend(self._expire(wait, phase4))
+            with night_context(game_date=wait["game_date"], source=wait["source"]):
+                decisions.extend(self._poll(wait))
         return decisions
+
+    def _poll(self, wait: dict) -> list[Decision]:
+        phase4 = self._coordinator.phase4_status(wait["game_date"])
+        if phase4.is_ready:
+            return [self._coordinator.start(wait["game_date"], wait["source"], phase4=phase4)]
+        if self._clock.now() >= wait["deadline"]:
+            return self._expire(wait, phase4)
+        return []
 
     def _expire(self, wait: dict, phase4: Phase4Status) -> list[Decision]:
         game_date = wait["game_date"]
@@ -91,6 +96,13 @@ class NightWatch:
     def status_check(self, game_date: date) -> dict:
         """The 07:00 PT check: alert on low coverage, no batch, slow stage 4 → 5, gaps and
         messages left in the dead-letter list."""
+        batch = self._store.get_batch(game_date)
+        with night_context(game_date=game_date, batch_id=batch and batch.batch_id,
+                           source=batch and batch.source,
+                           correlation_id=batch and batch.correlation_id):
+            return self._status_check(game_date)
+
+    def _status_check(self, game_date: date) -> dict:
         status = self.status(game_date)
         today = game_date_at(self._clock.now())
         if not today <= game_date <= live_window_end(self._clock.now()):

@@ -22,6 +22,7 @@ from tipoff.pipeline.predict import (
     ensemble_weights, precompute_xgboost,
     predict_player,
 )
+from tipoff.logs import night_context
 from tipoff.ports import BreakerStore, Bus, Clock, Message, WorkerStore
 
 log = structlog.get_logger(__name__)
@@ -105,6 +106,10 @@ class Worker:
         on the last attempt every request is reported ``failed`` instead, so the batch ends.
         """
         requests = [PredictionRequest.model_validate(m.data) for m in messages]
+        with night_context(**_shared_context(requests)):
+            self._handle(requests, messages)
+
+    def _handle(self, requests: list[PredictionRequest], messages: list[Message]) -> None:
         last_attempt = min(m.attempt for m in messages) >= self._max_attempts
         try:
             results = self._predict_all(requests)
@@ -213,6 +218,17 @@ class Worker:
             player_lookup=request.player_lookup, outcome=outcome, reason=reason,
             systems_succeeded=tuple(succeeded), systems_failed=tuple(sorted(failed or {})),
             rows_written=rows, worker_id=self._worker_id)
+
+
+def _shared_context(requests: list[PredictionRequest]) -> dict[str, Any]:
+    """The night identifiers every request of a delivery shares (a mixed delivery binds the
+    ones they agree on)."""
+    context = {}
+    for key in ("game_date", "batch_id", "source", "correlation_id"):
+        values = {getattr(r, key) for r in requests}
+        if len(values) == 1:
+            context[key] = values.pop()
+    return context
 
 
 def _grouped(items: Iterable[T], key: Callable[[T], K]) -> dict[K, list[T]]:

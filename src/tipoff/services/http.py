@@ -5,6 +5,7 @@ Endpoints: ``POST /trigger`` (Pub/Sub push of ``phase4_complete``), ``POST /star
 ``GET /status?game_date=``, ``POST /complete`` (Pub/Sub push of a prediction result),
 ``POST /poll`` (the scheduler's wait poll: 200 with its decisions, 403 for anyone else),
 ``GET /health``, ``GET /ready``, ``GET /metrics``. ``game_date`` defaults to today (ET).
+The read-only views (``GET /report``, ``/dashboard``) live in ``services/dashboard.py``.
 
 Sources: ``/trigger`` is ``pubsub``; ``/start`` with ``X-CloudScheduler: true`` or
 ``X-Tipoff-Scheduler: true`` is ``scheduler_backup`` and waits for stage 4 unless told not to;
@@ -50,7 +51,9 @@ from tipoff.domain.decisions import Category
 from tipoff.domain.decisions import Decision as DecisionKind
 from tipoff.pipeline.coordinator import Decision
 from tipoff.pipeline.coordinator import live_window_end
+from tipoff.pipeline.trend_report import TrendReport
 from tipoff.services.auth import AuthError, Authenticator, OpenAccess, RequireCaller
+from tipoff.services.dashboard import dashboard_router
 from tipoff.services.http_docs import documented_responses, request_body_doc
 from tipoff.services.http_pubsub import (
     EnvelopeError, PayloadError, PushMessage, decode_envelope, decode_payload,
@@ -67,7 +70,8 @@ STATUS_OF = {Category.ACCEPTED: 202, Category.SETTLED: 200, Category.REFUSED: 40
              Category.RECORDED: 204}
 MAX_CORRELATION_ID = 64
 PATHS = ("/trigger", "/start", "/retry", "/status", "/complete", "/poll", "/health", "/ready",
-         "/metrics")
+         "/metrics", "/report", "/dashboard", "/dashboard/api/overview",
+         "/dashboard/api/predictions")
 
 
 def status_for(decision: str, *, push: bool = False) -> int:
@@ -116,7 +120,9 @@ def create_app(services: Services, *, metrics: Metrics | None = None,
     app = FastAPI(title="tipoff coordinator", docs_url=None, redoc_url=None)
     app.state.services = services
     app.state.metrics = metrics
-    CoordinatorApi(services, metrics).register(app, auth or OpenAccess(), metrics_public)
+    auth = auth or OpenAccess()
+    CoordinatorApi(services, metrics).register(app, auth, metrics_public)
+    app.include_router(dashboard_router(services, auth))  # GET /, /report, /dashboard…
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(RequestMetrics, metrics=metrics, paths=PATHS)  # outermost: sees 413s
@@ -264,8 +270,9 @@ class CoordinatorApi:
 
     def _refresh_today(self) -> None:
         try:
-            self._metrics.observe_status(
-                self._services.watch.status(today_game_date(self._services.clock)))
+            report = TrendReport(self._services.store, self._services.watch,
+                                 self._services.clock)
+            self._metrics.observe_night(report.night(today_game_date(self._services.clock)))
         except Exception:
             # A scrape must still show the other metrics when the store is down.
             log.error("metrics_refresh_failed", exc_info=True)

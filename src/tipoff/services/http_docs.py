@@ -58,6 +58,8 @@ RESPONSES: dict[str, dict[int, dict[str, Any]]] = {
     "/retry": {**_DECIDED, 409: _error("refused: a backfill date or stage 4 not ready"),
                **_BODY, **_BACKEND},
     "/status": {422: _error("an invalid game_date"), **_BACKEND},
+    "/report": {422: _error("days outside 1-366, or an invalid or out-of-range date"),
+                **_BACKEND},
     "/complete": {204: {"description": "recorded (or rejected and acknowledged)"},
                   **_BODY, **_BACKEND},
     "/poll": {200: {"description": "the wait poll ran: what it decided, and the waits left open",

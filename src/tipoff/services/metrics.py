@@ -9,6 +9,20 @@
   list them).
 - ``tipoff_requests_total{path,status}``: HTTP responses.
 
+Today's night (the game date in America/New_York), refreshed at every scrape; a gauge whose
+value is not known yet (no batch, no latency, before 07:00 PT) is left out rather than
+reported as 0, so that an alert rule never mistakes "not yet" for "zero":
+
+- ``tipoff_lined_coverage_pct``: predicted / players a sportsbook priced.
+- ``tipoff_players_ready``, ``tipoff_players_lined``, ``tipoff_players_predicted``.
+- ``tipoff_batch_started``: 1 when today's batch has been claimed, else 0.
+- ``tipoff_batch_finished``: 1 when it has finished (complete or partial), else 0.
+- ``tipoff_stage4_completed_timestamp_seconds``: when stage 4's latest run for today finished.
+- ``tipoff_last_batch_latency_seconds``: stage 4 → batch complete of today's batch.
+- ``tipoff_last_batch_completion_timestamp_seconds``: the latest batch completion this process
+  has seen (any night).
+- ``tipoff_sla_met``: 1 when ≥ 95% of ready players had predictions by 07:00 PT, else 0.
+
 A private ``CollectorRegistry`` keeps several apps (tests, replicas in one process) apart.
 """
 
@@ -17,6 +31,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
@@ -47,6 +62,8 @@ class Metrics:
         self._coverage = Gauge("tipoff_coverage_pct", "Coverage of the last status computed.",
                                registry=self.registry)
         self.registry.register(_LiveCollector(alert_stats, dead_letters))
+        self._night = _NightCollector()
+        self.registry.register(self._night)
         self._lock = threading.Lock()
         self._observed: deque[str] = deque(maxlen=_REMEMBERED_BATCHES)
 
@@ -76,6 +93,11 @@ class Metrics:
                 return
             self._observed.append(batch_id)
         self._latency.observe(latency)
+
+    def observe_night(self, night: dict) -> None:
+        """Today's night summary (``TrendReport.night``): its status and the night gauges."""
+        self.observe_status(night)
+        self._night.update(night)
 
     def render(self) -> bytes:
         """The exposition text of every metric."""
@@ -107,6 +129,61 @@ class _LiveCollector:
         if self._dead_letters is not None:
             yield GaugeMetricFamily("tipoff_dead_letters", "Messages the bus dead-lettered.",
                                     value=dead)
+
+
+class _NightCollector:
+    """Gauges of today's night, from the last summary observed (absent until known)."""
+
+    def __init__(self) -> None:
+        self._night: dict = {}
+        self._last_completion: float | None = None
+        self._lock = threading.Lock()
+
+    def update(self, night: dict) -> None:
+        with self._lock:
+            self._night = dict(night)
+            completed = _timestamp(night.get("completed_at"))
+            if completed is not None and (self._last_completion is None
+                                          or completed > self._last_completion):
+                self._last_completion = completed
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())  # the families vary with what is known; collected at scrape time
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            night, last_completion = dict(self._night), self._last_completion
+        batch = night.get("batch_id") is not None
+        values = {
+            "tipoff_lined_coverage_pct": (night.get("lined_coverage_pct")
+                                          if night.get("players_lined") else None,
+                                          "Predicted / players a sportsbook priced, today."),
+            "tipoff_players_ready": (night.get("players_ready"), "Ready players, today."),
+            "tipoff_players_lined": (night.get("players_lined"), "Priced players, today."),
+            "tipoff_players_predicted": (night.get("players_predicted"),
+                                         "Ready players with predictions, today."),
+            "tipoff_batch_started": (int(batch) if night else None,
+                                     "1 when today's batch has been claimed."),
+            "tipoff_batch_finished": (int(night.get("completed_at") is not None)
+                                      if night else None,
+                                      "1 when today's batch has finished."),
+            "tipoff_stage4_completed_timestamp_seconds": (
+                _timestamp(night.get("phase4_completed_at")),
+                "When stage 4's latest successful run for today finished (Unix time)."),
+            "tipoff_last_batch_latency_seconds": (night.get("latency_seconds"),
+                                                  "Stage 4 to batch complete, today."),
+            "tipoff_last_batch_completion_timestamp_seconds": (
+                last_completion, "The latest batch completion seen (Unix time)."),
+            "tipoff_sla_met": (None if night.get("sla_met") is None else int(night["sla_met"]),
+                               "1 when >= 95% of ready players had predictions by 07:00 PT."),
+        }
+        for name, (value, help_text) in values.items():
+            if value is not None:
+                yield GaugeMetricFamily(name, help_text, value=float(value))
+
+
+def _timestamp(text: str | None) -> float | None:
+    return None if not text else datetime.fromisoformat(text).timestamp()
 
 
 class RequestMetrics:
