@@ -91,7 +91,9 @@ class Worker:
         self._worker_id = worker_id
         self._max_attempts = max_attempts
         self._feature_version = feature_version
-        self._history: dict[date, dict] = {}
+        self._history_date: date | None = None
+        self._history_inputs: tuple = ()
+        self._history: dict[str, list] = {}
 
     def handle(self, message: Message) -> None:
         """Predict one player (see ``handle_batch``)."""
@@ -125,9 +127,12 @@ class Worker:
             features = self._store.read_feature_rows(
                 game_date, [r.player_lookup for r in group], self._feature_version)
             model_predictions = self._precompute(group, features)
+            history = self._history_for(game_date, [r.player_lookup for r in group
+                                                    if not _skip_reason(features.get(r.player_lookup))])
             for request in group:
                 result, rows = self._predict(request, features.get(request.player_lookup), gate,
-                                             model_predictions.get(request.player_lookup, {}))
+                                             model_predictions.get(request.player_lookup, {}),
+                                             history.get(request.player_lookup, ()))
                 results.append((request, result))
                 rows_by_date.setdefault(game_date, []).extend(rows)
         unwritten: dict[str, str] = {}
@@ -166,12 +171,11 @@ class Worker:
             for line in r.lines])
 
     def _predict(self, request: PredictionRequest, row: dict | None, gate: Gate,
-                 precomputed: dict) -> tuple[PredictionResult, list[dict]]:
+                 precomputed: dict, history) -> tuple[PredictionResult, list[dict]]:
         skip = _skip_reason(row)
         if skip:
             return self._result(request, b.SKIPPED, skip), []
         assert row is not None  # a missing row is a skip reason
-        history = self._history_for(request.game_date).get(request.player_lookup, ())
         outcome = predict_player(row["features"], [l.value for l in request.lines],
                                  PlayerContext(history, row["days_rest"], request.player_lookup,
                                                precomputed),
@@ -183,13 +187,20 @@ class Worker:
         return self._result(request, b.PREDICTED, "", sorted(outcome.succeeded),
                             outcome.failed, len(rows)), rows
 
-    def _history_for(self, game_date: date) -> dict:
-        if game_date not in self._history:
+    def _history_for(self, game_date: date, players: list[str]) -> dict:
+        """The batch's players' past games; the night's logs are read once per worker and
+        each player's history is built once (redeliveries and later batches reuse it)."""
+        if self._history_date != game_date:
             start, end = history_window(game_date)
-            logs = self._store.read_analytics("player_game_logs", start=start, end=end)
-            stats = self._store.read_analytics("team_game_stats", start=start, end=end)
-            self._history = {game_date: past_games(logs, stats, game_date)}
-        return self._history[game_date]
+            self._history_inputs = (
+                self._store.read_analytics("player_game_logs", start=start, end=end),
+                self._store.read_analytics("team_game_stats", start=start, end=end))
+            self._history_date, self._history = game_date, {}
+        missing = [p for p in players if p not in self._history]
+        if missing:
+            built = past_games(*self._history_inputs, game_date, players=missing)
+            self._history.update({p: built.get(p, []) for p in missing})
+        return self._history
 
     def _rows(self, request: PredictionRequest, row: dict,
               predictions: list[Prediction]) -> list[dict[str, Any]]:
