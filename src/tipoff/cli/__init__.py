@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tipoff.cli import bench, config, data, gcp, night, warehouse
+from tipoff.cli import bench, config, data, gcp, night, simulate, warehouse
 from tipoff.cli.common import configure_logs, err
 from tipoff.errors import TipoffError
 
@@ -22,6 +22,7 @@ app.add_typer(gcp.gcp_app, name="gcp")
 app.add_typer(warehouse.warehouse_app, name="warehouse")
 app.add_typer(data.commands)
 app.add_typer(night.commands)
+app.command("simulate")(simulate.simulate)
 
 
 def main() -> None:

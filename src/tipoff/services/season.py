@@ -11,6 +11,7 @@ stage 4 is open it moves in ``STEP``s. At 07:00 PT the night is measured against
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -44,6 +45,7 @@ CHECK_AT = (7, 0)
 ALERT_CUTOFF = (7, 5)  # a miss must have been alerted (critical) by 07:05 PT
 TRAINING_NIGHTS = 20
 LEAGUE_SEED = 7
+RAMP = timedelta(days=14)
 
 Progress = Callable[[int, int, dict], None]
 
@@ -80,10 +82,13 @@ def season_model(workdir: Path, season: str, league_seed: int = LEAGUE_SEED) -> 
 
 
 def season_dates(game_dates: list[date], options: SeasonOptions) -> list[date]:
-    """The game nights to simulate: ``first``..``last`` (default: the whole season), at most
-    ``nights`` of them."""
-    chosen = [d for d in game_dates if (options.first is None or d >= options.first)
-              and (options.last is None or d <= options.last)]
+    """The game nights to simulate: ``first``..``last``, at most ``nights`` of them. By default
+    from ``RAMP`` after the season's first game to its last: in the first week stage 4 writes
+    placeholders only, and for a few nights after it too few players are ready yet."""
+    if not game_dates:
+        return []
+    first = options.first or game_dates[0] + RAMP
+    chosen = [d for d in game_dates if d >= first and (options.last is None or d <= options.last)]
     return chosen[:options.nights] if options.nights is not None else chosen
 
 
@@ -227,15 +232,31 @@ def run_season(options: SeasonOptions, progress: Progress | None = None) -> dict
 
 def _season_store(options: SeasonOptions, stack: ExitStack):
     """A fresh store holding the whole synthetic season (stage 4 and the workers read only
-    what was known before each night), its clock, and the nights to run."""
+    what was known before each night), its clock, and the nights to run. The embedded store
+    starts as a copy of the league's SQLite file, built once in the workdir."""
+    clock = FakeClock(pacific_instant(date(season_start_year(options.season), 7, 1), 0))
     url = options.store_url
     if url is None:
         path = Path(options.workdir) / "season.db"
-        path.unlink(missing_ok=True)
+        shutil.copyfile(_league_file(options, clock), path)
         url = f"sqlite:///{path}"
-    clock = FakeClock(pacific_instant(date(season_start_year(options.season), 7, 1), 0))
     store = open_store(url, clock)
     stack.callback(store.close)
-    generate_league_into(store, options.season, options.league_seed, None)
+    if options.store_url is not None:
+        generate_league_into(store, options.season, options.league_seed, None)
     dates = season_dates(store.game_dates(), options)
     return store, clock, dates
+
+
+def _league_file(options: SeasonOptions, clock: FakeClock) -> Path:
+    path = Path(options.workdir) / f"league-{options.season}-seed{options.league_seed}.db"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        store = open_store(f"sqlite:///{partial}", clock)
+        try:
+            generate_league_into(store, options.season, options.league_seed, None)
+        finally:
+            store.close()
+        partial.replace(path)
+    return path
