@@ -111,9 +111,10 @@ class Season:
         self.scheduler = Scheduler(self.store, clock, scheduled_actions(coordinator, self.watch),
                                    instance_id="simulator", poll=self.watch.poll_waits)
 
-    def night(self, game_date: date) -> dict:
-        """Run one game night from midnight to 07:05 PT and report it."""
-        faults = night_faults(self.spec, self.seed, game_date)
+    def night(self, game_date: date, faults: NightFaults | None = None) -> dict:
+        """Run one game night from midnight to 07:05 PT and report it (with ``faults``, or
+        those the spec and seed draw for the date)."""
+        faults = faults or night_faults(self.spec, self.seed, game_date)
         for part in (self.store, self.stage4_store, self.bus, *self.channels):
             part.tonight(faults)
         for channel in self.channels:
