@@ -92,7 +92,7 @@ class Worker:
         self._max_attempts = max_attempts
         self._feature_version = feature_version
         self._history_date: date | None = None
-        self._history_inputs: tuple = ()
+        self._history_inputs: tuple[Any, Any] = (None, None)
         self._history: dict[str, list] = {}
 
     def handle(self, message: Message) -> None:
@@ -198,7 +198,8 @@ class Worker:
             self._history_date, self._history = game_date, {}
         missing = [p for p in players if p not in self._history]
         if missing:
-            built = past_games(*self._history_inputs, game_date, players=missing)
+            logs, stats = self._history_inputs
+            built = past_games(logs, stats, game_date, players=missing)
             self._history.update({p: built.get(p, []) for p in missing})
         return self._history
 
