@@ -13,6 +13,8 @@ from tipoff.domain.systems.similarity import WINDOW_DAYS, PastGame
 # Form and opponent ratings need games before the window starts.
 LOOKBACK = timedelta(days=WINDOW_DAYS + 60)
 MAX_REST = 7
+# The box-score columns ``past_games`` reads (a worker asks the store for these only).
+HISTORY_COLUMNS = ("game_id", "game_date", "player_lookup", "opponent", "is_home", "points")
 
 
 def history_window(game_date: date) -> tuple[date, date]:

@@ -10,7 +10,7 @@ import structlog
 
 from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
-from tipoff.domain.history import history_window, past_games
+from tipoff.domain.history import HISTORY_COLUMNS, history_window, past_games
 from tipoff.domain.messages import RESULT_TOPIC, Line, Outcome, PredictionRequest, PredictionResult
 from tipoff.domain.systems import (
     ENSEMBLE, XGBOOST, BreakerState, Prediction, XGBoostSystem, allow,
@@ -92,7 +92,7 @@ class Worker:
         self._max_attempts = max_attempts
         self._feature_version = feature_version
         self._history_date: date | None = None
-        self._history_inputs: tuple[Any, Any] = (None, None)
+        self._history_stats: Any = None
         self._history: dict[str, list] = {}
 
     def handle(self, message: Message) -> None:
@@ -188,18 +188,20 @@ class Worker:
                             outcome.failed, len(rows)), rows
 
     def _history_for(self, game_date: date, players: list[str]) -> dict:
-        """The batch's players' past games; the night's logs are read once per worker and
-        each player's history is built once (redeliveries and later batches reuse it)."""
+        """The batch's players' past games, built once per player and night: one read of
+        only their logs (and only the columns history needs), reused by later batches and
+        redeliveries."""
         if self._history_date != game_date:
             start, end = history_window(game_date)
-            self._history_inputs = (
-                self._store.read_analytics("player_game_logs", start=start, end=end),
-                self._store.read_analytics("team_game_stats", start=start, end=end))
+            self._history_stats = self._store.read_analytics("team_game_stats", start=start,
+                                                             end=end)
             self._history_date, self._history = game_date, {}
         missing = [p for p in players if p not in self._history]
         if missing:
-            logs, stats = self._history_inputs
-            built = past_games(logs, stats, game_date, players=missing)
+            start, end = history_window(game_date)
+            logs = self._store.read_analytics("player_game_logs", start=start, end=end,
+                                              players=missing, columns=HISTORY_COLUMNS)
+            built = past_games(logs, self._history_stats, game_date, players=missing)
             self._history.update({p: built.get(p, []) for p in missing})
         return self._history
 
