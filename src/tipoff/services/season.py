@@ -26,6 +26,7 @@ from tipoff.domain.alerts import Severity
 from tipoff.domain.analytics import season_start_year
 from tipoff.domain.dates import pacific_instant
 from tipoff.domain.systems import XGBOOST, XGBoostSystem
+from tipoff.errors import InputError
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.build_features import build_features
 from tipoff.pipeline.load_data import generate_league_into
@@ -246,6 +247,10 @@ def _season_store(options: SeasonOptions, stack: ExitStack):
     if options.store_url is not None:
         generate_league_into(store, options.season, options.league_seed, None)
     dates = season_dates(store.game_dates(), options)
+    used = next((d for d in dates if store.get_batch(d) is not None), None)
+    if used is not None:
+        raise InputError(f"the store already has a batch for {used}: point --store at an "
+                         "empty database or schema (e.g. ?schema=sim_NEW)")
     return store, clock, dates
 
 
