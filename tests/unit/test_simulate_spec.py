@@ -72,3 +72,21 @@ def test_simulate_with_an_unknown_fault_is_one_error_line_before_any_work(tmp_pa
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:")
     assert "lightning" in lines[0] and not any(tmp_path.iterdir())
+
+
+def test_the_html_page_is_self_contained_with_both_charts_and_every_night():
+    from tipoff.sim.season_html import season_page
+
+    night = {"game_date": "2026-01-14", "sla_met": False, "coverage_pct": 0.0,
+             "predicted_by_0700": 0, "started_by": "none", "latency_s": None,
+             "faults": ["phase4_missing"], "duplicates": 0,
+             "alerts": [{"type": "no_batch", "severity": "critical", "channel": "email",
+                         "at": "2026-01-14T15:00:00+00:00"}]}
+    good = {**night, "game_date": "2026-01-15", "sla_met": True, "coverage_pct": 100.0,
+            "started_by": "pubsub", "latency_s": 0.0, "faults": [], "alerts": []}
+    page = season_page({"nights": [night, good], "summary": summary(
+        [{**night, "critical_by_0705": True}, {**good, "critical_by_0705": False}], 1.0)},
+        title="t <season>", faults="phase4_missing=0.02", seed=1)
+    assert page.count("<svg") == 2 and "t &lt;season&gt;" in page
+    assert "2026-01-14" in page and "2026-01-15" in page and "no_batch (critical, email)" in page
+    assert "<script" not in page and "src=" not in page and "href=" not in page

@@ -109,8 +109,12 @@ class Season:
                                       [*alert_channels(Settings()), *self.channels])
         coordinator = embedded_night(self.store, self.bus, clock, model, alerts=self.alerts)
         self.watch = NightWatch(coordinator, self.store, clock)
-        self.scheduler = Scheduler(self.store, clock, scheduled_actions(coordinator, self.watch),
-                                   instance_id="simulator", poll=self.watch.poll_waits)
+        actions = scheduled_actions(coordinator, self.watch)
+        check = actions["status_check"]
+        actions["status_check"] = lambda day: self._checked.setdefault(day, check(day))
+        self._checked: dict[date, dict] = {}
+        self.scheduler = Scheduler(self.store, clock, actions, instance_id="simulator",
+                                   poll=self.watch.poll_waits)
 
     def night(self, game_date: date, faults: NightFaults | None = None) -> dict:
         """Run one game night from midnight to 07:05 PT and report it (with ``faults``, or
@@ -124,8 +128,8 @@ class Season:
         status = None
         for at, action in self._timeline(game_date, faults):
             self._advance_to(at)
-            if action == "check":
-                status = self.watch.status(game_date)
+            if action == "check":  # the 07:00 check's own status, unless that job failed
+                status = self._checked.pop(game_date, None) or self.watch.status(game_date)
             elif action is not None:
                 action()
         assert status is not None  # the 07:00 check is always on the timeline
