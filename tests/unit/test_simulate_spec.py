@@ -24,6 +24,7 @@ def test_the_issues_spec_parses_with_its_rates_and_sizes():
     assert spec.faults["phase4_late"].minutes == (20, 90)
     assert parse_faults("phase4_partial=0.3:0.25").faults["phase4_partial"].fraction == 0.25
     assert parse_faults("slack_down").rate("slack_down") == 1
+    assert parse_faults(SPEC).describe() == SPEC
 
 
 @pytest.mark.parametrize("text", ["lightning=0.1", "event_lost=2", "event_lost=x",

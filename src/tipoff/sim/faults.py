@@ -63,8 +63,16 @@ class FaultSpec:
         return fault.rate if fault else 0.0
 
     def describe(self) -> str:
-        """The spec back as text (empty: no faults)."""
-        return ",".join(f"{k}={f.rate:g}" for k, f in self.faults.items())
+        """The spec back as text, sizes included (empty: no faults)."""
+        return ",".join(f"{k}={f.rate:g}{_size(f)}" for k, f in self.faults.items())
+
+
+def _size(fault: Fault) -> str:
+    if fault.kind == "phase4_late":
+        return f":{fault.minutes[0]}-{fault.minutes[1]}m"
+    if fault.kind == "phase4_partial":
+        return f":{fault.fraction:g}"
+    return ""
 
 
 def parse_faults(text: str | None) -> FaultSpec:

@@ -66,6 +66,9 @@ def _y(fraction: float) -> float:
 def _coverage_chart(nights: list[dict]) -> str:
     width, parts = _bar_width(len(nights)), []
     for n, night in enumerate(nights):
+        if not night["sla_met"]:  # a pale band, so a night at 0 % is seen too
+            parts.append(f'<rect x="{_x(n, len(nights)) - width / 2:.1f}" y="{_y(1):.1f}" '
+                         f'width="{width:.1f}" height="{_y(0) - _y(1):.1f}" fill="#f5b7b1"/>')
         top = _y(min(night["coverage_pct"], 100) / 100)
         colour = "#27ae60" if night["sla_met"] else "#c0392b"
         parts.append(f'<rect x="{_x(n, len(nights)) - width / 2:.1f}" y="{top:.1f}" '
