@@ -16,6 +16,7 @@ from tipoff.domain.systems import (
     ENSEMBLE, XGBOOST, BreakerState, Prediction, XGBoostSystem, allow,
 )
 from tipoff.domain.systems import record_failure, record_success
+from tipoff.domain.systems.breaker import CLOSED
 from tipoff.errors import AdapterError, PermanentError
 from tipoff.pipeline.predict import (
     Gate, PlayerContext, System, default_systems, ensemble_weights, precompute_xgboost,
@@ -50,12 +51,17 @@ class StoreBreakers(Gate):
             self._changed.add(state.system_id)
 
     def allows(self, system_id: str) -> bool:
-        allowed, state = allow(self._state(system_id), self._clock.now())
+        state = self._state(system_id)
+        if _resting(state):  # the common case, answered without the clock or a new state
+            return True
+        allowed, state = allow(state, self._clock.now())
         self._set(state)
         return allowed
 
     def succeeded(self, system_id: str) -> None:
-        self._set(record_success(self._state(system_id), self._clock.now()))
+        state = self._state(system_id)
+        if not _resting(state):  # a success leaves a resting breaker exactly as it is
+            self._set(record_success(state, self._clock.now()))
 
     def failed(self, system_id: str, error: Exception) -> None:
         self._set(record_failure(self._state(system_id), self._clock.now()))
@@ -65,6 +71,11 @@ class StoreBreakers(Gate):
         for system_id in sorted(self._changed):
             self._store.save_breaker({**self._state(system_id).__dict__, "updated_at": now})
         self._changed.clear()
+
+
+def _resting(state: BreakerState) -> bool:
+    return state.state == CLOSED and not state.consecutive_failures \
+        and not state.consecutive_successes
 
 
 def _breaker_from_row(row: dict[str, Any]) -> BreakerState:
