@@ -275,13 +275,19 @@ def model_file(path: str | Path) -> tuple[ModelStore, str]:
 
 # --- one process's wiring ---------------------------------------------------------------------
 
+EMBEDDED_BATCH = 500  # in one process a whole night's requests fit one worker call
+
+
 def embedded_night(store: Store, bus: Bus, clock: Clock, model: XGBoostSystem, *,
-                   workers: int = 1, alerts: AlertDispatcher | None = None) -> Coordinator:
-    """Coordinator and ``workers`` workers in this process on ``bus`` (demo, benchmarks);
-    alerts go to the log unless ``alerts`` says otherwise."""
+                   workers: int = 1, alerts: AlertDispatcher | None = None,
+                   max_batch: int = EMBEDDED_BATCH) -> Coordinator:
+    """Coordinator and ``workers`` workers in this process on ``bus`` (demo, benchmarks,
+    simulator); alerts go to the log unless ``alerts`` says otherwise. Each worker call takes
+    up to ``max_batch`` requests: one feature read, one model call, one write transaction."""
     coordinator = Coordinator(store, bus, clock, alerts=alerts or log_alerts(store, clock))
     subscribe_coordinator(bus, coordinator)
-    subscribe_workers(bus, worker_pool(store, bus, clock, model, workers, prefix="worker-"))
+    subscribe_workers(bus, worker_pool(store, bus, clock, model, workers, prefix="worker-"),
+                      max_batch=max_batch)
     return coordinator
 
 

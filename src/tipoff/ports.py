@@ -6,7 +6,7 @@ Each method's docstring states the guarantee every adapter must keep; the contra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -185,11 +185,14 @@ class AnalyticsStore(Protocol):
         ...
 
     def read_analytics(self, table: str, *, start: date | None = None,
-                       end: date | None = None) -> pd.DataFrame:
-        """Rows of an analytics table whose game_date lies in ``[start, end)``.
+                       end: date | None = None, players: Sequence[str] | None = None,
+                       columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Rows of an analytics table whose game_date lies in ``[start, end)`` (and, with
+        ``players``, whose player_lookup is one of them).
 
-        Columns follow ``tipoff.domain.analytics.COLUMNS``; timestamps are aware UTC; an
-        unknown table is a ``NotFoundError``.
+        Columns follow ``tipoff.domain.analytics.COLUMNS`` (only ``columns``, in that order,
+        when given); timestamps are aware UTC; an unknown table or column is a
+        ``NotFoundError``.
         """
         ...
 

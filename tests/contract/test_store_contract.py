@@ -80,6 +80,24 @@ def test_reading_by_date_range_excludes_the_end_date(any_store):
     assert any_store.game_dates() == [date(2026, 1, 14), date(2026, 1, 15)]
 
 
+def test_analytics_reads_narrow_to_some_players_and_columns(any_store):
+    logs = pd.DataFrame([{**dict.fromkeys(COLUMNS["player_game_logs"], 1), "game_id": "G1",
+                          "game_date": date(2026, 1, 14), "player_lookup": player,
+                          "player_name": player, "team": "BOS", "opponent": "NYK",
+                          "is_home": True, "started": True, "minutes": 30.0, "points": points}
+                         for player, points in (("a", 10), ("b", 20), ("c", 30))])
+    any_store.replace_analytics({"player_game_logs": logs})
+    frame = any_store.read_analytics("player_game_logs", players=["c", "a", "zz"],
+                                     columns=("player_lookup", "points", "is_home"))
+    assert list(frame.columns) == ["player_lookup", "points", "is_home"]
+    assert sorted(zip(frame["player_lookup"], frame["points"])) == [("a", 10), ("c", 30)]
+    assert any_store.read_analytics("player_game_logs", players=[]).empty
+    with pytest.raises(NotFoundError):
+        any_store.read_analytics("player_game_logs", columns=("salary",))
+    with pytest.raises(NotFoundError):
+        any_store.read_analytics("games", players=["a"])
+
+
 def test_replacing_a_date_range_drops_rows_no_longer_present(any_store):
     any_store.replace_analytics({"games": games_frame(date(2026, 1, 14), date(2026, 1, 15))})
     any_store.replace_analytics({"games": games_frame(date(2026, 1, 15))},

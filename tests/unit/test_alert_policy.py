@@ -71,6 +71,11 @@ def test_latency_warns_above_ten_minutes_and_is_critical_above_sixty(latency, se
         assert alert.details["latency_seconds"] == latency.total_seconds()
 
 
+def test_a_slow_hand_off_on_a_night_the_safety_net_covered_is_a_warning_not_a_page():
+    alert = latency_alert(D, timedelta(hours=5, minutes=30), covered=True)
+    assert alert.severity is Severity.WARNING and alert.details["covered"] is True
+
+
 def test_no_batch_at_the_seven_oclock_check_is_critical_and_says_how_to_start():
     alert = coverage_alert(D, predicted=0, ready=300, batch_exists=False)
     assert alert.type == NO_BATCH and alert.severity is Severity.CRITICAL

@@ -168,12 +168,55 @@ def _timed_night(store: Store, clock, game_date: date, model_dir: Path, extra_li
     batch = store.get_batch(game_date)
     rows = sum(store.count_predictions(game_date).values())
     return {
+        "floor_ms": round(floor_ms(store, game_date, model_dir.parent / f"floor-{uuid.uuid4().hex}.db"), 1),
         "players_on_slate": batch.players_on_slate, "players_ready": batch.players_ready,
         "players_predicted": store.batch_progress(batch.batch_id).predicted, "rows": rows,
         "elapsed_ms": round(elapsed_ms, 1), "rows_per_second": round(rows / (elapsed_ms / 1000)),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "batch_state": batch.state,
     }
+
+
+def floor_ms(store: Store, game_date: date, path: Path) -> float:
+    """The floor a night's stage 5 is measured against: one SQLite transaction writing the
+    same prediction rows (a plain table, no JSON codec), plus the five systems' arithmetic
+    over the ready players' feature matrix in numpy."""
+    import sqlite3
+
+    import numpy as np
+
+    predictions = store.read_predictions(game_date)
+    features = [r["features"] for r in store.read_features(game_date, FEATURE_VERSION)
+                if r["is_production_ready"]]
+    names = [k for k in predictions[0] if k != "components"] + ["components"]
+    values = [tuple(str(p[k]) for k in names) for p in predictions]
+    connection = sqlite3.connect(path)
+    connection.execute(f"CREATE TABLE IF NOT EXISTS p ({', '.join(names)}, "
+                       "PRIMARY KEY (prediction_id))")
+    started = time.perf_counter()
+    with connection:
+        connection.executemany(f"INSERT OR REPLACE INTO p VALUES ({', '.join('?' * len(names))})",
+                               values)
+    _systems_arithmetic(np.array(features, dtype=float))
+    elapsed = (time.perf_counter() - started) * 1000
+    connection.close()
+    return elapsed
+
+
+def _systems_arithmetic(x):
+    """Five systems' worth of vector arithmetic: weighted averages, adjustments, clamps,
+    confidences and an agreement-weighted ensemble, for every row at once."""
+    import numpy as np
+
+    l5, l10, season, std = x[:, 0], x[:, 1], x[:, 2], x[:, 3]
+    moving = 0.5 * l5 + 0.3 * l10 + 0.2 * season + 0.1 * x[:, 7] + 0.2 * x[:, 8]
+    zones = season * (1 + 0.02 * x[:, 6]) + 0.1 * x[:, 7]
+    similar = 0.6 * l5 + 0.4 * season + 0.05 * x[:, 11]
+    boosted = 0.7 * l10 + 0.3 * season
+    stack = np.clip(np.vstack([moving, zones, similar, boosted]), 0, 60)
+    confidence = np.clip(85 - 2 * std[None, :], 0, 100) * np.ones_like(stack)
+    ensemble = (stack * confidence).sum(axis=0) / confidence.sum(axis=0)
+    return np.round(np.vstack([stack, ensemble]), 1), stack.std(axis=0)
 
 
 def bench_trigger(events: int = 100, players: int = 450, progress=None) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tipoff.cli import bench, config, data, demo, gcp, night, readonly, warehouse
+from tipoff.cli import bench, config, data, demo, gcp, night, readonly, simulate, warehouse
 from tipoff.cli.common import configure_logs, fail
 from tipoff.errors import TipoffError
 
@@ -24,6 +24,7 @@ app.add_typer(data.commands)
 app.add_typer(demo.commands)
 app.add_typer(night.commands)
 app.add_typer(readonly.commands)
+app.command("simulate")(simulate.simulate)
 
 
 def main() -> None:

@@ -67,12 +67,14 @@ def bench_predict_command(
     if as_json:
         out.print_json(json.dumps(results))
         return
-    table = Table("size", "slate", "ready", "predicted", "rows", "ms", "rows/s", "peak RSS MiB",
+    table = Table("size", "slate", "ready", "predicted", "rows", "ms", "floor ms", "rows/s",
+                  "peak RSS MiB",
                   title=f"stage 4 complete → predictions durable ({results['game_date']})")
     for row in results["sizes"]:
         table.add_row(row["label"], str(row["players_on_slate"]),
                       str(row["players_ready"]), str(row["players_predicted"]), f"{row['rows']:,}",
-                      f"{row['elapsed_ms']:.0f}", f"{row['rows_per_second']:,}",
+                      f"{row['elapsed_ms']:.0f}", f"{row['floor_ms']:.1f}",
+                      f"{row['rows_per_second']:,}",
                       f"{row['peak_rss_mib']:.0f}")
     out.print(table)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import pandas as pd
@@ -12,6 +13,8 @@ from tipoff.domain.systems.similarity import WINDOW_DAYS, PastGame
 # Form and opponent ratings need games before the window starts.
 LOOKBACK = timedelta(days=WINDOW_DAYS + 60)
 MAX_REST = 7
+# The box-score columns ``past_games`` reads (a worker asks the store for these only).
+HISTORY_COLUMNS = ("game_id", "game_date", "player_lookup", "opponent", "is_home", "points")
 
 
 def history_window(game_date: date) -> tuple[date, date]:
@@ -35,10 +38,14 @@ def _opponent_rating_before(team_stats: pd.DataFrame) -> pd.DataFrame:
     return stats.assign(opp_def_before=before)[["game_id", "team", "opp_def_before"]]
 
 
-def past_games(logs: pd.DataFrame, team_stats: pd.DataFrame,
-               game_date: date) -> dict[str, list[PastGame]]:
-    """Every player's games of the last 90 days before ``game_date``, newest first."""
-    frame = logs[logs["game_date"] < game_date].sort_values(["player_lookup", "game_date"])
+def past_games(logs: pd.DataFrame, team_stats: pd.DataFrame, game_date: date,
+               players: Iterable[str] | None = None) -> dict[str, list[PastGame]]:
+    """Every player's games of the last 90 days before ``game_date``, newest first (only
+    ``players``' when given: a worker's batch needs no one else's)."""
+    frame = logs[logs["game_date"] < game_date]
+    if players is not None:
+        frame = frame[frame["player_lookup"].isin(set(players))]
+    frame = frame.sort_values(["player_lookup", "game_date"])
     if frame.empty:
         return {}
     dates = pd.to_datetime(frame["game_date"])
@@ -52,11 +59,18 @@ def past_games(logs: pd.DataFrame, team_stats: pd.DataFrame,
     frame = frame.merge(ratings, on=["game_id", "opponent"], how="left")
     frame["opp_def_before"] = frame["opp_def_before"].fillna(DEFAULTS["opponent_def_rating"])
     frame["form"] = frame["form"].fillna(frame["points"])
-    recent = frame[frame["days_ago"] <= WINDOW_DAYS].sort_values("days_ago")
+    recent = frame[frame["days_ago"] <= WINDOW_DAYS].sort_values("days_ago", kind="stable")
+    return _by_player(recent)
+
+
+def _by_player(recent: pd.DataFrame) -> dict[str, list[PastGame]]:
+    """PastGames grouped by player, built from plain columns (no per-row pandas objects)."""
+    columns = zip(recent["player_lookup"].tolist(), recent["days_ago"].astype(int).tolist(),
+                  recent["points"].astype(float).tolist(),
+                  recent["opp_def_before"].astype(float).tolist(),
+                  recent["days_rest"].astype(int).tolist(),
+                  recent["is_home"].astype(bool).tolist(), recent["form"].astype(float).tolist())
     history: dict[str, list[PastGame]] = {}
-    for row in recent.itertuples(index=False):
-        history.setdefault(row.player_lookup, []).append(PastGame(
-            days_ago=int(row.days_ago), points=float(row.points),
-            opponent_def_rating=float(row.opp_def_before), days_rest=int(row.days_rest),
-            is_home=bool(row.is_home), form=float(row.form)))
+    for player, days_ago, points, rating, rest, home, form in columns:
+        history.setdefault(player, []).append(PastGame(days_ago, points, rating, rest, home, form))
     return history

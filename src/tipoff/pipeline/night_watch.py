@@ -116,7 +116,9 @@ class NightWatch:
             if status["batch_id"] else None,
         ]
         if status["latency_seconds"] is not None:
-            found.append(a.latency_alert(game_date, timedelta(seconds=status["latency_seconds"])))
+            found.append(a.latency_alert(
+                game_date, timedelta(seconds=status["latency_seconds"]),
+                covered=a.sla_covered(status["players_predicted"], status["players_ready"])))
         letters = self._coordinator.dead_letter_count()
         found.append(a.dead_letters_alert(game_date, "the bus", letters))
         sent = {alert.type: self._coordinator.alerts.send(alert) for alert in found if alert}

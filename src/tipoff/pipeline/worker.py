@@ -10,12 +10,13 @@ import structlog
 
 from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
-from tipoff.domain.history import history_window, past_games
+from tipoff.domain.history import HISTORY_COLUMNS, history_window, past_games
 from tipoff.domain.messages import RESULT_TOPIC, Line, Outcome, PredictionRequest, PredictionResult
 from tipoff.domain.systems import (
     ENSEMBLE, XGBOOST, BreakerState, Prediction, XGBoostSystem, allow,
 )
 from tipoff.domain.systems import record_failure, record_success
+from tipoff.domain.systems.breaker import CLOSED
 from tipoff.errors import AdapterError, PermanentError
 from tipoff.pipeline.predict import (
     Gate, PlayerContext, System, book_prices, default_systems, ensemble_calibration,
@@ -52,12 +53,17 @@ class StoreBreakers(Gate):
             self._changed.add(state.system_id)
 
     def allows(self, system_id: str) -> bool:
-        allowed, state = allow(self._state(system_id), self._clock.now())
+        state = self._state(system_id)
+        if _resting(state):  # the common case, answered without the clock or a new state
+            return True
+        allowed, state = allow(state, self._clock.now())
         self._set(state)
         return allowed
 
     def succeeded(self, system_id: str) -> None:
-        self._set(record_success(self._state(system_id), self._clock.now()))
+        state = self._state(system_id)
+        if not _resting(state):  # a success leaves a resting breaker exactly as it is
+            self._set(record_success(state, self._clock.now()))
 
     def failed(self, system_id: str, error: Exception) -> None:
         self._set(record_failure(self._state(system_id), self._clock.now()))
@@ -67,6 +73,11 @@ class StoreBreakers(Gate):
         for system_id in sorted(self._changed):
             self._store.save_breaker({**self._state(system_id).__dict__, "updated_at": now})
         self._changed.clear()
+
+
+def _resting(state: BreakerState) -> bool:
+    return state.state == CLOSED and not state.consecutive_failures \
+        and not state.consecutive_successes
 
 
 def _breaker_from_row(row: dict[str, Any]) -> BreakerState:
@@ -93,7 +104,9 @@ class Worker:
         self._worker_id = worker_id
         self._max_attempts = max_attempts
         self._feature_version = feature_version
-        self._history: dict[date, dict] = {}
+        self._history_date: date | None = None
+        self._history_stats: Any = None
+        self._history: dict[str, list] = {}
 
     def handle(self, message: Message) -> None:
         """Predict one player (see ``handle_batch``)."""
@@ -132,9 +145,12 @@ class Worker:
             features = self._store.read_feature_rows(
                 game_date, [r.player_lookup for r in group], self._feature_version)
             model_predictions = self._precompute(group, features)
+            history = self._history_for(game_date, [r.player_lookup for r in group
+                                                    if not _skip_reason(features.get(r.player_lookup))])
             for request in group:
                 result, rows = self._predict(request, features.get(request.player_lookup), gate,
-                                             model_predictions.get(request.player_lookup, {}))
+                                             model_predictions.get(request.player_lookup, {}),
+                                             history.get(request.player_lookup, ()))
                 results.append((request, result))
                 rows_by_date.setdefault(game_date, []).extend(rows)
         unwritten: dict[str, str] = {}
@@ -173,12 +189,11 @@ class Worker:
             for line in r.lines])
 
     def _predict(self, request: PredictionRequest, row: dict | None, gate: Gate,
-                 precomputed: dict) -> tuple[PredictionResult, list[dict]]:
+                 precomputed: dict, history) -> tuple[PredictionResult, list[dict]]:
         skip = _skip_reason(row)
         if skip:
             return self._result(request, b.SKIPPED, skip), []
         assert row is not None  # a missing row is a skip reason
-        history = self._history_for(request.game_date).get(request.player_lookup, ())
         outcome = predict_player(row["features"], [l.value for l in request.lines],
                                  PlayerContext(history, row["days_rest"], request.player_lookup,
                                                precomputed, ensemble_calibration(self._model),
@@ -191,13 +206,23 @@ class Worker:
         return self._result(request, b.PREDICTED, "", sorted(outcome.succeeded),
                             outcome.failed, len(rows)), rows
 
-    def _history_for(self, game_date: date) -> dict:
-        if game_date not in self._history:
+    def _history_for(self, game_date: date, players: list[str]) -> dict:
+        """The batch's players' past games, built once per player and night: one read of
+        only their logs (and only the columns history needs), reused by later batches and
+        redeliveries."""
+        if self._history_date != game_date:
             start, end = history_window(game_date)
-            logs = self._store.read_analytics("player_game_logs", start=start, end=end)
-            stats = self._store.read_analytics("team_game_stats", start=start, end=end)
-            self._history = {game_date: past_games(logs, stats, game_date)}
-        return self._history[game_date]
+            self._history_stats = self._store.read_analytics("team_game_stats", start=start,
+                                                             end=end)
+            self._history_date, self._history = game_date, {}
+        missing = [p for p in players if p not in self._history]
+        if missing:
+            start, end = history_window(game_date)
+            logs = self._store.read_analytics("player_game_logs", start=start, end=end,
+                                              players=missing, columns=HISTORY_COLUMNS)
+            built = past_games(logs, self._history_stats, game_date, players=missing)
+            self._history.update({p: built.get(p, []) for p in missing})
+        return self._history
 
     def _rows(self, request: PredictionRequest, row: dict,
               predictions: list[Prediction]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ transaction retried on transient failures by the store's ``RetryPolicy`` (see ``
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from typing import Any, Self
@@ -196,14 +196,22 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
 
     @retried
     def read_analytics(self, table: str, *, start: date | None = None,
-                       end: date | None = None) -> pd.DataFrame:
+                       end: date | None = None, players: Sequence[str] | None = None,
+                       columns: Sequence[str] | None = None) -> pd.DataFrame:
         source = _analytics_table(table)
-        columns = COLUMNS[table]
+        columns = tuple(columns or COLUMNS[table])
+        unknown = [c for c in columns if c not in COLUMNS[table]]
+        if unknown:
+            raise NotFoundError(f"no columns {unknown} in analytics table {table!r}")
         query = select(*(source.c[c] for c in columns))
         if start is not None:
             query = query.where(source.c.game_date >= start)
         if end is not None:
             query = query.where(source.c.game_date < end)
+        if players is not None:
+            if "player_lookup" not in COLUMNS[table]:
+                raise NotFoundError(f"analytics table {table!r} has no players to filter by")
+            query = query.where(source.c.player_lookup.in_(sorted(set(players))))
         with self.transaction() as conn:
             rows = conn.execute(query).all()
         return rows_to_frame(rows, columns, source)
