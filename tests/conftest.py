@@ -31,6 +31,15 @@ def service_unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def plain_logging():
+    """Tests that drive the pipeline without an entry point log as the commands do (plain
+    tracebacks), not with structlog's default, which renders every local of a traceback."""
+    from tipoff.logs import configure_logging
+
+    configure_logging()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def private_model_cache(tmp_path_factory):
     """Point ``tipoff demo``'s model cache (``$XDG_CACHE_HOME/tipoff``) at a folder of this
     session, for the tests and the processes they start: never the user's real cache."""

@@ -55,6 +55,19 @@ def night_context(**values: Any) -> Iterator[None]:
         yield
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written (a test runner swaps it per test)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(level: int = logging.INFO, *, json: bool = False,
                       colors: bool | None = None, file: Any = None) -> None:
     """Configure structlog for this process (called by entry points, never at import); lines
@@ -62,7 +75,7 @@ def configure_logging(level: int = logging.INFO, *, json: bool = False,
 
     Console lines are coloured only on a terminal (``colors=None``): a file or a pipe gets
     plain text, never ANSI escape codes."""
-    stream = file or sys.stderr
+    stream = file or _CurrentStderr()
     if colors is None:
         colors = stream.isatty()
     renderer = (structlog.processors.JSONRenderer() if json else
