@@ -8,6 +8,8 @@ at 07:30 PT on its last night, so every night's 07:00 promise is decided.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -84,3 +86,22 @@ def _run_night(week: Week, n: int, night: date) -> None:
         bus.join()
     clock.set(pacific_instant(night, 7, 0))
     week.watch.status_check(night)
+
+
+@contextmanager
+def serve_week(week, token: str, model_dir):
+    """A live coordinator on 127.0.0.1 over the week's store, behind ``token``; no workers, no
+    scheduler (the week is only read)."""
+    from tipoff.config import Settings
+    from tipoff.services.auth import TokenAccess
+    from tipoff.services.http import create_app
+    from tipoff.services.runtime import build_services
+    from tests.services.test_http_scenarios import LiveServer
+
+    settings = Settings(store_url=week.url, bus_url="memory://", model_dir=model_dir)
+    services = build_services(settings, week.clock, workers=0, with_scheduler=False)
+    try:
+        with LiveServer(create_app(services, auth=TokenAccess(token))) as live:
+            yield live
+    finally:
+        services.stop()

@@ -14,13 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tipoff.config import Settings
-from tipoff.services.auth import TokenAccess
-from tipoff.services.http import create_app
-from tipoff.services.runtime import build_services
 from tests.conftest import service_unavailable
-from tests.services.simulated_week import NIGHTS
-from tests.services.test_http_scenarios import LiveServer
+from tests.services.simulated_week import NIGHTS, serve_week
 
 TOKEN = "dashboard-test-token"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -33,12 +28,8 @@ WAIT_S = 20
 
 @pytest.fixture(scope="module")
 def server(week, tmp_path_factory):
-    settings = Settings(store_url=week.url, bus_url="memory://",
-                        model_dir=tmp_path_factory.mktemp("models"))
-    services = build_services(settings, week.clock, workers=0, with_scheduler=False)
-    with LiveServer(create_app(services, auth=TokenAccess(TOKEN))) as live:
+    with serve_week(week, TOKEN, tmp_path_factory.mktemp("models")) as live:
         yield live
-    services.stop()
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,8 @@ import httpx
 import pytest
 import yaml
 
-from tipoff.config import Settings
-from tipoff.services.auth import TokenAccess
-from tipoff.services.http import create_app
-from tipoff.services.runtime import build_services
 from tests.conftest import service_unavailable
-from tests.services.test_http_scenarios import LiveServer
+from tests.services.simulated_week import serve_week
 from tests.services.test_prometheus_rules import RULES
 
 TOKEN = "prometheus-scrape-token"
@@ -37,12 +33,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def coordinator(week, tmp_path_factory):
-    settings = Settings(store_url=week.url, bus_url="memory://",
-                        model_dir=tmp_path_factory.mktemp("models"))
-    services = build_services(settings, week.clock, workers=0, with_scheduler=False)
-    with LiveServer(create_app(services, auth=TokenAccess(TOKEN))) as live:
+    with serve_week(week, TOKEN, tmp_path_factory.mktemp("models")) as live:
         yield live
-    services.stop()
 
 
 @pytest.fixture(scope="module")
