@@ -45,7 +45,7 @@ def test_log_lines_mask_passwords_inside_urls(capsys):
                                         error="could not connect to postgresql://u:hunter2@h/db")
         line = capsys.readouterr().err
     finally:
-        structlog.reset_defaults()
+        configure_logging()  # back to the suite's plain logging
     assert "hunter2" not in line and "postgresql://u:***@h/db" in line
 
 
@@ -59,7 +59,7 @@ def test_a_logged_traceback_masks_the_password_inside_a_url(capsys, as_json):
             structlog.get_logger("t").exception("store_unreachable")
         text = capsys.readouterr().err
     finally:
-        structlog.reset_defaults()
+        configure_logging()  # back to the suite's plain logging
     assert "Traceback" in text and "PermanentError" in text
     assert "hunter2" not in text and "postgresql://u:***@h/db" in text
 
