@@ -28,7 +28,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tipoff.domain.dates import parse_game_date
 from tipoff.pipeline.dashboard_view import DashboardView
 from tipoff.pipeline.trend_report import MAX_DAYS, TrendReport
 from tipoff.services.auth import AuthError, Authenticator, Caller
@@ -155,12 +154,9 @@ def _form_token(body: bytes) -> str | None:
 
 
 def _date(text: str | None) -> date | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        return parse_game_date(text)
-    except ValueError as exc:
-        raise _bad_date(f"game_date: {exc}") from exc
+    from tipoff.services.http import query_date  # http includes this router
+
+    return query_date(text)
 
 
 def _bad_date(message: str) -> Exception:

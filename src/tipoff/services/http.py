@@ -188,7 +188,7 @@ class CoordinatorApi:
     async def status(self, request: Request,
                      game_date: str | None = Query(None, max_length=32)) -> Response:
         """A night's state, counts, coverage and timings (the scheduler's call also alerts)."""
-        day = self._date(_query_date(game_date))
+        day = self._date(query_date(game_date))
         watch = self._services.watch
         check = watch.status_check if _from_scheduler(request) else watch.status
         status = await run_in_threadpool(check, day)
@@ -328,7 +328,8 @@ def _parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
         raise RequestError(422, validation_summary(exc), field) from exc
 
 
-def _query_date(text: str | None) -> date | None:
+def query_date(text: str | None) -> date | None:
+    """A game date from a query parameter (blank: none); a bad one is a 422 naming game_date."""
     if text is None or not text.strip():
         return None
     try:
