@@ -8,7 +8,6 @@ second, and the test reads ``tipoff_coverage_pct`` back through Prometheus' HTTP
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -17,18 +16,12 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import service_unavailable
+from tests.conftest import free_port, service_unavailable
 from tests.services.simulated_week import serve_week
 from tests.services.test_prometheus_rules import RULES
 
 TOKEN = "prometheus-scrape-token"
 DEADLINE_S = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
