@@ -14,18 +14,18 @@ from tipoff.pipeline.trend_report import format_trend, latency_class
 from tipoff.services.http import create_app
 from tipoff.services.runtime import build_services
 from tests.services.simulated_week import (
-    LAST_NIGHT, LATE_CLAIM, LOST_EVENT, NIGHTS, NO_STAGE4,
+    LAST_NIGHT, LATE_CLAIM, LOST_EVENT, NIGHTS, NO_STAGE4, serve_week,
 )
 from tests.services.test_http_api import Api
 
 STATUS_KEYS_NOT_COMPARED = {"event_path_enabled"}
 
 
-def tipoff(*args: str):
+def tipoff(*args: str, env: dict[str, str] | None = None):
     """Run a command in process; the commands configure logging to the runner's stderr, which
     closes afterwards, so logging is put back on the real stderr."""
     try:
-        return CliRunner().invoke(app, list(args))
+        return CliRunner().invoke(app, list(args), env=env)
     finally:
         configure_logging()
 
@@ -107,6 +107,23 @@ def test_the_plain_report_prints_one_line_per_night_and_the_trend(week):
     assert lines[0].startswith("night") and len(lines) == 1 + 3 + 4
     assert lines[3].startswith(str(LAST_NIGHT)) and "excellent" in lines[3]
     assert lines[4].startswith("latency: mean")
+
+
+def test_report_from_a_running_service_equals_the_report_from_its_store(week, cli_report,
+                                                                       tmp_path):
+    token = "trend-report-token-0123456789"
+    with serve_week(week, token, tmp_path / "models") as live:
+        common = ("report", "--days", str(NIGHTS), "--date", str(LAST_NIGHT), "--url", live.url)
+        remote = tipoff(*common, "--json", env={"TIPOFF_API_TOKEN": token})
+        plain = tipoff(*common, env={"TIPOFF_API_TOKEN": token})
+        refused = tipoff(*common, env={"TIPOFF_API_TOKEN": "not-the-token-0123456789"})
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(remote.stdout) == cli_report
+    local = tipoff("report", "--days", str(NIGHTS), "--date", str(LAST_NIGHT), "--store", week.url)
+    assert plain.exit_code == 0 and plain.stdout == local.stdout
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    single = tipoff("report", "--url", live.url, env={"COLUMNS": "300"})
+    assert single.exit_code == 2 and "add --days N" in single.output
 
 
 def test_report_days_out_of_range_is_one_error_not_a_traceback(week, api):

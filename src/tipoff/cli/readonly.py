@@ -67,12 +67,24 @@ def report(game_date: OptionalDate = None, store: StoreOption = None,
            days: Annotated[Optional[int], typer.Option(
                min=1, max=366, help="The trend of the N nights up to the date (default today), "
                                     "one line per night.")] = None,
-           as_json: JsonOption = False) -> None:
+           url: UrlOption = None, as_json: JsonOption = False) -> None:
     """The daily health report of a night: latency, coverage, data quality, decisions, alerts
-    (or, with --days, the trend of N nights)."""
+    (or, with --days, the trend of N nights; with --url, from a running service)."""
     from tipoff.pipeline.health_report import health_report
     from tipoff.pipeline.trend_report import TrendReport, format_trend
 
+    if url:
+        if days is None:
+            raise typer.BadParameter("a running service serves the trend report: add --days N "
+                                     "(or read the night's report from its --store)",
+                                     param_hint="--url")
+        code, body = client(url).report(days, day_or_today(game_date, clock()))
+        if code >= 400 or as_json:
+            answer(code, body, as_json)
+            return
+        for line in format_trend(body):
+            out.print(line, highlight=False, soft_wrap=True)
+        return
     with direct(store) as services:
         day = day_or_today(game_date, services.clock)
         if days is not None:

@@ -48,3 +48,7 @@ class CoordinatorClient:
 
     def status(self, game_date: date) -> tuple[int, dict]:
         return self._call("GET", "/status", params={"game_date": game_date.isoformat()})
+
+    def report(self, days: int, last: date) -> tuple[int, dict]:
+        """The trend report of the ``days`` nights up to ``last``."""
+        return self._call("GET", "/report", params={"days": days, "to": last.isoformat()})
