@@ -57,23 +57,24 @@ def _open_store(url: str, clock: Clock, create: bool) -> Store:
         f"unsupported store URL {url!r}: use sqlite:///FILE or postgresql://HOST/DB")
 
 
-def open_bus(url: str, clock: Clock) -> Bus:
+def open_bus(url: str, clock: Clock, *, create: bool = True) -> Bus:
     """An opened bus for ``url``: ``memory://`` (in-process), ``nats://host:port`` or
-    ``pubsub://PROJECT`` (Google Cloud Pub/Sub; its emulator when ``PUBSUB_EMULATOR_HOST`` is set)."""
+    ``pubsub://PROJECT`` (Google Cloud Pub/Sub; its emulator when ``PUBSUB_EMULATOR_HOST`` is set).
+    ``create=False`` creates no stream or topic (read-only commands)."""
     if url.startswith("memory:"):
         from tipoff.adapters.bus.memory import MemoryBus
 
-        return MemoryBus(clock).open()
+        return MemoryBus(clock).open(create=create)
     if url.startswith(("nats:", "tls:")):
         from tipoff.adapters.bus.nats.bus import NatsBus
 
         server, options = _split_query(url)
-        return NatsBus(server, clock, **_nats_options(options)).open()
+        return NatsBus(server, clock, **_nats_options(options)).open(create=create)
     if url.startswith("pubsub:"):
         from tipoff.adapters.bus.pubsub.bus import PubSubBus
 
         project, arguments = _pubsub_target(url)
-        return PubSubBus(project, clock, **arguments).open()
+        return PubSubBus(project, clock, **arguments).open(create=create)
     raise ConfigurationError(
         f"unsupported bus URL {url!r}: use memory://, nats://HOST:PORT or pubsub://PROJECT")
 

@@ -60,8 +60,9 @@ BatchHandler = Callable[[list[Message]], None]
 class Bus(Protocol):
     """A topic-based message bus with at-least-once delivery."""
 
-    def open(self) -> Self:
-        """Connect and set up what the bus needs (streams); constructing it does no I/O."""
+    def open(self, *, create: bool = True) -> Self:
+        """Connect and set up what the bus needs (streams; with ``create=False`` nothing is
+        created: a read-only command finds what exists); constructing it does no I/O."""
         ...
 
     def publish(self, topic: str, data: dict[str, Any], message_id: str | None = None) -> str:

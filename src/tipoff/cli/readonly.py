@@ -164,7 +164,7 @@ def dlq_list(topic: Annotated[Optional[str], typer.Option(help="Only this topic.
     """Messages that failed every delivery attempt, with their last error."""
     from tipoff.bootstrap import open_bus
 
-    the_bus = open_bus(settings(bus=bus).bus_url, clock())
+    the_bus = open_bus(settings(bus=bus).bus_url, clock(), create=False)
     try:
         letters = the_bus.dead_letters(topic)
     finally:

@@ -134,7 +134,7 @@ class MemoryBus:
     def __enter__(self) -> MemoryBus:
         return self.open()
 
-    def open(self) -> MemoryBus:
+    def open(self, *, create: bool = True) -> MemoryBus:
         """Nothing to connect: the bus lives in this process."""
         return self
 

@@ -100,8 +100,9 @@ class NatsBus:
         self._connect_timeout = connect_timeout.total_seconds()
         self._opened = False
 
-    def open(self) -> NatsBus:
-        """Connect and create the streams (idempotent); construction does no I/O."""
+    def open(self, *, create: bool = True) -> NatsBus:
+        """Connect and create the streams (idempotent; not with ``create=False``, for read-only
+        commands: a missing stream then reads as empty); construction does no I/O."""
         if self._opened:
             return self
         if self._closed:
@@ -118,7 +119,8 @@ class NatsBus:
         self._delivery = Deliverer(self._js, self._layout, self._now, ack_wait=self._ack_wait,
                                    max_deliver=self._max_deliver, handler_threads=_HANDLER_THREADS)
         try:
-            self._run(self._ensure_streams(), "stream setup")
+            if create:
+                self._run(self._ensure_streams(), "stream setup")
         except BaseException:
             self.close()
             raise

@@ -107,6 +107,7 @@ class PubSubBus:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._errors: list[Exception] = []
+        self._create = True
 
     def __repr__(self) -> str:
         return (f"PubSubBus(project={self._layout.project!r}, prefix={self._layout.prefix!r}, "
@@ -118,8 +119,10 @@ class PubSubBus:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def open(self) -> PubSubBus:
-        """Create the clients and check the service answers."""
+    def open(self, *, create: bool = True) -> PubSubBus:
+        """Create the clients and check the service answers; with ``create=False`` reading
+        dead letters creates no topic or subscription."""
+        self._create = create
         if self._publisher is None:
             # A worker publishes one result at a time and waits for it: the default 10 ms of
             # batching latency would be paid per result.
@@ -384,13 +387,13 @@ class PubSubBus:
             found += list(response.received_messages)
 
     def _dead_topics(self, topic: str | None) -> list[str]:
-        if topic is not None:
+        if topic is not None and self._create:
             self._ensure_topic(check_name("topic", topic))
             return [topic]
         listed = self._call(lambda: list(self._publisher.list_topics(
             request={"project": f"projects/{self._layout.project}"}, timeout=self._timeout)), "list topics")
         names = [self._layout.topic_of(t.name) for t in listed]
-        return sorted(name for name in names if name)
+        return sorted(name for name in names if name and topic in (None, name))
 
     # --- helpers ---------------------------------------------------------------------------
 
