@@ -180,3 +180,12 @@ def test_sampled_real_nights_get_the_builders_rows(real):
     assert any(r["days_rest"] == 7 and r["is_production_ready"] for r in rows)
     assert any(r["actual_games"] < r["expected_games"] == 10 and r["is_production_ready"]
                for r in rows)
+
+
+def test_ready_only_keeps_exactly_the_production_ready_rows(synthetic):
+    nights = [SEASON_START, date(2025, 11, 20), date(2026, 1, 10)]
+    every = synthetic.feature_rows_many(nights, NOW)
+    ready = synthetic.feature_rows_many(nights, NOW, ready_only=True)
+    assert ready == {day: [r for r in rows if r["is_production_ready"]]
+                     for day, rows in every.items()}
+    assert ready[SEASON_START] == [] and ready[date(2026, 1, 10)]

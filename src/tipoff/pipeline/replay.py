@@ -71,11 +71,13 @@ class Snapshot:
         """Stage 4 for ``game_date`` as it would have run that night."""
         return build_feature_rows(self.stage4_inputs(game_date), generated_at)
 
-    def feature_rows_many(self, dates: Sequence[date],
-                          generated_at: datetime) -> dict[date, list[dict]]:
-        """``feature_rows`` of every date, built in one vectorised pass (the same rows)."""
+    def feature_rows_many(self, dates: Sequence[date], generated_at: datetime, *,
+                          ready_only: bool = False) -> dict[date, list[dict]]:
+        """``feature_rows`` of every date, built in one vectorised pass (the same rows; only
+        the production-ready ones with ``ready_only``)."""
         return build_nights(self.games, self.logs, self.team_stats, self.injuries, dates,
-                            generated_at, history_days=HISTORY_WINDOW.days)
+                            generated_at, history_days=HISTORY_WINDOW.days,
+                            ready_only=ready_only)
 
     def history(self, game_date: date,
                 players: Collection[str] | None = None) -> dict[str, list[PastGame]]:

@@ -83,12 +83,11 @@ def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime) -> list[E
     to what they scored."""
     found: list[Example] = []
     points = _points_by_night(snapshot, dates)
-    for day, rows in snapshot.feature_rows_many(dates, now).items():
+    for day, rows in snapshot.feature_rows_many(dates, now, ready_only=True).items():
         scored = points.get(day, {})
         found.extend(Example(day, row["player_lookup"], row["features"], row["days_rest"],
                              scored[row["player_lookup"]])
-                     for row in rows
-                     if row["is_production_ready"] and row["player_lookup"] in scored)
+                     for row in rows if row["player_lookup"] in scored)
     return found
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,10 @@ DEFAULT_HISTORY_DAYS = 400  # the live path's input window (`build_features.HIST
 
 def build_nights(games: pd.DataFrame, logs: pd.DataFrame, team_stats: pd.DataFrame,
                  injuries: pd.DataFrame, dates: Sequence[date], generated_at: datetime, *,
-                 history_days: int = DEFAULT_HISTORY_DAYS) -> dict[date, list[dict]]:
-    """Every date's stage 4 rows (ordered by player_lookup; [] without a game that night).
+                 history_days: int = DEFAULT_HISTORY_DAYS,
+                 ready_only: bool = False) -> dict[date, list[dict]]:
+    """Every date's stage 4 rows (ordered by player_lookup; [] without a game that night),
+    only the production-ready ones with ``ready_only`` (what training learns from).
 
     The tables may hold anything (later games, later reports): each night sees only the
     ``history_days`` before it and what was known before its first tip-off.
@@ -50,8 +53,10 @@ def build_nights(games: pd.DataFrame, logs: pd.DataFrame, team_stats: pd.DataFra
     facts, values, sources = _facts(lg, slate, roster)
     for night, start, stop in _night_spans(roster):
         day = slate.table["date"].iloc[night]
-        found[day] = _rows(facts, values, sources, start, stop, day,
-                           bool(slate.table["early"].iloc[night]), stamp)
+        early = bool(slate.table["early"].iloc[night])
+        if not (early and ready_only):
+            found[day] = _rows(facts, values, sources, range(start, stop), day, early, stamp,
+                               ready_only)
     return found
 
 
@@ -94,30 +99,41 @@ def _night_spans(roster: pd.DataFrame):
     return zip(night[starts].tolist(), starts.tolist(), stops.tolist())
 
 
-def _rows(facts: dict[str, list], values: np.ndarray, sources: np.ndarray, start: int,
-          stop: int, day: date, early: bool, stamp: datetime) -> list[dict]:
+def _rows(facts: dict[str, list], values: np.ndarray, sources: np.ndarray, span: range,
+          day: date, early: bool, stamp: datetime, ready_only: bool) -> list[dict]:
+    if early:
+        return [_finish(facts, i, day, early, stamp, _placeholder()) for i in span]
+    features = values[span.start:span.stop].tolist()
+    tags = sources[span.start:span.stop].tolist()
     built = []
-    for i in range(start, stop):
-        if early:
-            summary = {COMPUTED: 0, PARTIAL: 0, DEFAULT: 0}
-            fields = {"features": None, "feature_sources": None, "quality_score": 0.0}
-            issues = [EARLY_SEASON_ISSUE]
-        else:
-            tags = [str(tag) for tag in sources[i]]
-            quality = quality_score(tags)
-            issues = readiness_issues(
-                expected=facts["expected"][i], actual=facts["actual"][i],
-                season_games=facts["season_games"][i], quality=quality,
-                injury_status=facts["injury_status"][i],
-                opponent_data=facts["opponent_data"][i],
-                days_since_last=facts["days_since_last"][i], prior_games=facts["prior_games"][i])
-            summary = {tag: tags.count(tag) for tag in (COMPUTED, PARTIAL, DEFAULT)}
-            fields = {"features": values[i].tolist(), "feature_sources": tags,
-                      "quality_score": quality}
-        built.append(_finish(facts, i, day, early, stamp, fields | {
-            "is_production_ready": not issues, "data_quality_issues": issues,
-            "data_source_summary": summary}))
+    for k, i in enumerate(span):
+        fields = _computed(facts, i, features[k], tags[k])
+        if fields["is_production_ready"] or not ready_only:
+            built.append(_finish(facts, i, day, early, stamp, fields))
     return built
+
+
+def _placeholder() -> dict[str, Any]:
+    return {"features": None, "feature_sources": None, "quality_score": 0.0,
+            **_verdict([EARLY_SEASON_ISSUE], {COMPUTED: 0, PARTIAL: 0, DEFAULT: 0})}
+
+
+def _computed(facts: dict[str, list], i: int, features: list[float],
+              tags: list[str]) -> dict[str, Any]:
+    quality = quality_score(tags)
+    issues = readiness_issues(
+        expected=facts["expected"][i], actual=facts["actual"][i],
+        season_games=facts["season_games"][i], quality=quality,
+        injury_status=facts["injury_status"][i], opponent_data=facts["opponent_data"][i],
+        days_since_last=facts["days_since_last"][i], prior_games=facts["prior_games"][i])
+    summary = {tag: tags.count(tag) for tag in (COMPUTED, PARTIAL, DEFAULT)}
+    return {"features": features, "feature_sources": tags, "quality_score": quality,
+            **_verdict(issues, summary)}
+
+
+def _verdict(issues: list[str], summary: dict[str, int]) -> dict[str, Any]:
+    return {"is_production_ready": not issues, "data_quality_issues": issues,
+            "data_source_summary": summary}
 
 
 def _finish(facts: dict[str, list], i: int, day: date, early: bool, stamp: datetime,
