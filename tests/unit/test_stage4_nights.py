@@ -41,19 +41,16 @@ def assert_same_rows(snapshot: Snapshot, dates: list[date]) -> list[dict]:
     return compared
 
 
-def traded(snapshot: Snapshot, rows: list[dict]) -> list[dict]:
-    """Rows of players who played for two teams this season before the night."""
-    logs = snapshot.logs
-    found = []
-    for row in rows:
-        if row["early_season_flag"]:
-            continue
-        mine = logs[(logs["player_lookup"] == row["player_lookup"])
-                    & (logs["game_date"] < row["game_date"])
-                    & (logs["game_date"] >= row["game_date"] - timedelta(days=120))]
-        if mine["team"].nunique() > 1:
-            found.append(row)
-    return found
+def traded(snapshot: Snapshot, rows: list[dict]) -> list[tuple[str, date]]:
+    """(player, night) of rows whose player played for two teams in the 120 days before."""
+    nights = pd.DataFrame([(r["player_lookup"], r["game_date"]) for r in rows
+                           if not r["early_season_flag"]], columns=["player_lookup", "night"])
+    logs = snapshot.logs[["player_lookup", "game_date", "team"]]
+    joined = nights.merge(logs, on="player_lookup")
+    recent = joined[(joined["game_date"] < joined["night"])
+                    & (joined["game_date"] >= joined["night"] - timedelta(days=120))]
+    teams = recent.groupby(["player_lookup", "night"])["team"].nunique()
+    return list(teams.index[teams > 1])
 
 
 # --- synthetic league ------------------------------------------------------------------------
