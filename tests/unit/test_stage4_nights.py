@@ -72,7 +72,8 @@ def synthetic_nights(snapshot: Snapshot) -> list[date]:
     previous = snapshot.game_dates(end=date(2025, 6, 30))[-3:]
     season = snapshot.game_dates(SEASON_START, date(2026, 2, 19))
     deadline = trade_deadline(2025)
-    around = [d for d in season if deadline - timedelta(days=2) <= d <= deadline + timedelta(days=8)]
+    around = [d for d in season
+              if deadline - timedelta(days=2) <= d <= deadline + timedelta(days=8)]
     return sorted({*previous, *season[:12], *season[12::9], *around})
 
 

@@ -49,12 +49,9 @@ class Timeline:
         return self._values[name]
 
     def before(self, groups: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """Position of each group's first row on or after each day (its rows before it end there)."""
+        """Position of each group's first row on or after each day (where its rows before the
+        day end)."""
         return np.searchsorted(self.keys, day_keys(np.asarray(groups), np.asarray(days)))
-
-    def start(self, groups: np.ndarray) -> np.ndarray:
-        """Position of each group's first row."""
-        return np.searchsorted(self.keys, day_keys(np.asarray(groups), np.zeros(1, np.int64)))
 
     def last_day(self, groups: np.ndarray, end: np.ndarray, since: np.ndarray) -> np.ndarray:
         """Day of the group's row just before ``end`` when it is on or after ``since``; NaN
