@@ -198,13 +198,13 @@ def _latest_reports(injuries: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame
 # --- rosters ---------------------------------------------------------------------------------
 
 
-def rosters(lg: League, nights_: Nights) -> pd.DataFrame:
+def rosters(lg: League, slate: Nights) -> pd.DataFrame:
     """Every (night, player) row stage 4 builds, ordered by night then player_lookup.
 
     A player's latest log before D (this season; within ``ROSTER_LOOKBACK_DAYS`` during the
     early-season days) decides their team; players of a team on the slate get a row.
     """
-    table = nights_.table
+    table = slate.table
     logs = Timeline(lg.logs["player"].to_numpy(), lg.logs["day"].to_numpy())
     n_players = len(lg.players)
     night = np.repeat(table["night"].to_numpy(), n_players)
@@ -218,5 +218,5 @@ def rosters(lg: League, nights_: Nights) -> pd.DataFrame:
     rows = pd.DataFrame({"night": night[found], "player": player[found],
                          "latest": latest[found]})
     rows["team"] = lg.logs["team_code"].to_numpy()[rows["latest"].to_numpy()]
-    rows = rows.merge(nights_.sides, on=["night", "team"])
+    rows = rows.merge(slate.sides, on=["night", "team"])
     return rows.sort_values(["night", "player"], kind="stable").reset_index(drop=True)
