@@ -63,6 +63,14 @@ def test_progress_is_reported_for_every_replayed_night(report):
         "backtest 2025-11-21", "backtest 2025-11-22", "backtest 2025-11-23"]
 
 
+def test_training_reports_its_steps_before_the_replayed_nights(report):
+    _, seen = report
+    training = seen[:seen.index("backtest 2025-11-21")]
+    assert training[:2] == ["reading the analytics tables", f"stage 4 rows of {TRAIN_NIGHTS} nights"]
+    assert training[2].startswith("fitting XGBoost on ")
+    assert training[-1].startswith("trained on ")
+
+
 def test_ready_players_who_did_not_play_are_counted_but_not_scored(report):
     result, _ = report
     assert result["players_evaluated"] + result["players_not_played"] == result["ready_players"]
