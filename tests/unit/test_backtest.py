@@ -196,3 +196,18 @@ def test_line_mae_uses_the_sportsbook_line_of_each_player_night():
     assert figures["line_rows"] == 2
     assert figures["line_mae"] == pytest.approx((4.5 + 2.5) / 2)
     assert figures["mae_on_line_rows"] == pytest.approx((5 + 2) / 2)
+
+
+def test_held_out_rows_predicted_in_one_call_equal_one_call_per_row(league, report):
+    from tipoff.domain.systems import XGBoostSystem
+    from tipoff.pipeline.train import _BatchedModel, examples
+
+    store, clock, model_path = league
+    artifact = load_model_file(model_path)
+    snapshot = Snapshot.load(store, FIRST)
+    rows = examples(snapshot, snapshot.game_dates(date(2025, 11, 15), date(2025, 11, 20)),
+                    clock.now())
+    batched = _BatchedModel(artifact, [r.features for r in rows])
+    alone = XGBoostSystem(artifact)
+    assert rows and all(batched.predict(r.features, None) == alone.predict(r.features, None)
+                        for r in rows)
