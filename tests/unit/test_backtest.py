@@ -63,6 +63,14 @@ def test_progress_is_reported_for_every_replayed_night(report):
         "backtest 2025-11-21", "backtest 2025-11-22", "backtest 2025-11-23"]
 
 
+def test_training_reports_its_steps_before_the_replayed_nights(report):
+    _, seen = report
+    training = seen[:seen.index("backtest 2025-11-21")]
+    assert training[:2] == ["reading the analytics tables", f"stage 4 rows of {TRAIN_NIGHTS} nights"]
+    assert training[2].startswith("fitting XGBoost on ")
+    assert training[-1].startswith("trained on ")
+
+
 def test_ready_players_who_did_not_play_are_counted_but_not_scored(report):
     result, _ = report
     assert result["players_evaluated"] + result["players_not_played"] == result["ready_players"]
@@ -188,3 +196,18 @@ def test_line_mae_uses_the_sportsbook_line_of_each_player_night():
     assert figures["line_rows"] == 2
     assert figures["line_mae"] == pytest.approx((4.5 + 2.5) / 2)
     assert figures["mae_on_line_rows"] == pytest.approx((5 + 2) / 2)
+
+
+def test_held_out_rows_predicted_in_one_call_equal_one_call_per_row(league, report):
+    from tipoff.domain.systems import XGBoostSystem
+    from tipoff.pipeline.train import _BatchedModel, examples
+
+    store, clock, model_path = league
+    artifact = load_model_file(model_path)
+    snapshot = Snapshot.load(store, FIRST)
+    rows = examples(snapshot, snapshot.game_dates(date(2025, 11, 15), date(2025, 11, 20)),
+                    clock.now())
+    batched = _BatchedModel(artifact, [r.features for r in rows])
+    alone = XGBoostSystem(artifact)
+    assert rows and all(batched.predict(r.features, None) == alone.predict(r.features, None)
+                        for r in rows)

@@ -38,6 +38,19 @@ def test_a_replayed_night_builds_the_rows_a_backfill_writes(league, night):
     assert written and replayed == written
 
 
+def test_the_one_pass_replay_of_many_nights_builds_the_rows_a_backfill_writes(league):
+    store, clock = league
+    written = {}
+    for night in NIGHTS:
+        build_features(store, None, clock, night)
+        written[night] = {r["player_lookup"]: r["content_hash"]
+                          for r in store.read_features(night, FEATURE_VERSION)}
+    replayed = Snapshot.load(store).feature_rows_many(list(NIGHTS), clock.now())
+    assert {night: {r["player_lookup"]: r["content_hash"] for r in rows}
+            for night, rows in replayed.items()} == written
+    assert all(written.values())
+
+
 def test_a_replayed_night_gives_similarity_the_history_the_live_worker_reads(league):
     store, _ = league
     night = NIGHTS[1]

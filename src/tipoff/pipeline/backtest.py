@@ -2,7 +2,8 @@
 
 The model is trained once on the nights through ``train_through`` (default: the day before the
 first replayed night). Each replayed night then sees only what stage 4 would have seen that night
-(the builder drops every fact on or after it); the points the players then scored are the answer
+(stage 4 drops every fact on or after it; all nights' rows come from one vectorised pass that
+builds exactly the live builder's rows); the points the players then scored are the answer
 key. The naive blend 0.5·L5 + 0.3·L10 + 0.2·season is scored alongside as ``naive_blend``.
 
 How rows are counted:
@@ -272,7 +273,7 @@ def run_backtest(store: AnalyticsStore, start: date, end: date, clock: Clock, *,
     ``keep_trained=False``, which only looks there); an artefact already there trained through
     the same date (and feature version) is reused as is, whatever ``seed`` and ``max_nights``
     (which limits training to the latest nights) say. ``progress`` hears the
-    training nights first ("stage 4 D"), then each replayed night ("backtest D"). ``export``
+    training's steps first (when it trains), then each replayed night ("backtest D"). ``export``
     receives every scored player-night (e.g. to write them to a CSV file).
     """
     train_through = train_through or start - timedelta(days=1)
@@ -347,17 +348,18 @@ def _replay(snapshot: Snapshot, dates: Sequence[date], model: XGBoostSystem, now
             counts: _Counts, progress: Progress | None) -> list[PlayerNight]:
     found: list[PlayerNight] = []
     systems = default_systems(model)
+    stage4 = snapshot.feature_rows_many(dates, now)
     for n, day in enumerate(dates, start=1):
-        found.extend(_night(snapshot, day, model, systems, now, counts))
+        found.extend(_night(snapshot, day, stage4[day], model, systems, counts))
         if progress:
             progress(n, len(dates), f"backtest {day}")
     return found
 
 
-def _night(snapshot: Snapshot, day: date, model: XGBoostSystem, systems: dict, now: datetime,
-           counts: _Counts) -> list[PlayerNight]:
-    """Stage 4 then every system for the night's ready players who went on to play."""
-    rows = snapshot.feature_rows(day, now)
+def _night(snapshot: Snapshot, day: date, rows: list[dict], model: XGBoostSystem,
+           systems: dict, counts: _Counts) -> list[PlayerNight]:
+    """Every system for the night's ready players (of its stage 4 ``rows``) who went on to
+    play."""
     ready = [r for r in rows if r["is_production_ready"]]
     scored = snapshot.actual_points(day)
     played = [r for r in ready if r["player_lookup"] in scored]

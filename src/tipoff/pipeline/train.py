@@ -28,6 +28,7 @@ from tipoff.domain.systems import (
     XGBOOST,
     ZONE_MATCHUP,
     ModelArtifact,
+    Prediction,
     PredictionUnavailable,
     XGBoostSystem,
     fit_ensemble_weights,
@@ -47,6 +48,7 @@ MIN_TRAINING_ROWS = 200
 WEIGHT_DATES = 45  # recent nights whose held-out predictions fit the weights and calibration
 MIN_CALIBRATION_ROWS = 200
 COMPONENTS = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST)
+STEPS = 4  # progress: stage 4 rows, the booster, the ensemble fit, done
 
 
 @dataclass(frozen=True)
@@ -76,18 +78,26 @@ class TrainReport:
                 "ensemble_weights": self.artifact.ensemble_weights}
 
 
-def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime,
-             progress: Progress | None = None) -> list[Example]:
-    """Ready players' feature rows of each night, joined to what they scored."""
+def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime) -> list[Example]:
+    """Ready players' feature rows of each night (stage 4 for all nights in one pass), joined
+    to what they scored."""
     found: list[Example] = []
-    for n, day in enumerate(dates, start=1):
-        scored = snapshot.actual_points(day)
-        for row in snapshot.feature_rows(day, now):
-            if row["is_production_ready"] and row["player_lookup"] in scored:
-                found.append(Example(day, row["player_lookup"], row["features"],
-                                     row["days_rest"], scored[row["player_lookup"]]))
-        if progress:
-            progress(n, len(dates), f"stage 4 {day}")
+    points = _points_by_night(snapshot, dates)
+    for day, rows in snapshot.feature_rows_many(dates, now, ready_only=True).items():
+        scored = points.get(day, {})
+        found.extend(Example(day, row["player_lookup"], row["features"], row["days_rest"],
+                             scored[row["player_lookup"]])
+                     for row in rows if row["player_lookup"] in scored)
+    return found
+
+
+def _points_by_night(snapshot: Snapshot, dates: Sequence[date]) -> dict[date, dict[str, float]]:
+    """``snapshot.actual_points`` of every date, from one pass over the logs."""
+    logs = snapshot.logs[snapshot.logs["game_date"].isin(set(dates))]
+    found: dict[date, dict[str, float]] = {}
+    for day, player, points in zip(logs["game_date"], logs["player_lookup"],
+                                   logs["points"].astype(float)):
+        found.setdefault(day, {})[player] = points
     return found
 
 
@@ -96,24 +106,30 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
           progress: Progress | None = None) -> TrainReport:
     """Fit on the nights through ``through`` (the latest ``max_nights`` when given) and save
     the artefact in ``models`` under ``name`` (not saved when ``models`` is None)."""
+    say = progress or (lambda done, total, label: None)
+    say(0, STEPS, "reading the analytics tables")
     snapshot = Snapshot.load(store, through)
     played = set(snapshot.logs["game_date"])
     dates = [d for d in snapshot.game_dates(end=through) if d in played][-(max_nights or 0):]
-    rows = examples(snapshot, dates, clock.now(), progress)
+    say(1, STEPS, f"stage 4 rows of {len(dates)} nights")
+    rows = examples(snapshot, dates, clock.now())
     if len(rows) < MIN_TRAINING_ROWS:
         raise InputError(f"only {len(rows)} training rows through {through}: need "
                          f"{MIN_TRAINING_ROWS} (load more history or train through a later date)")
     X = np.array([r.features for r in rows], dtype=float)
     y = np.array([r.points for r in rows], dtype=float)
+    say(2, STEPS, f"fitting XGBoost on {len(rows):,} rows")
     artifact = train_model(X, y, trained_through=through, feature_version=FEATURE_VERSION, seed=seed)
     artifact = replace(artifact, metrics={**artifact.metrics,
                                           "moving_average_validation_mae": _baseline_mae(rows, artifact)})
+    say(3, STEPS, "ensemble weights and calibration on the held-out nights")
     weights, calibration, beta = ensemble_weights(snapshot, rows, artifact)
     artifact = artifact.with_ensemble_weights(weights).with_calibration(calibration)
     fitted = {"ensemble_fit_nights": float(_tail_nights(rows, artifact)),
               "market_beta": beta[0], "market_beta_rows": float(beta[1])}
     artifact = replace(artifact, metrics={**artifact.metrics, **fitted})
     where = models.save(artifact, name) if models is not None else None
+    say(STEPS, STEPS, f"trained on {len(rows):,} rows of {len(dates)} nights")
     return TrainReport(where, artifact, len(dates), len(rows))
 
 
@@ -133,7 +149,7 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
     recent = sorted({r.game_date for r in tail})[-WEIGHT_DATES:]
     wanted = set(recent)
     held_out = [r for r in tail if r.game_date in wanted]
-    model = XGBoostSystem(artifact)
+    model = _BatchedModel(artifact, [r.features for r in held_out])
     matrix, market = [], []
     for day in recent:
         tonight = [r for r in held_out if r.game_date == day]
@@ -148,6 +164,26 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
     line = np.array(market, dtype=float)
     beta = fit_beta(points[:, COMPONENTS.index(XGBOOST)] - line, actual - line)
     return weights, _calibration(points, weights, held_out, line), beta
+
+
+class _BatchedModel(XGBoostSystem):
+    """The booster's predictions for many rows made in one call (one call per row costs a
+    thread pool start-up each); ``predict`` hands them out by feature vector, as
+    ``XGBoostSystem.predict`` would have made them."""
+
+    def __init__(self, artifact: ModelArtifact, features: list[list[float]]) -> None:
+        super().__init__(artifact)
+        self._made: dict[tuple[float, ...], Prediction] = {}
+        if features and self.available:
+            try:
+                made = self.predict_many(np.array(features, dtype=float))
+            except PredictionUnavailable:
+                made = []  # e.g. a non-finite feature: each row then fails as it would alone
+            self._made = {tuple(f): p for f, p in zip(features, made)}
+
+    def predict(self, features, line: float | None) -> Prediction:
+        made = self._made.get(tuple(features)) if line is None else None
+        return made if made is not None else super().predict(features, line)
 
 
 def _tail_nights(rows: list[Example], artifact: ModelArtifact) -> int:

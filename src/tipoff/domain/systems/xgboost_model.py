@@ -50,7 +50,7 @@ PARAMS = {  # XGBRegressor hyper-parameters
     "subsample": 0.8,
     "colsample_bytree": 0.9,
     "tree_method": "hist",
-    "n_jobs": 2,
+    "n_jobs": 1,  # the same trees as 2 threads; on a busy 2-core host 3–10× faster (BENCHMARKS.md)
     "eval_metric": "mae",
     "early_stopping_rounds": EARLY_STOPPING_ROUNDS,
 }
