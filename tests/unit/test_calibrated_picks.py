@@ -72,3 +72,41 @@ def test_beta_is_the_share_of_disagreement_the_results_bore_out():
     beta, rows = fit_beta(gap, 0.3 * gap + rng.normal(0, 5, 2000))
     assert rows == 2000 and beta == pytest.approx(0.3, abs=0.06)
     assert fit_beta(gap[: MIN_BETA_ROWS - 1], gap[: MIN_BETA_ROWS - 1])[0] == PRIOR_BETA
+
+
+def test_the_market_weight_is_fitted_on_lined_rows_and_shrunk_towards_its_prior():
+    from tipoff.domain.systems.market import (
+        MAX_MARKET_WEIGHT, PRIOR_MARKET_WEIGHT, fit_market_weight,
+    )
+
+    rng = np.random.default_rng(5)
+    mix = rng.uniform(5, 30, 4000)
+    market = mix + rng.normal(0, 3, 4000)
+    truth = mix + 0.3 * (market - mix) + rng.normal(0, 4, 4000)
+    share, rows = fit_market_weight(mix, market, truth)
+    assert rows == 4000 and share == pytest.approx(0.3, abs=0.05)
+    # Unlined rows (NaN) count for nothing: no lined rows leave the prior.
+    assert fit_market_weight(mix, np.full(4000, np.nan), truth) == (PRIOR_MARKET_WEIGHT, 0)
+    # 200 prior rows against 200 rows that say 0: halfway.
+    few_mix, few_market = mix[:200], market[:200]
+    assert fit_market_weight(few_mix, few_market, few_mix)[0] == pytest.approx(0.25, abs=0.01)
+    # The market as the truth itself is capped, so the components keep a share.
+    assert fit_market_weight(mix, market, market)[0] == MAX_MARKET_WEIGHT
+
+
+def test_the_market_system_joins_the_ensemble_where_a_book_line_exists():
+    from tipoff.domain.systems import ensemble_predict
+    from tipoff.domain.systems.market import with_market_weight
+
+    weights = with_market_weight({"a": 0.75, "b": 0.25}, 0.6)
+    assert weights == pytest.approx({"a": 0.3, "b": 0.1, "market_residual_v1": 0.6})
+
+    def made(sid, points):
+        return Prediction(sid, points, 60.0, "PASS", 20.5, None)
+
+    lined = ensemble_predict({"a": made("a", 20.0), "b": made("b", 24.0),
+                              "market_residual_v1": made("market_residual_v1", 21.0)},
+                             weights, 20.5)
+    assert lined.predicted_points == round(0.3 * 20 + 0.1 * 24 + 0.6 * 21, 1)
+    unlined = ensemble_predict({"a": made("a", 20.0), "b": made("b", 24.0)}, weights, None)
+    assert unlined.predicted_points == 21.0  # 0.75 x 20 + 0.25 x 24: the fitted proportions
