@@ -10,8 +10,8 @@ from tipoff.domain.systems.minutes_role import (
     slate_roles,
 )
 
-# TYPICAL: L5 20, L10 19, season 18 -> blend 19.3; base 0.93 x 19.3 + 0.23 = 18.179
-BASE = 0.93 * 19.3 + 0.23
+# TYPICAL: L5 20, L10 19, season 18 -> level 0.22 x 20 + 0.23 x 19 + 0.52 x 18 - 0.10 = 18.03
+BASE = 0.22 * 20 + 0.23 * 19 + 0.52 * 18 - 0.10
 
 
 def game(minutes: float = 30.0, points: float = 15.0, started: bool = True) -> PastGame:
@@ -26,34 +26,34 @@ def adjustments(prediction) -> dict:
     return prediction.components["adjustments"]
 
 
-def test_a_steady_starter_without_context_gets_the_scaled_blend():
+def test_a_steady_starter_without_context_gets_the_scoring_level():
     prediction = minutes_role_predict(features(), None, STEADY, None, days_rest=1)
     assert prediction.system_id == "minutes_role_v1"
-    assert prediction.predicted_points == round(BASE, 1) == 18.2
+    assert prediction.predicted_points == round(BASE, 1) == 18.0
     assert set(adjustments(prediction).values()) == {0.0}
     assert prediction.components["profile"]["points_per_minute"] == 0.5
 
 
-def test_rising_minutes_raise_the_prediction_by_the_trend_times_points_per_minute():
+def test_the_minutes_profile_is_recorded_and_the_trend_alone_moves_nothing():
     history = [game(minutes=36.0)] * 3 + [game(minutes=30.0)] * 7  # newest first
     prediction = minutes_role_predict(features(), None, history, None, days_rest=1)
-    ppm = 150.0 / (3 * 36.0 + 7 * 30.0)
-    expected = 0.08 * (36.0 - 31.8) * ppm
-    assert adjustments(prediction)["minutes_trend"] == pytest.approx(expected, abs=1e-3)
-    assert prediction.predicted_points == round(BASE + expected, 1)
+    profile = prediction.components["profile"]
+    assert (profile["minutes_l3"], profile["minutes_l10"]) == (36.0, 31.8)
+    assert profile["points_per_minute"] == pytest.approx(150.0 / 318.0, abs=1e-3)
+    assert prediction.predicted_points == round(BASE, 1)
 
 
 def test_a_new_starter_gains_by_the_change_of_role():
     history = [game(started=True)] + [game(started=False)] * 9
     prediction = minutes_role_predict(features(), None, history, None, days_rest=1)
-    # started the newest game, 1 of the newest 5: 2.7 x (1 - 0.2) x 0.5
-    assert adjustments(prediction)["role_change"] == pytest.approx(1.08)
+    # started the newest game, 1 of the newest 5: 3.5 x (1 - 0.2) x 0.5
+    assert adjustments(prediction)["role_change"] == pytest.approx(1.4)
 
 
 def test_teammates_out_free_points_in_proportion_to_the_players_share():
     role = RoleContext(freed_points=3.0, team_points=24.0, opponent_win_pct=None)
     prediction = minutes_role_predict(features(), None, STEADY, role, days_rest=1)
-    assert adjustments(prediction)["teammates_out"] == pytest.approx(0.66 * 3.0 * 19.3 / 24.0,
+    assert adjustments(prediction)["teammates_out"] == pytest.approx(0.75 * 3.0 * 19.3 / 24.0,
                                                                      abs=1e-3)
 
 
@@ -61,11 +61,11 @@ def test_a_lopsided_matchup_moves_starters_up_and_bench_players_down():
     role = RoleContext(0.0, 24.0, opponent_win_pct=0.7)  # team_win_pct 0.5: gap 0.2
     starter = minutes_role_predict(features(), None, STEADY, role, days_rest=1)
     bench = minutes_role_predict(features(), None, [game(started=False)] * 10, role, days_rest=1)
-    assert adjustments(starter)["blowout"] == pytest.approx(0.2 * 0.5 * 4.2)
-    assert adjustments(bench)["blowout"] == pytest.approx(0.2 * 0.5 * -3.1)
+    assert adjustments(starter)["blowout"] == pytest.approx(0.2 * 0.5 * 3.2)
+    assert adjustments(bench)["blowout"] == pytest.approx(0.2 * 0.5 * -2.0)
 
 
-@pytest.mark.parametrize(("days_rest", "expected"), [(0, 0.29), (1, 0.0), (3, -0.36), (None, 0.0)])
+@pytest.mark.parametrize(("days_rest", "expected"), [(0, 0.33), (1, 0.0), (3, -0.36), (None, 0.0)])
 def test_rest(days_rest, expected):
     prediction = minutes_role_predict(features(), None, STEADY, None, days_rest=days_rest)
     assert adjustments(prediction)["rest"] == expected
@@ -85,7 +85,7 @@ def test_too_few_games_with_minutes_cannot_predict():
 
 def test_recommends_against_a_line_with_its_edge():
     assert minutes_role_predict(features(), 15.5, STEADY, None, 1).recommendation == "OVER"
-    assert minutes_role_predict(features(), 17.5, STEADY, None, 1).recommendation == "PASS"
+    assert minutes_role_predict(features(), 16.5, STEADY, None, 1).recommendation == "PASS"
 
 
 def row(player, team, opponent, l10, played, status="available", win_pct=0.5, expected=10):

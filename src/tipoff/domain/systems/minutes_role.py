@@ -1,25 +1,28 @@
-"""Minutes and role (``minutes_role_v1``, edge 2.0, floor 45): the blend adjusted by signals the
-25 features do not carry — the player's minutes and starting role from their box scores,
-teammates ruled out tonight, the gap between the two teams and rest.
+"""Minutes and role (``minutes_role_v1``, edge 2.0, floor 45): the player's scoring level
+adjusted by signals the 25 features do not carry — minutes and starting role from their box
+scores, teammates ruled out tonight, the gap between the two teams — and rest.
 
-    points = SCALE x blend + INTERCEPT + adjustments (capped at ±5)
+    points = 0.22·L5 + 0.23·L10 + 0.52·season - 0.10 + adjustments (capped at ±5)
 
-blend = 0.5·L5 + 0.3·L10 + 0.2·season (features); ppm = Σ points / Σ minutes of the player's
+The level leans on the season average far more than the naive blend (0.5·L5 + 0.3·L10 +
+0.2·season) does: recent games are mostly noise. ppm = Σ points / Σ minutes of the player's
 newest 10 past games (``PastGame``, newest first). Adjustments, in points:
 
-    minutes_trend   0.08 x (mean minutes newest 3 - mean minutes newest 10) x ppm
-    role_change     2.7 x (started the newest game - started share of the newest 5) x ppm
-    teammates_out   0.66 x freed x blend / team_points     (``RoleContext``: tonight's slate)
-    blowout         |team_win_pct - opponent's| x ppm x (4.2 x starter share - 3.1 x bench share)
-    rest            +0.29 on a back-to-back (0 days), -0.36 after 2+ days (tonight's days_rest)
+    role_change     3.5 x (started the newest game - started share of the newest 5) x ppm
+    teammates_out   0.75 x freed x blend / team_points     (``RoleContext``: tonight's slate)
+    blowout         |team_win_pct - opponent's| x ppm x (3.2 x starter share - 2.0 x bench share)
+    rest            +0.33 on a back-to-back (0 days), -0.36 after 2+ days (tonight's days_rest)
 
 ``freed`` is the points per game of the teammates ruled out tonight (injury status ``out``),
 each weighted by the share of the team's recent games they played (their L10 average x
 actual/expected games: a player long out is already missing from everyone's averages);
 ``team_points`` the same sum over the teammates not ruled out, the player included. The
-coefficients were fitted by least absolute deviations on the 2022-23 regular season (Nov–Apr,
-22,813 ready player-nights) and checked on 2023-10-24 … 2023-12-31 (8,547): MAE 0.995× the
-blend's there; ``SCALE`` < 1 because points are right-skewed and the median is below the mean.
+coefficients were fitted by least absolute deviations (points are right-skewed: the median
+is below the mean) on the 2022-23 regular season (Nov–Apr, 22,813 ready player-nights) and
+chosen on 2023-10-24 … 2023-12-31 (8,547): MAE 0.988× the naive blend's there (the level
+alone: 0.991×; the scaled blend with the same adjustments: 0.995×). A minutes trend (mean
+minutes newest 3 − newest 10, x ppm) helped in-sample but not there (0.990×), so it is only
+recorded in the profile.
 
 Needs at least ``MIN_GAMES`` past games with minutes; confidence is
 ``base.steadiness_confidence``.
@@ -44,12 +47,12 @@ from tipoff.domain.systems.moving_average import blended_average, capped_total
 from tipoff.domain.systems.similarity import PastGame
 
 MIN_GAMES = 3
-SCALE, INTERCEPT = 0.93, 0.23
-MINUTES_TREND = 0.08
-ROLE_CHANGE = 2.7
-TEAMMATES_OUT = 0.66
-BLOWOUT_STARTER, BLOWOUT_BENCH = 4.2, -3.1
-BACK_TO_BACK, RESTED = 0.29, -0.36
+LEVEL = {"points_avg_last_5": 0.22, "points_avg_last_10": 0.23, "points_avg_season": 0.52}
+INTERCEPT = -0.10
+ROLE_CHANGE = 3.5
+TEAMMATES_OUT = 0.75
+BLOWOUT_STARTER, BLOWOUT_BENCH = 3.2, -2.0
+BACK_TO_BACK, RESTED = 0.33, -0.36
 ADJUSTMENT_CAP = 5.0
 
 
@@ -94,7 +97,6 @@ def adjustments(f: FeatureView, profile: Mapping[str, float], role: RoleContext 
     rest = 0.0 if days_rest is None else (
         BACK_TO_BACK if days_rest == 0 else RESTED if days_rest >= 2 else 0.0)
     return {
-        "minutes_trend": MINUTES_TREND * (profile["minutes_l3"] - profile["minutes_l10"]) * ppm,
         "role_change": ROLE_CHANGE * (profile["started_last"] - starter) * ppm,
         "teammates_out": TEAMMATES_OUT * role.freed_points * share,
         "blowout": gap * ppm * (BLOWOUT_STARTER * starter + BLOWOUT_BENCH * (1.0 - starter)),
@@ -106,13 +108,14 @@ def minutes_role_predict(features: FeatureView | Sequence[float] | Mapping[str, 
                          line: float | None, history: Sequence[PastGame],
                          role: RoleContext | None = None,
                          days_rest: int | None = None) -> Prediction:
-    """Predict points from the blend, minutes, role, teammates out, the matchup gap and rest."""
+    """Predict points from the scoring level, minutes, role, teammates out, the matchup gap
+    and rest."""
     f = FeatureView.of(features)
     profile = minutes_profile(history)
     parts = adjustments(f, profile, role, days_rest)
     total = capped_total(parts, ADJUSTMENT_CAP)
     confidence, penalties = steadiness_confidence(f)
-    base = SCALE * blended_average(f) + INTERCEPT
+    base = sum(weight * f[name] for name, weight in LEVEL.items()) + INTERCEPT
     components = {"base": round(base, 3), "profile": rounded(profile),
                   "adjustments": rounded(parts), "adjustment_total": round(total, 3),
                   "confidence_penalties": rounded(penalties)}
