@@ -5,14 +5,12 @@ row knows its own outcome; the target is the points the player then scored.
 
 Nested in time: the booster learns from the first 80 % of rows; on the held-out tail (its
 latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the components'
-predictions fit the ensemble weights (``minutes_role_v1`` reads each night's whole slate for the
-teammates ruled out: one more stage 4 pass over those nights), the held-out rows with
-sportsbook lines fit the market system's share of the ensemble where a line exists, the
-ensemble's margin over the line fits the calibration
-of its confidence (over the nights' sportsbook lines when the store holds enough of them, else
-over tipoff's estimated line, the L10 average to the nearest .5 that an unpriced player gets;
-the calibration records which), and the nights with sportsbook lines fit the market system's
-beta.
+predictions fit the ensemble weights (``minutes_role_v1`` reads each night's whole slate for
+the teammates ruled out: one more stage 4 pass over those nights); the nights with sportsbook
+lines fit the market system's beta and its share of the ensemble where a line exists; and the
+ensemble's margin over the line fits the calibration of its confidence (over the nights'
+sportsbook lines when the store holds enough of them, else over tipoff's estimated line, the
+L10 average to the nearest .5 that an unpriced player gets; the calibration records which).
 """
 
 from __future__ import annotations
