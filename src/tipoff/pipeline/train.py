@@ -188,7 +188,7 @@ def _centre(points: np.ndarray, weights: dict[str, float], ids: Sequence[str]) -
 
 def _calibration(points: np.ndarray, weights: dict[str, float], rows: list[Example],
                  book: np.ndarray, ids: Sequence[str] = COMPONENTS) -> dict | None:
-    """Isotonic P(over the line) on the ensemble's margin (``points`` has one column per id
+    """Calibrated P(over the line) on the ensemble's margin (``points`` has one column per id
     in ``ids``), over the sportsbook lines of the held-out nights when there are enough of
     them (``MIN_CALIBRATION_ROWS``), else over the estimated lines; None with too few rows
     either way."""
