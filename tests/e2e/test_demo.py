@@ -36,8 +36,9 @@ def test_the_demo_report_has_every_field_the_readme_promises(demo_report):
     for key in ("game_date", "players_on_slate", "players_ready", "players_predicted",
                 "coverage_pct", "rows_by_system", "timeline_ms", "batch_id"):
         assert key in demo_report
-    # the five DESIGN systems, and the market-aware one for the players a book priced
-    assert set(demo_report["rows_by_system"]) == {*SYSTEM_IDS, "market_residual_v1"}
+    # the five DESIGN systems, minutes/role, and the market-aware one where a book priced
+    assert set(demo_report["rows_by_system"]) == {*SYSTEM_IDS, "minutes_role_v1",
+                                                   "market_residual_v1"}
     timeline = demo_report["timeline_ms"]
     assert 0 <= timeline["claimed"] <= timeline["first_prediction"] <= timeline["complete"]
 

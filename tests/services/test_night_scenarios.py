@@ -197,9 +197,9 @@ def test_the_0615_retry_predicts_exactly_the_40_players_whose_writes_failed(
     assert night.job("retry_1")["decision"] == "filled_missing"
     assert night.job("retry_1")["requested"] == 40
     assert sorted({player for player, _ in calls}) == sorted(r["player_lookup"] for r in rows[:40])
-    # the four component systems and the market-aware one once each (the ensemble combines
-    # the four)
-    assert len(calls) == 40 * 5
+    # the five component systems (four DESIGN ones and minutes_role) and the market-aware one
+    # once each (the ensemble combines them)
+    assert len(calls) == 40 * 6
     assert night.watch.status(GAME_DATE)["coverage_pct"] == 100.0
     retried = [p for p in store.read_predictions(GAME_DATE) if p["created_at"] >= pt(6, 15)]
     assert len({p["player_lookup"] for p in retried}) == 40

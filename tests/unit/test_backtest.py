@@ -48,7 +48,8 @@ def report(league):
 def test_every_system_and_the_naive_blend_report_rows_and_mae(report):
     result, _ = report
     assert (result["nights"], result["nights_without_results"]) == (3, 0)
-    assert set(result["systems"]) == {*SYSTEM_IDS, "market_residual_v1", NAIVE_BLEND}
+    assert set(result["systems"]) == {*SYSTEM_IDS, "minutes_role_v1", "market_residual_v1",
+                                      NAIVE_BLEND}
     for figures in result["systems"].values():
         if figures["rows"] == 0:  # the market system predicts only against sportsbook lines
             continue

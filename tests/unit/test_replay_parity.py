@@ -61,3 +61,30 @@ def test_a_replayed_night_gives_similarity_the_history_the_live_worker_reads(lea
     assert snapshot.history(night) == live
     some = sorted(live)[:5]
     assert snapshot.history(night, some) == {player: live[player] for player in some}
+
+
+def test_the_worker_reads_the_minutes_and_starts_the_replay_builds_from(league):
+    from tipoff.domain.history import HISTORY_COLUMNS
+
+    store, _ = league
+    night = NIGHTS[1]
+    start, end = history_window(night)
+    live = past_games(store.read_analytics("player_game_logs", start=start, end=end,
+                                           columns=HISTORY_COLUMNS),
+                      store.read_analytics("team_game_stats", start=start, end=end), night)
+    assert Snapshot.load(store).history(night) == live
+    games = [game for player_games in live.values() for game in player_games]
+    assert all(game.minutes > 0 for game in games)
+    assert any(game.started for game in games) and not all(game.started for game in games)
+
+
+@pytest.mark.parametrize("night", NIGHTS)
+def test_a_replayed_night_gives_minutes_role_the_slate_the_live_worker_reads(league, night):
+    from tipoff.domain.systems.minutes_role import slate_roles
+
+    store, clock = league
+    build_features(store, None, clock, night)
+    live = slate_roles(store.read_features(night, FEATURE_VERSION))
+    replayed = slate_roles(Snapshot.load(store).feature_rows(night, clock.now()))
+    assert live and replayed == live
+    assert any(role.freed_points > 0 for role in live.values())  # the league rules players out

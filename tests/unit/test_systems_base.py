@@ -78,6 +78,7 @@ def test_edges_and_floors_follow_the_design():
         "similarity_balanced_v1": (2.0, 65.0), "xgboost_v1": (1.5, 60.0),
         "ensemble_v1": (1.5, 65.0),
         "market_residual_v1": (1.0, 50.0),  # beside the five (systems.market)
+        "minutes_role_v1": (2.0, 45.0),  # beside the five (systems.minutes_role)
     }
 
 

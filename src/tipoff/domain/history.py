@@ -1,4 +1,5 @@
-"""A player's recent games described as they looked before tip-off (input of the similarity system)."""
+"""A player's recent games described as they looked before tip-off (input of the similarity and
+minutes-role systems: points, form, rest, opponent rating, minutes and whether they started)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from tipoff.domain.systems.similarity import WINDOW_DAYS, PastGame
 LOOKBACK = timedelta(days=WINDOW_DAYS + 60)
 MAX_REST = 7
 # The box-score columns ``past_games`` reads (a worker asks the store for these only).
-HISTORY_COLUMNS = ("game_id", "game_date", "player_lookup", "opponent", "is_home", "points")
+HISTORY_COLUMNS = ("game_id", "game_date", "player_lookup", "opponent", "is_home", "points",
+                   "minutes", "started")
 
 
 def history_window(game_date: date) -> tuple[date, date]:
@@ -65,12 +67,18 @@ def past_games(logs: pd.DataFrame, team_stats: pd.DataFrame, game_date: date,
 
 def _by_player(recent: pd.DataFrame) -> dict[str, list[PastGame]]:
     """PastGames grouped by player, built from plain columns (no per-row pandas objects)."""
+    minutes = (recent["minutes"].astype(float).fillna(0.0) if "minutes" in recent
+               else pd.Series(0.0, index=recent.index))
+    started = (recent["started"].fillna(False).astype(bool) if "started" in recent
+               else pd.Series(False, index=recent.index))
     columns = zip(recent["player_lookup"].tolist(), recent["days_ago"].astype(int).tolist(),
                   recent["points"].astype(float).tolist(),
                   recent["opp_def_before"].astype(float).tolist(),
                   recent["days_rest"].astype(int).tolist(),
-                  recent["is_home"].astype(bool).tolist(), recent["form"].astype(float).tolist())
+                  recent["is_home"].astype(bool).tolist(), recent["form"].astype(float).tolist(),
+                  minutes.tolist(), started.tolist())
     history: dict[str, list[PastGame]] = {}
-    for player, days_ago, points, rating, rest, home, form in columns:
-        history.setdefault(player, []).append(PastGame(days_ago, points, rating, rest, home, form))
+    for player, days_ago, points, rating, rest, home, form, played, start in columns:
+        history.setdefault(player, []).append(
+            PastGame(days_ago, points, rating, rest, home, form, played, start))
     return history

@@ -52,7 +52,8 @@ from tipoff.domain.systems import (
     PredictionUnavailable,
     XGBoostSystem,
 )
-from tipoff.domain.systems.base import MARKET
+from tipoff.domain.systems.base import MARKET, MINUTES_ROLE
+from tipoff.domain.systems.minutes_role import slate_roles
 from tipoff.domain.systems.xgboost_model import naive_blend
 from tipoff.errors import InputError
 from tipoff.pipeline.coordinator import estimated_line, sportsbook_lines
@@ -77,7 +78,7 @@ from tipoff.pipeline.train import Progress, train
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
 
 NAIVE_BLEND = "naive_blend"
-REPORTED_SYSTEMS = (*SYSTEM_IDS, MARKET, NAIVE_BLEND)
+REPORTED_SYSTEMS = (*SYSTEM_IDS, MINUTES_ROLE, MARKET, NAIVE_BLEND)
 HIT, MISS, PUSH = "hit", "miss", "push"
 DIGITS = 3
 
@@ -381,12 +382,14 @@ def _night(snapshot: Snapshot, day: date, rows: list[dict], model: XGBoostSystem
         for r in played for line in lines[r["player_lookup"]]])
     weights, calibration = ensemble_weights(model), ensemble_calibration(model)
     blends = naive_blend(np.array([r["features"] for r in played], dtype=float))
+    roles = slate_roles(rows)
     nights = []
     for row, blend in zip(played, blends):
         player = row["player_lookup"]
         context = PlayerContext(history=history.get(player, ()), days_rest=row["days_rest"],
                                 player_lookup=player, precomputed=precomputed.get(player, {}),
-                                calibration=calibration, prices=prices.get(player, {}))
+                                calibration=calibration, prices=prices.get(player, {}),
+                                role=roles.get(player))
         outcome = predict_player(row["features"], [line.value for line in lines[player]],
                                  context, systems, weights, Gate())
         market = markets.get(player)

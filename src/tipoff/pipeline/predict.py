@@ -1,4 +1,4 @@
-"""Run the five systems for one player and every line, each behind a circuit-breaker gate.
+"""Run the systems for one player and every line, each behind a circuit-breaker gate.
 
 Shared by the worker (live nights) and the backtest, so both predict the same way.
 """
@@ -16,9 +16,10 @@ from tipoff.domain.systems import (
     Prediction, PredictionUnavailable, XGBoostSystem, ensemble_predict, moving_average_predict,
     similarity_predict, zone_matchup_predict,
 )
-from tipoff.domain.systems.base import MARKET
+from tipoff.domain.systems.base import MARKET, MINUTES_ROLE
 from tipoff.domain.systems.calibration import Calibration, calibrated_pick
 from tipoff.domain.systems.market import PRIOR_BETA, market_predict
+from tipoff.domain.systems.minutes_role import RoleContext, minutes_role_predict
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +35,8 @@ class PlayerContext:
     id and line), so a vectorised model is not called row by row. With ``calibration`` (the
     model's), the ensemble's confidence is its calibrated win probability and it picks only
     where the expected value at the line's price (``prices``: line → (over, under) American
-    odds, −110 when absent) is positive.
+    odds, −110 when absent) is positive. ``role`` is tonight's slate as it bears on the
+    player's team (teammates ruled out, the opponent's win share: ``minutes_role.slate_roles``).
     """
 
     history: Sequence[PastGame] = ()
@@ -43,6 +45,7 @@ class PlayerContext:
     precomputed: Mapping[tuple[str, float | None], Prediction] = field(default_factory=dict)
     calibration: Calibration | None = None
     prices: Mapping[float, tuple[float, float]] = field(default_factory=dict)  # book lines only
+    role: RoleContext | None = None
 
 
 class Gate:
@@ -68,8 +71,8 @@ class PlayerPredictions:
 
 
 def default_systems(model: XGBoostSystem) -> dict[str, System]:
-    """The four component systems in canonical order (the ensemble combines them), then the
-    market-aware system (reported beside them, never an ensemble component)."""
+    """The component systems the ensemble combines, in canonical order; the market-aware
+    system predicts only against a sportsbook line, and the ensemble weighs it only there."""
     def xgboost(f: FeatureView, line: float | None, ctx: PlayerContext) -> Prediction:
         return ctx.precomputed.get((XGBOOST, line)) or model.predict(f, line)
 
@@ -81,6 +84,8 @@ def default_systems(model: XGBoostSystem) -> dict[str, System]:
         SIMILARITY: lambda f, line, ctx: similarity_predict(f, line, ctx.history,
                                                             days_rest=ctx.days_rest),
         XGBOOST: xgboost,
+        MINUTES_ROLE: lambda f, line, ctx: minutes_role_predict(f, line, ctx.history, ctx.role,
+                                                                ctx.days_rest),
         MARKET: lambda f, line, ctx: market_predict(
             f, line, xgboost(f, line, ctx).predicted_points, beta, line in ctx.prices),
     }
@@ -133,8 +138,7 @@ def predict_player(features: Sequence[float], lines: Sequence[float | None],
             if prediction is not None:
                 components[system_id] = prediction
         result.predictions.extend(components.values())
-        inputs = {sid: p for sid, p in components.items() if sid != MARKET}
-        ensemble = _run(ENSEMBLE, lambda: _ensemble(inputs, ensemble_weights, line, context),
+        ensemble = _run(ENSEMBLE, lambda: _ensemble(components, ensemble_weights, line, context),
                         gate, result)
         if ensemble is not None:
             result.predictions.append(ensemble)

@@ -4,19 +4,20 @@ Each training night's features are rebuilt as stage 4 would have built them that
 row knows its own outcome; the target is the points the player then scored.
 
 Nested in time: the booster learns from the first 80 % of rows; on the held-out tail (its
-latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the four components'
-predictions fit the ensemble weights, the ensemble's margin over the line fits the calibration
-of its confidence (over the nights' sportsbook lines when the store holds enough of them, else
-over tipoff's estimated line, the L10 average to the nearest .5 that an unpriced player gets;
-the calibration records which), and the nights with sportsbook lines fit the market system's
-beta.
+latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the components'
+predictions fit the ensemble weights (``minutes_role_v1`` reads each night's whole slate for
+the teammates ruled out: one more stage 4 pass over those nights); the nights with sportsbook
+lines fit the market system's beta and its share of the ensemble where a line exists; and the
+ensemble's margin over the line fits the calibration of its confidence (over the nights'
+sportsbook lines when the store holds enough of them, else over tipoff's estimated line, the
+L10 average to the nearest .5 that an unpriced player gets; the calibration records which).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 import numpy as np
 
@@ -37,8 +38,10 @@ from tipoff.domain.systems import (
     train_model,
     zone_matchup_predict,
 )
+from tipoff.domain.systems.base import MARKET, MINUTES_ROLE
 from tipoff.domain.systems.calibration import fit_calibration
-from tipoff.domain.systems.market import fit_beta
+from tipoff.domain.systems.market import fit_beta, fit_market_weight, with_market_weight
+from tipoff.domain.systems.minutes_role import RoleContext, minutes_role_predict, slate_roles
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
@@ -47,7 +50,9 @@ Progress = Callable[[int, int, str], None]
 MIN_TRAINING_ROWS = 200
 WEIGHT_DATES = 45  # recent nights whose held-out predictions fit the weights and calibration
 MIN_CALIBRATION_ROWS = 200
-COMPONENTS = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST)
+COMPONENTS = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST, MINUTES_ROLE)
+# The ensemble's inputs: the components everywhere, the market system where a book line exists.
+ENSEMBLE_INPUTS = (*COMPONENTS, MARKET)
 STEPS = 4  # progress: stage 4 rows, the booster, the ensemble fit, done
 
 
@@ -123,10 +128,11 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
     artifact = replace(artifact, metrics={**artifact.metrics,
                                           "moving_average_validation_mae": _baseline_mae(rows, artifact)})
     say(3, STEPS, "ensemble weights and calibration on the held-out nights")
-    weights, calibration, beta = ensemble_weights(snapshot, rows, artifact)
+    weights, calibration, beta, market = ensemble_weights(snapshot, rows, artifact)
     artifact = artifact.with_ensemble_weights(weights).with_calibration(calibration)
     fitted = {"ensemble_fit_nights": float(_tail_nights(rows, artifact)),
-              "market_beta": beta[0], "market_beta_rows": float(beta[1])}
+              "market_beta": beta[0], "market_beta_rows": float(beta[1]),
+              "market_weight": market[0], "market_weight_rows": float(market[1])}
     artifact = replace(artifact, metrics={**artifact.metrics, **fitted})
     where = models.save(artifact, name) if models is not None else None
     say(STEPS, STEPS, f"trained on {len(rows):,} rows of {len(dates)} nights")
@@ -141,29 +147,49 @@ def _baseline_mae(rows: list[Example], artifact: ModelArtifact) -> float:
 
 
 def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArtifact,
-                     ) -> tuple[dict[str, float], dict | None, tuple[float, int]]:
-    """Weights of the four components, the ensemble's calibration and the market system's
-    beta (with its row count), fit on the held-out tail the booster never trained on (its
-    latest ``WEIGHT_DATES`` nights)."""
+                     ) -> tuple[dict[str, float], dict | None, tuple[float, int],
+                                tuple[float, int]]:
+    """Weights of the components and of the market system (``market.fit_market_weight``:
+    its share where a book line exists), the ensemble's calibration, and the market system's
+    beta and weight (with their row counts), fit on the held-out tail the booster never
+    trained on (its latest ``WEIGHT_DATES`` nights)."""
     tail = rows[int(artifact.metrics["train_rows"]):]
     recent = sorted({r.game_date for r in tail})[-WEIGHT_DATES:]
     wanted = set(recent)
     held_out = [r for r in tail if r.game_date in wanted]
     model = _BatchedModel(artifact, [r.features for r in held_out])
+    slates = slate_roles_of(snapshot, recent)
     matrix, market = [], []
     for day in recent:
         tonight = [r for r in held_out if r.game_date == day]
         history = snapshot.history(day, {r.player_lookup for r in tonight})
         lines = snapshot.market_lines(day)
+        roles = slates[day]
         for r in tonight:
-            matrix.append(_component_points(r, history.get(r.player_lookup, ()), model))
+            matrix.append(_component_points(r, history.get(r.player_lookup, ()), model,
+                                            roles.get(r.player_lookup)))
             market.append(lines.get(r.player_lookup, np.nan))
     points = np.array(matrix, dtype=float)
     actual = np.array([r.points for r in held_out], dtype=float)
     weights = fit_ensemble_weights(points, actual, COMPONENTS)
     line = np.array(market, dtype=float)
     beta = fit_beta(points[:, COMPONENTS.index(XGBOOST)] - line, actual - line)
-    return weights, _calibration(points, weights, held_out, line), beta
+    market_points = np.round(np.clip(line + beta[0] * (points[:, COMPONENTS.index(XGBOOST)]
+                                                        - line), 0.0, 60.0), 1)
+    share = fit_market_weight(_centre(points, weights, COMPONENTS), market_points, actual)
+    weights = with_market_weight(weights, share[0])
+    inputs = np.column_stack([points, market_points])
+    return (weights, _calibration(inputs, weights, held_out, line, ENSEMBLE_INPUTS), beta,
+            share)
+
+
+def slate_roles_of(snapshot: Snapshot, days: Sequence[date]) -> dict[date, dict[str, RoleContext]]:
+    """Each night's ``RoleContext`` per player from its whole slate, as the worker reads it
+    (stage 4's rows of every night in one pass; their timestamps play no part)."""
+    if not days:
+        return {}
+    rows = snapshot.feature_rows_many(days, datetime.combine(days[-1], time(), tzinfo=UTC))
+    return {day: slate_roles(rows.get(day, [])) for day in days}
 
 
 class _BatchedModel(XGBoostSystem):
@@ -191,17 +217,22 @@ def _tail_nights(rows: list[Example], artifact: ModelArtifact) -> int:
     return min(len({r.game_date for r in tail}), WEIGHT_DATES)
 
 
-def _calibration(points: np.ndarray, weights: dict[str, float], rows: list[Example],
-                 book: np.ndarray) -> dict | None:
-    """Isotonic P(over the line) on the ensemble's margin, over the sportsbook lines of the
-    held-out nights when there are enough of them (``MIN_CALIBRATION_ROWS``), else over the
-    estimated lines; None with too few rows either way."""
-    w = np.array([weights[sid] for sid in COMPONENTS])
+def _centre(points: np.ndarray, weights: dict[str, float], ids: Sequence[str]) -> np.ndarray:
+    """The ensemble's points per row: the weights renormalised over the available columns."""
+    w = np.array([weights.get(sid, 0.0) for sid in ids])
     available = np.isfinite(points)
-    share = np.where(available, w, 0.0)
-    total = share.sum(axis=1)
-    centre = np.round(np.where(available, points, 0.0) @ w
-                      / np.where(total > 0, total, np.nan), 1)
+    total = np.where(available, w, 0.0).sum(axis=1)
+    return np.round(np.where(available, points, 0.0) @ w
+                    / np.where(total > 0, total, np.nan), 1)
+
+
+def _calibration(points: np.ndarray, weights: dict[str, float], rows: list[Example],
+                 book: np.ndarray, ids: Sequence[str] = COMPONENTS) -> dict | None:
+    """Calibrated P(over the line) on the ensemble's margin (``points`` has one column per id
+    in ``ids``), over the sportsbook lines of the held-out nights when there are enough of
+    them (``MIN_CALIBRATION_ROWS``), else over the estimated lines; None with too few rows
+    either way."""
+    centre = _centre(points, weights, ids)
     actual = np.array([r.points for r in rows])
     estimated = np.array([estimate_line(r.features[FEATURE_INDEX["points_avg_last_10"]])
                           for r in rows])
@@ -214,11 +245,13 @@ def _calibration(points: np.ndarray, weights: dict[str, float], rows: list[Examp
     return None
 
 
-def _component_points(row: Example, history, model: XGBoostSystem) -> list[float]:
+def _component_points(row: Example, history, model: XGBoostSystem,
+                      role: RoleContext | None = None) -> list[float]:
     calls = (lambda: moving_average_predict(row.features, None),
              lambda: zone_matchup_predict(row.features, None),
              lambda: similarity_predict(row.features, None, history, days_rest=row.days_rest),
-             lambda: model.predict(row.features, None))
+             lambda: model.predict(row.features, None),
+             lambda: minutes_role_predict(row.features, None, history, role, row.days_rest))
     points = []
     for call in calls:
         try:

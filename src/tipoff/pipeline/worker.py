@@ -11,6 +11,7 @@ import structlog
 from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
 from tipoff.domain.history import HISTORY_COLUMNS, history_window, past_games
+from tipoff.domain.systems.minutes_role import RoleContext, slate_roles
 from tipoff.domain.messages import RESULT_TOPIC, Line, Outcome, PredictionRequest, PredictionResult
 from tipoff.domain.systems import (
     ENSEMBLE, XGBOOST, BreakerState, Prediction, XGBoostSystem, allow,
@@ -107,6 +108,8 @@ class Worker:
         self._history_date: date | None = None
         self._history_stats: Any = None
         self._history: dict[str, list] = {}
+        self._roles_date: date | None = None
+        self._roles: dict[str, RoleContext] = {}
 
     def handle(self, message: Message) -> None:
         """Predict one player (see ``handle_batch``)."""
@@ -150,7 +153,8 @@ class Worker:
             for request in group:
                 result, rows = self._predict(request, features.get(request.player_lookup), gate,
                                              model_predictions.get(request.player_lookup, {}),
-                                             history.get(request.player_lookup, ()))
+                                             history.get(request.player_lookup, ()),
+                                             self._roles_for(game_date).get(request.player_lookup))
                 results.append((request, result))
                 rows_by_date.setdefault(game_date, []).extend(rows)
         unwritten: dict[str, str] = {}
@@ -189,7 +193,8 @@ class Worker:
             for line in r.lines])
 
     def _predict(self, request: PredictionRequest, row: dict | None, gate: Gate,
-                 precomputed: dict, history) -> tuple[PredictionResult, list[dict]]:
+                 precomputed: dict, history,
+                 role: RoleContext | None = None) -> tuple[PredictionResult, list[dict]]:
         skip = _skip_reason(row)
         if skip:
             return self._result(request, b.SKIPPED, skip), []
@@ -197,7 +202,7 @@ class Worker:
         outcome = predict_player(row["features"], [l.value for l in request.lines],
                                  PlayerContext(history, row["days_rest"], request.player_lookup,
                                                precomputed, ensemble_calibration(self._model),
-                                               book_prices(request.lines)),
+                                               book_prices(request.lines), role),
                                  self._systems, ensemble_weights(self._model), gate)
         rows = self._rows(request, row, outcome.predictions)
         if not rows:
@@ -223,6 +228,14 @@ class Worker:
             built = past_games(logs, self._history_stats, game_date, players=missing)
             self._history.update({p: built.get(p, []) for p in missing})
         return self._history
+
+    def _roles_for(self, game_date: date) -> dict[str, RoleContext]:
+        """Tonight's slate as it bears on each team (``minutes_role.slate_roles``): one read of
+        the night's feature rows, reused by later batches of the night."""
+        if self._roles_date != game_date:
+            rows = self._store.read_features(game_date, self._feature_version)
+            self._roles_date, self._roles = game_date, slate_roles(rows)
+        return self._roles
 
     def _rows(self, request: PredictionRequest, row: dict,
               predictions: list[Prediction]) -> list[dict[str, Any]]:

@@ -29,6 +29,8 @@ ENSEMBLE = "ensemble_v1"
 SYSTEM_IDS: tuple[str, ...] = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST, ENSEMBLE)
 # Beside the five: the market-aware system (``systems.market``), not an ensemble component.
 MARKET = "market_residual_v1"
+# Minutes, role, teammates out, matchup gap and rest (``systems.minutes_role``): an ensemble component.
+MINUTES_ROLE = "minutes_role_v1"
 
 EDGE_AND_FLOOR: dict[str, tuple[float, float]] = {
     MOVING_AVERAGE: (2.0, 45.0),
@@ -37,6 +39,7 @@ EDGE_AND_FLOOR: dict[str, tuple[float, float]] = {
     XGBOOST: (1.5, 60.0),
     ENSEMBLE: (1.5, 65.0),
     MARKET: (1.0, 50.0),
+    MINUTES_ROLE: (2.0, 45.0),
 }
 
 OVER, UNDER, PASS = "OVER", "UNDER", "PASS"

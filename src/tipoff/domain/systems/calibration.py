@@ -1,14 +1,24 @@
 """Calibrated confidence and expected-value picks for a system's prediction against a line.
 
 A ``Calibration`` maps the margin (predicted points − line) to the probability that the player
-scores over the line. It is fitted on held-out nights (isotonic regression of "went over" on the
-margin, pushes left out; see ``pipeline.train``) and stored with the model as its breakpoints,
-so applying it is a pure interpolation.
+scores over the line. It is fitted on held-out nights (logistic regression of "went over" on the
+margin, pushes left out, the slope at least 0; see ``pipeline.train``) and stored with the model
+as its values on a grid of margins, so applying it is a pure interpolation.
+
+Logistic rather than isotonic: with the few hundred rows that carry sportsbook lines an isotonic
+fit follows noise into confident steps. Chosen nested in time on the model trained through
+2023-12-31 — fitted on the first half of its held-out nights (2023-11-10 … 2023-12-04),
+judged on the second (to 2023-12-31, estimated lines): Brier 0.2418 vs 0.2443 on all 3,282
+fitting rows, 0.2469 vs 0.2497 on the last 200 (where isotonic picked every row at 54.4%
+and logistic 1,145 at 61.5%).
 
 ``calibrated_pick`` turns a prediction into a bet decision: the side the calibration favours,
 ``confidence`` = 100 × the probability that side wins, and OVER / UNDER only when the expected
-value at the quoted American price is positive (−110 when the line has no price); otherwise
-PASS, with the reason in the components (``pass_reason``).
+value at the quoted American price is positive (−110 when the line has no price) and the
+prediction is at least the system's edge (``EDGE_AND_FLOOR``) from the line; otherwise PASS,
+with the reason in the components (``pass_reason``). The edge keeps to the margins where the
+calibration has evidence: on the same nested split (logistic, all fitting rows), picks with
+positive expected value hit 59.4% (2,932), those also 1.5 points from the line 65.5% (747).
 """
 
 from __future__ import annotations
@@ -18,10 +28,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tipoff.domain.systems.base import OVER, PASS, UNDER, Prediction, clamp_confidence
+from tipoff.domain.systems.base import (
+    EDGE_AND_FLOOR,
+    OVER,
+    PASS,
+    UNDER,
+    Prediction,
+    clamp_confidence,
+)
 
 STANDARD_PRICE = -110
 MIN_PROBABILITY, MAX_PROBABILITY = 0.01, 0.99
+GRID = tuple(m / 2 for m in range(-40, 41))  # margins -20 .. +20 by 0.5 (clipped beyond)
+_MARGIN_DIGITS = 6
 
 
 @dataclass(frozen=True)
@@ -73,25 +92,35 @@ def calibrated_pick(prediction: Prediction, raw_points: float, calibration: Cali
     side, p, price = ((OVER, p_over, over_price) if p_over >= 0.5
                       else (UNDER, 1.0 - p_over, under_price))
     ev = expected_value(p, price)
+    edge = EDGE_AND_FLOOR.get(prediction.system_id, (0.0, 0.0))[0]
+    margin = round(raw_points - prediction.line, _MARGIN_DIGITS)
     recorded = {"p_over": round(p_over, 4), "side": side, "price": price,
                 "expected_value": round(ev, 4)}
     if ev <= 0:
         recorded["pass_reason"] = (f"expected value {ev:+.3f} at {price:+g} "
                                    f"(win probability {p:.3f})")
+    elif abs(margin) < edge:
+        recorded["pass_reason"] = f"margin {margin:+.1f} within the edge {edge:g} of the line"
+    picked = ev > 0 and abs(margin) >= edge
     return replace(prediction, confidence=clamp_confidence(100.0 * p),
-                   recommendation=side if ev > 0 else PASS,
+                   recommendation=side if picked else PASS,
                    components={**prediction.components, "calibrated": recorded})
 
 
-def fit_calibration(margins: np.ndarray, went_over: np.ndarray,
-                    max_points: int = 60) -> Calibration:
-    """Isotonic fit of P(over) on the margin (scikit-learn), thinned to ``max_points``."""
-    from sklearn.isotonic import IsotonicRegression
+def fit_calibration(margins: np.ndarray, went_over: np.ndarray) -> Calibration:
+    """Logistic fit of P(over) on the margin (scikit-learn, default L2 penalty) on ``GRID``;
+    a fit that falls with the margin is replaced by the base rate (never bet against it)."""
+    from sklearn.linear_model import LogisticRegression
 
-    model = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0, increasing=True)
-    model.fit(np.asarray(margins, float), np.asarray(went_over, float))
-    xs, ys = np.asarray(model.X_thresholds_), np.asarray(model.y_thresholds_)
-    if len(xs) > max_points:
-        keep = np.unique(np.linspace(0, len(xs) - 1, max_points).round().astype(int))
-        xs, ys = xs[keep], ys[keep]
-    return Calibration(tuple(float(x) for x in xs), tuple(float(y) for y in ys), int(len(margins)))
+    x = np.asarray(margins, float).reshape(-1, 1)
+    y = np.asarray(went_over, float)
+    grid = np.array(GRID)
+    if len(np.unique(y)) < 2:
+        p = np.full(len(grid), float(y.mean()) if len(y) else 0.5)
+    else:
+        model = LogisticRegression().fit(x, y)
+        if model.coef_[0, 0] > 0:
+            p = model.predict_proba(grid.reshape(-1, 1))[:, 1]
+        else:
+            p = np.full(len(grid), float(y.mean()))
+    return Calibration(GRID, tuple(round(float(v), 6) for v in p), int(len(y)))

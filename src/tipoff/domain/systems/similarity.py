@@ -72,6 +72,8 @@ class PastGame:
     days_rest: int
     is_home: bool
     form: float  # the player's L5 average before that game
+    minutes: float = 0.0  # minutes played in that game (``minutes_role``)
+    started: bool = False
 
 
 @dataclass(frozen=True)

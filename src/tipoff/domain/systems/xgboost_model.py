@@ -43,7 +43,9 @@ ARTIFACT_FORMAT = "tipoff.xgboost_model/1"
 MAX_ROUNDS = 300
 EARLY_STOPPING_ROUNDS = 30
 PARAMS = {  # XGBRegressor hyper-parameters
-    "objective": "reg:squarederror",
+    # Points are right-skewed: the median (absolute error) beats the mean on MAE (2023-10..12,
+    # trained on 2022-23: 0.997x the blend against 1.004x with squared error).
+    "objective": "reg:absoluteerror",
     "n_estimators": MAX_ROUNDS,
     "max_depth": 4,
     "learning_rate": 0.05,
