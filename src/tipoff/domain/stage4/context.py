@@ -98,11 +98,15 @@ def prepare(
 
 def tag(name: str, raw: pd.Series, count: pd.Series, full: int, minimum: int = 1) -> Tagged:
     """Source by window size (``full`` → computed, ``minimum`` → partial); default on no value."""
-    count = count.reindex(raw.index).fillna(0)
-    missing = raw.isna() | (count < minimum)
-    source = np.select([missing, count >= full], [DEFAULT, COMPUTED], PARTIAL)
-    value = raw.astype(float).where(~missing, DEFAULTS[name])
-    return Tagged(value, pd.Series(source, index=raw.index, dtype=object))
+    counts = count.to_numpy(float) if count.index.equals(raw.index) else (
+        count.reindex(raw.index).to_numpy(float))
+    counts = np.nan_to_num(counts, nan=0.0)
+    values = raw.to_numpy(float)
+    missing = np.isnan(values) | (counts < minimum)
+    source = np.select([missing, counts >= full], [DEFAULT, COMPUTED], PARTIAL)
+    value = np.where(missing, DEFAULTS[name], values)
+    return Tagged(pd.Series(value, index=raw.index),
+                  pd.Series(source, index=raw.index, dtype=object))
 
 
 def always(raw: pd.Series) -> Tagged:

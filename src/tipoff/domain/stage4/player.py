@@ -59,22 +59,25 @@ def _with_usage(logs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _window(logs: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """Per-player sizes, means and sums of a window, one grouped pass per kind of aggregate."""
+    grouped = logs.groupby("player_lookup")
+    means = grouped[["points", "minutes", "usage"]].mean()
+    sums = grouped[["points", "fga", "fg3a", "ftm", "paint_fga", "mid_fga"]].sum()
     zone_missing = (logs["paint_fga"].isna() | logs["mid_fga"].isna()).astype(float)
-    grouped = logs.assign(zone_missing=zone_missing).groupby("player_lookup")
-    stats = grouped.agg(
-        n=("points", "size"),
-        points=("points", "mean"),
-        std=("points", "std"),
-        minutes=("minutes", "mean"),
-        usage=("usage", "mean"),
-        points_sum=("points", "sum"),
-        fga=("fga", "sum"),
-        fg3a=("fg3a", "sum"),
-        ftm=("ftm", "sum"),
-        paint=("paint_fga", "sum"),
-        mid=("mid_fga", "sum"),
-        zone_missing=("zone_missing", "max"),
-    )
+    stats = pd.DataFrame({
+        "n": grouped.size(),
+        "points": means["points"],
+        "std": grouped["points"].std(),
+        "minutes": means["minutes"],
+        "usage": means["usage"],
+        "points_sum": sums["points"],
+        "fga": sums["fga"],
+        "fg3a": sums["fg3a"],
+        "ftm": sums["ftm"],
+        "paint": sums["paint_fga"],
+        "mid": sums["mid_fga"],
+        "zone_missing": zone_missing.groupby(logs["player_lookup"]).max(),
+    })
     return stats.reindex(index).fillna({"n": 0})
 
 
