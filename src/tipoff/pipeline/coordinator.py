@@ -104,6 +104,7 @@ class Coordinator:
         self._alerts = alerts
         self._feature_version = feature_version
         self._wait_for = wait_for
+        self._phase4_rows: dict[date, tuple[str, list[dict]]] = {}
 
     @property
     def alerts(self):
@@ -387,8 +388,15 @@ class Coordinator:
     def phase4_status(self, game_date: date) -> Phase4Status:
         """The latest successful stage 4 run for a date and its feature rows."""
         run = latest_stage4_run(self._store, game_date)
-        rows = self._store.read_features(game_date, self._feature_version) if run else []
-        return Phase4Status(run, rows)
+        if run is None:
+            return Phase4Status(None, [])
+        cached = self._phase4_rows.get(game_date)
+        if cached is None or cached[0] != run.run_id:
+            # A date's rows change only with a new stage 4 run: the retries, the wait poll and
+            # the 07:00 check re-read them only when the latest run is another one.
+            cached = (run.run_id, self._store.read_features(game_date, self._feature_version))
+            self._phase4_rows = {game_date: cached}
+        return Phase4Status(run, cached[1])
 
     def _missing(self, game_date: date, ready_rows: list[dict]) -> list[dict]:
         done = self._store.players_with_predictions(game_date)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -192,17 +191,10 @@ class Season:
             "coverage_pct": status["coverage_pct"], "predicted_by_0700": predicted,
             "ready": ready, "started_by": batch.source if batch else "none",
             "latency_s": status["latency_seconds"], "faults": faults.labels(),
-            "alerts": alerts, "duplicates": self._duplicates(game_date),
+            "alerts": alerts, "duplicates": self.store.duplicate_predictions(game_date),
             "critical_by_0705": any(a["severity"] == Severity.CRITICAL
                                     and datetime.fromisoformat(a["at"]) <= cutoff for a in alerts),
         }
-
-    def _duplicates(self, game_date: date) -> int:
-        """Active prediction rows beyond one per (player, system, line)."""
-        keys = Counter((r["player_lookup"], r["system_id"], r["line"])
-                       for r in self.store.read_predictions(game_date))
-        return sum(n - 1 for n in keys.values() if n > 1)
-
 
 def summary(nights: list[dict], seconds: float) -> dict:
     """The season's totals (the ``summary`` object of the report)."""
