@@ -27,8 +27,10 @@ from tipoff.domain.features import (
 ROSTER_LOOKBACK_DAYS = 365
 _LOG_NUMBERS = (
     "minutes", "points", "fga", "fgm", "fg3a", "fg3m", "fta", "ftm", "paint_fga", "mid_fga",
-    "rebounds", "assists",
 )
+# The player-log columns the formulas read (stage 4 asks the store for these only).
+LOG_COLUMNS = ("game_id", "game_date", "player_lookup", "player_name", "team", "opponent",
+               *_LOG_NUMBERS)
 _TEAM_NUMBERS = ("pace", "off_rating", "def_rating", "won")
 
 
@@ -144,12 +146,11 @@ def _schedule(games: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
 
 
 def _logs(logs: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
-    frame = _checked(logs, analytics.PLAYER_GAME_LOGS, "player_game_logs")
+    frame = _checked(logs, LOG_COLUMNS, "player_game_logs")
     frame["game_date"] = _dates(frame["game_date"])
     frame = frame[frame["game_date"] < day]
     for column in _LOG_NUMBERS:
         frame[column] = pd.to_numeric(frame[column]).astype(float)
-    frame["is_home"] = frame["is_home"].astype(bool)
     return frame.sort_values(["player_lookup", "game_date", "game_id"], kind="stable")
 
 
