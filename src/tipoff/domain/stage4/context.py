@@ -8,6 +8,7 @@ caller hands in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from typing import NamedTuple
 
@@ -62,6 +63,11 @@ class Context:
     team_stats: pd.DataFrame
     team_dates: pd.DataFrame
     injuries: pd.DataFrame
+
+    @cached_property
+    def last_game(self) -> pd.Series:
+        """Each roster player's latest game date before D (any season); NaT without one."""
+        return self.logs.groupby("player_lookup")["game_date"].max().reindex(self.roster.index)
 
 
 def prepare(

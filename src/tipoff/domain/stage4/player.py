@@ -41,8 +41,7 @@ def player_features(ctx: Context) -> dict[str, Tagged]:
 
 def days_rest(ctx: Context) -> pd.Series:
     """Days between the player's last game and D minus one (back-to-back = 0), capped at 7."""
-    last = ctx.logs.groupby("player_lookup")["game_date"].max().reindex(ctx.roster.index)
-    return ((ctx.day - last).dt.days - 1).clip(upper=MAX_DAYS_REST)
+    return ((ctx.day - ctx.last_game).dt.days - 1).clip(upper=MAX_DAYS_REST)
 
 
 def season_games(ctx: Context) -> pd.Series:
