@@ -284,8 +284,15 @@ class Coordinator:
         ids (the bus drops copies it still has), so a fan-out cut short by a crash or a broker
         restart cannot leave the batch running forever."""
         cutoff = self._clock.now() - STALE_REQUESTS
-        stale = [r for r in self._store.batch_requests(batch.batch_id)
-                 if r["outcome"] is None and r["requested_at"] <= cutoff]
+        requests = self._store.batch_requests(batch.batch_id)
+        if not requests and batch.created_at <= cutoff:
+            # Claimed, but the fan-out failed before any request was stored: send it now.
+            requested = self._fan_out(batch, self.phase4_status(batch.game_date).ready_rows,
+                                      attempt=1)
+            return Decision("filled_missing", batch.game_date,
+                            f"the batch had no requests; requested {requested} ready players",
+                            batch.batch_id, b.RUNNING, requested)
+        stale = [r for r in requests if r["outcome"] is None and r["requested_at"] <= cutoff]
         reason = "the batch is still running"
         if stale:
             rows = {r["player_lookup"]: r for r in self.phase4_status(batch.game_date).rows}

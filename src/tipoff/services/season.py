@@ -25,7 +25,7 @@ from tipoff.domain.alerts import Severity
 from tipoff.domain.analytics import season_start_year
 from tipoff.domain.dates import pacific_instant
 from tipoff.domain.systems import XGBOOST, XGBoostSystem
-from tipoff.errors import InputError
+from tipoff.errors import InputError, TransientError
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.build_features import build_features
 from tipoff.pipeline.load_data import generate_league_into
@@ -157,14 +157,24 @@ class Season:
     def _advance_to(self, instant: datetime) -> None:
         """Deliver, then move the clock to ``instant``: in one jump when nothing is pending,
         else in ``STEP``s, ticking the scheduler (jobs and wait poll) at every stop."""
+        tick_failed = False
         while True:
             self.bus.join(raise_errors=False)
             now = self.clock.now()
             if now >= instant:
                 return
-            busy = self.bus.pending_count() > 0 or bool(self.store.open_waits())
+            busy = tick_failed or self.bus.pending_count() > 0 or bool(self.store.open_waits())
             self.clock.set(min(instant, now + STEP) if busy else instant)
+            tick_failed = not self._tick()
+
+    def _tick(self) -> bool:
+        """One scheduler tick; a store failure leaves its jobs due for the next one, as the
+        scheduler's own loop does (``Scheduler.run_forever``)."""
+        try:
             self.scheduler.tick()
+        except TransientError:
+            return False
+        return True
 
     def _note_night_faults(self, faults: NightFaults) -> None:
         for kind in ("slack_down", "smtp_down", "phase4_missing"):
