@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tipoff.bootstrap import alert_channels, embedded_night, model_store, open_bus, open_store
 from tipoff.config import Settings
@@ -225,8 +227,7 @@ def run_season(options: SeasonOptions, progress: Progress | None = None) -> dict
     model = season_model(workdir, options.season, options.league_seed)
     with ExitStack() as stack:
         store, clock, dates = _season_store(options, stack)
-        bus = open_bus(options.bus_url, clock)
-        stack.callback(bus.close)
+        bus = _season_bus(options.bus_url, clock, stack)
         season = Season(store, bus, clock, model, options.faults, options.seed)
         started, nights = time.perf_counter(), []
         for n, game_date in enumerate(dates, start=1):
@@ -236,6 +237,26 @@ def run_season(options: SeasonOptions, progress: Progress | None = None) -> dict
         seconds = time.perf_counter() - started
     return {"nights": [{k: v for k, v in n.items() if k not in ("critical_by_0705", "ready")}
                        for n in nights], "summary": summary(nights, seconds)}
+
+
+NATS_ACK_WAIT_S = 5  # real seconds before NATS redelivers: the simulated clock runs far faster
+
+
+def _season_bus(url: str, clock: FakeClock, stack: ExitStack):
+    """The season's bus. On NATS, unless the URL says otherwise: streams under a fresh prefix
+    (deleted afterwards, so no message of an earlier run is delivered) and a short ack wait,
+    so a crashed worker's requests come back within minutes of simulated time."""
+    parts = urlsplit(url)
+    fresh = parts.scheme in ("nats", "tls") and "prefix" not in dict(parse_qsl(parts.query))
+    if parts.scheme in ("nats", "tls"):
+        options = {"prefix": f"tipoff_sim-{uuid.uuid4().hex[:8]}", "ack_wait_s": NATS_ACK_WAIT_S,
+                   **dict(parse_qsl(parts.query))}
+        url = urlunsplit(parts._replace(query=urlencode(options)))
+    bus = open_bus(url, clock)
+    stack.callback(bus.close)
+    if fresh:
+        stack.callback(bus.delete_streams)
+    return bus
 
 
 def _season_store(options: SeasonOptions, stack: ExitStack):
