@@ -136,7 +136,7 @@ def _checked(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> pd.Dat
     missing = [c for c in columns if c not in frame.columns]
     if missing and len(frame):
         raise ValueError(f"{name} is missing columns {missing}")
-    return frame.reindex(columns=list(columns)).copy()
+    return frame.reindex(columns=list(columns))
 
 
 def _dates(series: pd.Series) -> pd.Series:
@@ -153,11 +153,14 @@ def _schedule(games: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
 
 def _logs(logs: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     frame = _checked(logs, LOG_COLUMNS, "player_game_logs")
-    frame["game_date"] = _dates(frame["game_date"])
-    frame = frame[frame["game_date"] < day]
-    for column in _LOG_NUMBERS:
-        frame[column] = pd.to_numeric(frame[column]).astype(float)
-    return frame.sort_values(["player_lookup", "game_date", "game_id"], kind="stable")
+    dates = _dates(frame["game_date"])
+    keep = (dates < day).to_numpy()
+    columns = {name: frame[name].to_numpy()[keep] for name in LOG_COLUMNS}
+    columns["game_date"] = dates.to_numpy()[keep]
+    for name in _LOG_NUMBERS:
+        columns[name] = pd.to_numeric(frame[name]).astype(float).to_numpy()[keep]
+    typed = pd.DataFrame(columns, index=frame.index[keep])
+    return typed.sort_values(["player_lookup", "game_date", "game_id"], kind="stable")
 
 
 def _team_stats(stats: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
