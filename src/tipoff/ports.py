@@ -298,6 +298,11 @@ class PredictionStore(Protocol):
         """Players with at least one active prediction."""
         ...
 
+    def duplicate_predictions(self, game_date: date) -> int:
+        """Active prediction rows beyond one per (player, system, line): 0 when nothing was
+        predicted twice."""
+        ...
+
 
 class BreakerStore(Protocol):
     """Circuit-breaker state shared by every worker."""

@@ -86,6 +86,18 @@ def test_active_predictions_are_counted_per_system_and_player(any_store, clock):
     assert any_store.players_with_predictions(DAY + timedelta(days=1)) == set()
 
 
+def test_duplicate_predictions_count_active_rows_beyond_one_per_player_system_and_line(
+        any_store, clock):
+    any_store.write_predictions(DAY, [prediction("p1", 20.5, clock.now())])
+    assert any_store.duplicate_predictions(DAY) == 0
+    # One write holding two ids for the same (player, system, line) leaves both active.
+    any_store.write_predictions(DAY, [prediction("p2", 20.5, clock.now()),
+                                      prediction("p3", 20.5, clock.now()),
+                                      prediction("p4", 21.5, clock.now())])
+    assert any_store.duplicate_predictions(DAY) == 1
+    assert any_store.duplicate_predictions(DAY + timedelta(days=1)) == 0
+
+
 def test_a_saved_breaker_is_loaded_by_every_worker_and_upserted_in_place(any_store, clock):
     row = {"system_id": "xgboost_v1", "state": "open", "consecutive_failures": 3,
            "consecutive_successes": 0, "opened_at": clock.now(), "updated_at": clock.now()}

@@ -37,6 +37,20 @@ class Scripted:
         return 0.0 if self._calls in self._strikes else 1.0
 
 
+class FailsFirst:
+    """A ``write_fail`` stream that fails the first call of each listed store write only."""
+
+    def __init__(self, store, *writes: str) -> None:
+        self._store, self._left = store, set(writes)
+
+    def random(self) -> float:
+        write = self._store.writing
+        if write in self._left:
+            self._left.discard(write)
+            return 0.0
+        return 1.0
+
+
 @pytest.fixture(scope="module")
 def league_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("league") / "league.db"
@@ -137,6 +151,31 @@ def test_a_failed_prediction_write_is_recovered_by_redelivery(season):
     report = sim.night(NIGHT, faults)
     assert report["faults"] == ["write_fail"]
     assert report["sla_met"] and report["duplicates"] == 0 and report["alerts"] == []
+
+
+@pytest.mark.parametrize("write", [
+    "claim_batch", "add_requests", "record_results", "finish_batch", "record_run",
+    "acquire_lease", "claim_job_run", "finish_job_run"])
+def test_a_failed_store_write_of_the_night_is_recovered(season, write):
+    """Each write fails once, as a store still locked after the adapter's retries: the bus
+    redelivers the handler's message, the scheduler's next tick runs its jobs, or (a batch
+    claimed without requests) the 06:00 backup sends the fan-out that failed."""
+    sim, faults = season("write_fail=0.5,event_lost" if "job" in write else "write_fail=0.5")
+    faults.streams["write_fail"] = FailsFirst(sim.store, write)
+    report = sim.night(NIGHT, faults)
+    assert sim.store.failed == [write]
+    assert report["sla_met"] and report["duplicates"] == 0
+    assert critical(report) == set()
+
+
+@pytest.mark.parametrize("write", ["claim_alert", "mark_alert", "open_wait"])
+def test_a_failed_alert_log_or_wait_write_still_pages_a_missed_night(season, write):
+    sim, faults = season("write_fail=0.5,phase4_missing")
+    faults.streams["write_fail"] = FailsFirst(sim.store, write)
+    report = sim.night(NIGHT, faults)
+    assert sim.store.failed == [write]
+    assert not report["sla_met"] and report["critical_by_0705"]
+    assert "no_batch" in critical(report)
 
 
 def test_messages_delivered_twice_predict_nobody_twice(season):

@@ -12,6 +12,7 @@ import structlog
 from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
 from tipoff.domain.messages import PHASE4_EVENT_TYPE, PHASE4_TOPIC, Phase4Completed
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
+from tipoff.domain.stage4.context import LOG_COLUMNS
 from tipoff.domain.alerts import publish_failed_alert
 from tipoff.errors import AdapterError, NotFoundError
 from tipoff.logs import night_context
@@ -48,14 +49,11 @@ class BuildSummary:
         }
 
 
-SCHEDULE_AHEAD = timedelta(days=250)
-
-
 def input_windows(game_date: date) -> dict[str, tuple[date, date]]:
     """The [start, end) game-date range stage 4 reads of each analytics table for a night;
     the backtest and training slice their in-memory snapshot by the same ranges."""
     start = game_date - HISTORY_WINDOW
-    return {"games": (start, game_date + SCHEDULE_AHEAD),
+    return {"games": (start, game_date + timedelta(days=1)),
             "player_game_logs": (start, game_date),
             "team_game_stats": (start, game_date),
             "injury_reports": (game_date, game_date + timedelta(days=1))}
@@ -67,7 +65,8 @@ def load_inputs(store: AnalyticsStore, game_date: date) -> Stage4Inputs:
 
     def read(table: str):
         start, end = windows[table]
-        return store.read_analytics(table, start=start, end=end)
+        columns = LOG_COLUMNS if table == "player_game_logs" else None
+        return store.read_analytics(table, start=start, end=end, columns=columns)
 
     return Stage4Inputs(game_date=game_date, games=read("games"), logs=read("player_game_logs"),
                         team_stats=read("team_game_stats"), injuries=read("injury_reports"))

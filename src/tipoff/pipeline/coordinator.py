@@ -104,6 +104,7 @@ class Coordinator:
         self._alerts = alerts
         self._feature_version = feature_version
         self._wait_for = wait_for
+        self._phase4_rows: dict[date, tuple[str, list[dict]]] = {}
 
     @property
     def alerts(self):
@@ -283,8 +284,15 @@ class Coordinator:
         ids (the bus drops copies it still has), so a fan-out cut short by a crash or a broker
         restart cannot leave the batch running forever."""
         cutoff = self._clock.now() - STALE_REQUESTS
-        stale = [r for r in self._store.batch_requests(batch.batch_id)
-                 if r["outcome"] is None and r["requested_at"] <= cutoff]
+        requests = self._store.batch_requests(batch.batch_id)
+        if not requests and batch.created_at <= cutoff:
+            # Claimed, but the fan-out failed before any request was stored: send it now.
+            requested = self._fan_out(batch, self.phase4_status(batch.game_date).ready_rows,
+                                      attempt=1)
+            return Decision("filled_missing", batch.game_date,
+                            f"the batch had no requests; requested {requested} ready players",
+                            batch.batch_id, b.RUNNING, requested)
+        stale = [r for r in requests if r["outcome"] is None and r["requested_at"] <= cutoff]
         reason = "the batch is still running"
         if stale:
             rows = {r["player_lookup"]: r for r in self.phase4_status(batch.game_date).rows}
@@ -387,8 +395,15 @@ class Coordinator:
     def phase4_status(self, game_date: date) -> Phase4Status:
         """The latest successful stage 4 run for a date and its feature rows."""
         run = latest_stage4_run(self._store, game_date)
-        rows = self._store.read_features(game_date, self._feature_version) if run else []
-        return Phase4Status(run, rows)
+        if run is None:
+            return Phase4Status(None, [])
+        cached = self._phase4_rows.get(game_date)
+        if cached is None or cached[0] != run.run_id:
+            # A date's rows change only with a new stage 4 run: the retries, the wait poll and
+            # the 07:00 check re-read them only when the latest run is another one.
+            cached = (run.run_id, self._store.read_features(game_date, self._feature_version))
+            self._phase4_rows = {game_date: cached}
+        return Phase4Status(run, cached[1])
 
     def _missing(self, game_date: date, ready_rows: list[dict]) -> list[dict]:
         done = self._store.players_with_predictions(game_date)

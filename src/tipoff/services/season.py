@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections import Counter
+import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tipoff.bootstrap import alert_channels, embedded_night, model_store, open_bus, open_store
 from tipoff.config import Settings
@@ -26,7 +27,7 @@ from tipoff.domain.alerts import Severity
 from tipoff.domain.analytics import season_start_year
 from tipoff.domain.dates import pacific_instant
 from tipoff.domain.systems import XGBOOST, XGBoostSystem
-from tipoff.errors import InputError
+from tipoff.errors import InputError, TransientError
 from tipoff.pipeline.alerting import AlertDispatcher
 from tipoff.pipeline.build_features import build_features
 from tipoff.pipeline.load_data import generate_league_into
@@ -158,14 +159,24 @@ class Season:
     def _advance_to(self, instant: datetime) -> None:
         """Deliver, then move the clock to ``instant``: in one jump when nothing is pending,
         else in ``STEP``s, ticking the scheduler (jobs and wait poll) at every stop."""
+        tick_failed = False
         while True:
             self.bus.join(raise_errors=False)
             now = self.clock.now()
             if now >= instant:
                 return
-            busy = self.bus.pending_count() > 0 or bool(self.store.open_waits())
+            busy = tick_failed or self.bus.pending_count() > 0 or bool(self.store.open_waits())
             self.clock.set(min(instant, now + STEP) if busy else instant)
+            tick_failed = not self._tick()
+
+    def _tick(self) -> bool:
+        """One scheduler tick; a store failure leaves its jobs due for the next one, as the
+        scheduler's own loop does (``Scheduler.run_forever``)."""
+        try:
             self.scheduler.tick()
+        except TransientError:
+            return False
+        return True
 
     def _note_night_faults(self, faults: NightFaults) -> None:
         for kind in ("slack_down", "smtp_down", "phase4_missing"):
@@ -192,17 +203,10 @@ class Season:
             "coverage_pct": status["coverage_pct"], "predicted_by_0700": predicted,
             "ready": ready, "started_by": batch.source if batch else "none",
             "latency_s": status["latency_seconds"], "faults": faults.labels(),
-            "alerts": alerts, "duplicates": self._duplicates(game_date),
+            "alerts": alerts, "duplicates": self.store.duplicate_predictions(game_date),
             "critical_by_0705": any(a["severity"] == Severity.CRITICAL
                                     and datetime.fromisoformat(a["at"]) <= cutoff for a in alerts),
         }
-
-    def _duplicates(self, game_date: date) -> int:
-        """Active prediction rows beyond one per (player, system, line)."""
-        keys = Counter((r["player_lookup"], r["system_id"], r["line"])
-                       for r in self.store.read_predictions(game_date))
-        return sum(n - 1 for n in keys.values() if n > 1)
-
 
 def summary(nights: list[dict], seconds: float) -> dict:
     """The season's totals (the ``summary`` object of the report)."""
@@ -223,8 +227,7 @@ def run_season(options: SeasonOptions, progress: Progress | None = None) -> dict
     model = season_model(workdir, options.season, options.league_seed)
     with ExitStack() as stack:
         store, clock, dates = _season_store(options, stack)
-        bus = open_bus(options.bus_url, clock)
-        stack.callback(bus.close)
+        bus = _season_bus(options.bus_url, clock, stack)
         season = Season(store, bus, clock, model, options.faults, options.seed)
         started, nights = time.perf_counter(), []
         for n, game_date in enumerate(dates, start=1):
@@ -234,6 +237,26 @@ def run_season(options: SeasonOptions, progress: Progress | None = None) -> dict
         seconds = time.perf_counter() - started
     return {"nights": [{k: v for k, v in n.items() if k not in ("critical_by_0705", "ready")}
                        for n in nights], "summary": summary(nights, seconds)}
+
+
+NATS_ACK_WAIT_S = 5  # real seconds before NATS redelivers: the simulated clock runs far faster
+
+
+def _season_bus(url: str, clock: FakeClock, stack: ExitStack):
+    """The season's bus. On NATS, unless the URL says otherwise: streams under a fresh prefix
+    (deleted afterwards, so no message of an earlier run is delivered) and a short ack wait,
+    so a crashed worker's requests come back within minutes of simulated time."""
+    parts = urlsplit(url)
+    fresh = parts.scheme in ("nats", "tls") and "prefix" not in dict(parse_qsl(parts.query))
+    if parts.scheme in ("nats", "tls"):
+        options = {"prefix": f"tipoff_sim-{uuid.uuid4().hex[:8]}", "ack_wait_s": NATS_ACK_WAIT_S,
+                   **dict(parse_qsl(parts.query))}
+        url = urlunsplit(parts._replace(query=urlencode(options)))
+    bus = open_bus(url, clock)
+    stack.callback(bus.close)
+    if fresh:
+        stack.callback(bus.delete_streams)
+    return bus
 
 
 def _season_store(options: SeasonOptions, stack: ExitStack):

@@ -39,29 +39,41 @@ def calm_night() -> NightFaults:
     return NightFaults(FaultSpec(), {})
 
 
+# The store's writes the night's services make (stage 4's own writes are not among them: a
+# stage 4 that fails is what ``phase4_missing`` / ``phase4_late`` model).
+STORE_WRITES = frozenset({
+    "record_run", "claim_batch", "update_batch", "finish_batch", "add_requests",
+    "record_results", "write_predictions", "save_breaker", "open_wait", "close_wait",
+    "set_switch", "claim_alert", "mark_alert", "claim_job_run", "finish_job_run",
+    "acquire_lease", "release_lease",
+})
+
+
 class ChaosStore(_Tonight):
-    """The store, with transient failures of prediction and result writes (``write_fail``)."""
+    """The store, with transient failures of its writes (``write_fail``, drawn per call):
+    batch claims, requests, results, predictions, run records, breakers, waits, the alert
+    log, the job ledger and the scheduler's lease. The failure comes before the write, as a
+    store that stayed locked through the adapter's own retries."""
 
     def __init__(self, store: Any) -> None:
         self._store = store
         self.faults = calm_night()
+        self.writing = ""  # the write being attempted (what a fault draw is for)
+        self.failed: list[str] = []  # the writes failed so far
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
+        method = getattr(self._store, name)
+        if name not in STORE_WRITES:
+            return method
 
-    def write_predictions(self, game_date: date, rows: list[dict[str, Any]]) -> int:
-        """Fail transiently before writing, or write."""
-        self._maybe_fail("prediction write")
-        return self._store.write_predictions(game_date, rows)
+        def failing(*args: Any, **kwargs: Any) -> Any:
+            self.writing = name
+            if self.faults.strikes("write_fail"):
+                self.failed.append(name)
+                raise TransientError(f"simulated {name} failure (database is locked)")
+            return method(*args, **kwargs)
 
-    def record_results(self, reports: list[dict[str, Any]]) -> dict:
-        """Fail transiently before recording, or record."""
-        self._maybe_fail("result write")
-        return self._store.record_results(reports)
-
-    def _maybe_fail(self, what: str) -> None:
-        if self.faults.strikes("write_fail"):
-            raise TransientError(f"simulated {what} failure (database is locked)")
+        return failing
 
 
 class PartialStage4(_Tonight):

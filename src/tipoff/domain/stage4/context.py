@@ -8,6 +8,7 @@ caller hands in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from typing import NamedTuple
 
@@ -27,8 +28,10 @@ from tipoff.domain.features import (
 ROSTER_LOOKBACK_DAYS = 365
 _LOG_NUMBERS = (
     "minutes", "points", "fga", "fgm", "fg3a", "fg3m", "fta", "ftm", "paint_fga", "mid_fga",
-    "rebounds", "assists",
 )
+# The player-log columns the formulas read (stage 4 asks the store for these only).
+LOG_COLUMNS = ("game_id", "game_date", "player_lookup", "player_name", "team", "opponent",
+               *_LOG_NUMBERS)
 _TEAM_NUMBERS = ("pace", "off_rating", "def_rating", "won")
 
 
@@ -60,6 +63,11 @@ class Context:
     team_stats: pd.DataFrame
     team_dates: pd.DataFrame
     injuries: pd.DataFrame
+
+    @cached_property
+    def last_game(self) -> pd.Series:
+        """Each roster player's latest game date before D (any season); NaT without one."""
+        return self.logs.groupby("player_lookup")["game_date"].max().reindex(self.roster.index)
 
 
 def prepare(
@@ -98,11 +106,15 @@ def prepare(
 
 def tag(name: str, raw: pd.Series, count: pd.Series, full: int, minimum: int = 1) -> Tagged:
     """Source by window size (``full`` → computed, ``minimum`` → partial); default on no value."""
-    count = count.reindex(raw.index).fillna(0)
-    missing = raw.isna() | (count < minimum)
-    source = np.select([missing, count >= full], [DEFAULT, COMPUTED], PARTIAL)
-    value = raw.astype(float).where(~missing, DEFAULTS[name])
-    return Tagged(value, pd.Series(source, index=raw.index, dtype=object))
+    counts = count.to_numpy(float) if count.index.equals(raw.index) else (
+        count.reindex(raw.index).to_numpy(float))
+    counts = np.nan_to_num(counts, nan=0.0)
+    values = raw.to_numpy(float)
+    missing = np.isnan(values) | (counts < minimum)
+    source = np.select([missing, counts >= full], [DEFAULT, COMPUTED], PARTIAL)
+    value = np.where(missing, DEFAULTS[name], values)
+    return Tagged(pd.Series(value, index=raw.index),
+                  pd.Series(source, index=raw.index, dtype=object))
 
 
 def always(raw: pd.Series) -> Tagged:
@@ -124,7 +136,7 @@ def _checked(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> pd.Dat
     missing = [c for c in columns if c not in frame.columns]
     if missing and len(frame):
         raise ValueError(f"{name} is missing columns {missing}")
-    return frame.reindex(columns=list(columns)).copy()
+    return frame.reindex(columns=list(columns))
 
 
 def _dates(series: pd.Series) -> pd.Series:
@@ -140,13 +152,15 @@ def _schedule(games: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
 
 
 def _logs(logs: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
-    frame = _checked(logs, analytics.PLAYER_GAME_LOGS, "player_game_logs")
-    frame["game_date"] = _dates(frame["game_date"])
-    frame = frame[frame["game_date"] < day]
-    for column in _LOG_NUMBERS:
-        frame[column] = pd.to_numeric(frame[column]).astype(float)
-    frame["is_home"] = frame["is_home"].astype(bool)
-    return frame.sort_values(["player_lookup", "game_date", "game_id"], kind="stable")
+    frame = _checked(logs, LOG_COLUMNS, "player_game_logs")
+    dates = _dates(frame["game_date"])
+    keep = (dates < day).to_numpy()
+    columns = {name: frame[name].to_numpy()[keep] for name in LOG_COLUMNS}
+    columns["game_date"] = dates.to_numpy()[keep]
+    for name in _LOG_NUMBERS:
+        columns[name] = pd.to_numeric(frame[name]).astype(float).to_numpy()[keep]
+    typed = pd.DataFrame(columns, index=frame.index[keep])
+    return typed.sort_values(["player_lookup", "game_date", "game_id"], kind="stable")
 
 
 def _team_stats(stats: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:

@@ -41,8 +41,7 @@ def player_features(ctx: Context) -> dict[str, Tagged]:
 
 def days_rest(ctx: Context) -> pd.Series:
     """Days between the player's last game and D minus one (back-to-back = 0), capped at 7."""
-    last = ctx.logs.groupby("player_lookup")["game_date"].max().reindex(ctx.roster.index)
-    return ((ctx.day - last).dt.days - 1).clip(upper=MAX_DAYS_REST)
+    return ((ctx.day - ctx.last_game).dt.days - 1).clip(upper=MAX_DAYS_REST)
 
 
 def season_games(ctx: Context) -> pd.Series:
@@ -59,22 +58,25 @@ def _with_usage(logs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _window(logs: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """Per-player sizes, means and sums of a window, one grouped pass per kind of aggregate."""
+    grouped = logs.groupby("player_lookup")
+    means = grouped[["points", "minutes", "usage"]].mean()
+    sums = grouped[["points", "fga", "fg3a", "ftm", "paint_fga", "mid_fga"]].sum()
     zone_missing = (logs["paint_fga"].isna() | logs["mid_fga"].isna()).astype(float)
-    grouped = logs.assign(zone_missing=zone_missing).groupby("player_lookup")
-    stats = grouped.agg(
-        n=("points", "size"),
-        points=("points", "mean"),
-        std=("points", "std"),
-        minutes=("minutes", "mean"),
-        usage=("usage", "mean"),
-        points_sum=("points", "sum"),
-        fga=("fga", "sum"),
-        fg3a=("fg3a", "sum"),
-        ftm=("ftm", "sum"),
-        paint=("paint_fga", "sum"),
-        mid=("mid_fga", "sum"),
-        zone_missing=("zone_missing", "max"),
-    )
+    stats = pd.DataFrame({
+        "n": grouped.size(),
+        "points": means["points"],
+        "std": grouped["points"].std(),
+        "minutes": means["minutes"],
+        "usage": means["usage"],
+        "points_sum": sums["points"],
+        "fga": sums["fga"],
+        "fg3a": sums["fg3a"],
+        "ftm": sums["ftm"],
+        "paint": sums["paint_fga"],
+        "mid": sums["mid_fga"],
+        "zone_missing": zone_missing.groupby(logs["player_lookup"]).max(),
+    })
     return stats.reindex(index).fillna({"n": 0})
 
 

@@ -35,8 +35,7 @@ PRIOR_SEASON_DAYS = 365
 
 def days_since_last_game(ctx: Context) -> pd.Series:
     """Days from each roster player's last game (any season) to D; NaN without any game."""
-    last = ctx.logs.groupby("player_lookup")["game_date"].max().reindex(ctx.roster.index)
-    return (ctx.day - last).dt.days
+    return (ctx.day - ctx.last_game).dt.days
 
 
 def prior_season_games(ctx: Context) -> pd.Series:
@@ -59,7 +58,8 @@ def completeness(ctx: Context) -> pd.DataFrame:
     window = recent.groupby("team")["game_date"].agg(expected="size", since="min")
     team = per_player_rows(window, ctx.roster["team"])
     expected = team["expected"].fillna(0).astype(int)
-    mine = ctx.logs[ctx.logs["player_lookup"].isin(index)]
+    # Every window starts this season, so the season's logs hold all the games it counts.
+    mine = ctx.season_logs[ctx.season_logs["player_lookup"].isin(index)]
     since = per_player(team["since"], mine["player_lookup"])
     logged = (mine["game_date"] >= since).groupby(mine["player_lookup"]).sum()
     actual = logged.reindex(index, fill_value=0).astype(int).clip(upper=expected)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -182,6 +183,9 @@ feature_store = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
 )
+# A night's rows are read and replaced by date (the primary key leads with the player).
+Index("ix_feature_store_game_date", feature_store.c.game_date, feature_store.c.feature_version)
+
 
 run_history = Table(
     "run_history",

@@ -204,6 +204,18 @@ class Stage5Queries:
         with self.transaction() as conn:
             return set(conn.execute(query).scalars())
 
+    @retried
+    def duplicate_predictions(self, game_date: date) -> int:
+        """Active prediction rows beyond one per (player, system, line)."""
+        table = schema.predictions
+        keys = (table.c.player_lookup, table.c.system_id, table.c.line)
+        per_key = (select((func.count() - 1).label("extra"))
+                   .where(table.c.game_date == game_date, table.c.is_active.is_(True))
+                   .group_by(*keys).having(func.count() > 1).subquery())
+        with self.transaction() as conn:
+            return int(conn.execute(select(func.coalesce(func.sum(per_key.c.extra), 0)))
+                       .scalar_one())
+
     # --- features for workers -----------------------------------------------------------
 
     def read_feature_rows(self, game_date: date, players: Iterable[str],

@@ -130,6 +130,9 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
     def _migrate(self) -> None:
         with self.transaction() as conn:
             schema.metadata.create_all(conn)
+            for table in schema.metadata.sorted_tables:  # indexes added to existing tables
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             current = conn.execute(_SCHEMA_VERSION).scalar()
             if current is None:
                 conn.execute(insert(schema.schema_meta).values(

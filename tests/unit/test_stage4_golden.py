@@ -1,0 +1,51 @@
+"""Stage 4's rows for nights of the synthetic league, pinned by their content hashes.
+
+The builder is pure, so the same inputs must give the same rows, value for value, whatever its
+internals: a change to how the features are computed that changes any value, tag, issue or
+field changes these digests. The nights cover the early-season placeholders, the ramp (few
+players ready), and the middle of the season with injuries on the slate. If a formula is
+changed on purpose, update the digest in the same commit and say why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timezone
+
+import pytest
+
+from tipoff.adapters.store.sql.store import SqliteStore
+from tipoff.domain.stage4.builder import build_feature_rows, content_hash
+from tipoff.pipeline.build_features import load_inputs
+from tipoff.pipeline.load_data import generate_league_into
+from tipoff.testing import FakeClock
+
+STAMP = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+# night: sha256 of the night's content hashes in row order (88, 226, 238 and 149 rows; the
+# first night is placeholders, the others have 9–20 injured players on the slate).
+GOLDEN = {
+    date(2025, 10, 23): "a69992cdd815dfcacda11e5fccba3b425e6775ac9f5df4a8d845870cb082835f",
+    date(2025, 10, 31): "3d39e82c4e2300f856aa8a4fb5e12d7d3ab21caa0ed8ab7288a1647b6f3d4669",
+    date(2025, 11, 12): "b15bb98425e8ccf019dab27a3967e3cc099c3f6e0b5df58eeab7dc256f64f30d",
+    date(2025, 12, 1): "f751550cffc9279beebf779c7474946edfcd05d8821b6a3e94b26db26ef96106",
+}
+
+
+@pytest.fixture(scope="module")
+def league(tmp_path_factory):
+    clock = FakeClock(datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
+    store = SqliteStore(f"sqlite:///{tmp_path_factory.mktemp('golden') / 's.db'}", clock).open()
+    generate_league_into(store, "2025-26", 7, max(GOLDEN))
+    yield store
+    store.close()
+
+
+def digest(rows: list[dict]) -> str:
+    return hashlib.sha256("".join(r["content_hash"] for r in rows).encode()).hexdigest()
+
+
+@pytest.mark.parametrize("night", sorted(GOLDEN))
+def test_the_rows_of_a_night_are_the_pinned_ones(league, night):
+    rows = build_feature_rows(load_inputs(league, night), STAMP)
+    assert rows and all(r["content_hash"] == content_hash(r) for r in rows)
+    assert digest(rows) == GOLDEN[night]
