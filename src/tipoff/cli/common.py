@@ -17,8 +17,18 @@ from rich.table import Table
 from tipoff.config import Settings
 from tipoff.errors import ConfigurationError
 
-out = Console()
-err = Console(stderr=True)
+PIPE_WIDTH = 200  # off a terminal (a file, a pipe) lines may be long: no table squeezed to 80
+
+
+def _console(*, stderr: bool = False) -> Console:
+    console = Console(stderr=stderr)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPE_WIDTH
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
 
 
 def fail(message: str, code: int, exc: BaseException | None = None) -> int:

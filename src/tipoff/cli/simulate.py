@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from tipoff.cli.common import err as _err
+from tipoff.cli.common import out as _out
 from tipoff.errors import InputError
-
-_out = Console()
-_err = Console(stderr=True)
 
 
 def simulate(
