@@ -37,7 +37,7 @@ class Settings(BaseModel):
     smtp_from: str | None = None
     smtp_to: str | None = None
     smtp_starttls: bool = False
-    # Who may call the coordinator (DESIGN.md §7; README "Security").
+    # Who may call the coordinator (SPEC.md §7; README "Security").
     auth: Literal["token", "oidc"] = "token"
     api_token: SecretStr | None = None
     token_file: Path | None = None

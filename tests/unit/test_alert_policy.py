@@ -1,4 +1,4 @@
-"""The alert policy of DESIGN.md §7 at every threshold boundary."""
+"""The alert policy of SPEC.md §7 at every threshold boundary."""
 
 from __future__ import annotations
 

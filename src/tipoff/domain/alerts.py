@@ -1,4 +1,4 @@
-"""Alert policy (DESIGN.md §7, §8): which conditions of a night deserve an alert, and how bad.
+"""Alert policy (SPEC.md §7, §8): which conditions of a night deserve an alert, and how bad.
 
 Pure functions: each takes the facts of one check and returns an ``Alert`` or ``None``. The
 thresholds compare integers, never floats, so a boundary (exactly 90 %, exactly 10 min) falls

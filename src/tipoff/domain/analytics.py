@@ -1,4 +1,4 @@
-"""Column names of the analytics inputs (DESIGN.md §3), shared by generators, importers and stores."""
+"""Column names of the analytics inputs (SPEC.md §3), shared by generators, importers and stores."""
 
 from __future__ import annotations
 

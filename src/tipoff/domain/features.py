@@ -1,4 +1,4 @@
-"""The stage 4 feature contract (DESIGN.md §4): names, order, defaults and source weights."""
+"""The stage 4 feature contract (SPEC.md §4): names, order, defaults and source weights."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ MAX_BACKOFF_S = 600
 MAX_DELIVERY_ATTEMPTS = 5
 SCHEDULER_DEADLINE_S = 60
 POLL_DEADLINE_S = 30  # under the 60 s period, so one poll never overlaps the next
-# The wait poll (DESIGN.md §7): every minute from 06:00 through 07:59 PT covers the 06:00 wait's
+# The wait poll (SPEC.md §7): every minute from 06:00 through 07:59 PT covers the 06:00 wait's
 # 30-minute deadline, and a later /start or /retry wait, with room to spare.
 POLL_SCHEDULE = "* 6-7 * * *"
 

@@ -1,4 +1,4 @@
-"""The messages tipoff exchanges (DESIGN.md §5), bounded where they enter.
+"""The messages tipoff exchanges (SPEC.md §5), bounded where they enter.
 
 Every text has a maximum length and may not contain NUL; every count has a range. A value the
 store could not hold is refused here, once, instead of failing a write later.

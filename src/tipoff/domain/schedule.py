@@ -1,4 +1,4 @@
-"""The night's timetable: the four daily jobs and when they fire (DESIGN.md §1, §2).
+"""The night's timetable: the four daily jobs and when they fire (SPEC.md §1, §2).
 
 Jobs are wall-clock times in America/Los_Angeles and fire exactly once per Pacific day, so the
 same 06:00 job is 14:00 UTC in winter and 13:00 UTC in summer (2026-03-08 and 2026-11-01

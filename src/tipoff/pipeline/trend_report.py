@@ -3,7 +3,7 @@
 Every night's counts, coverage and timings are ``NightWatch.status`` for that night (the same
 numbers ``tipoff status`` prints); the report adds what a morning review needs beside them:
 the latency class, the average feature quality, the alerts sent and whether the 07:00 PT
-promise (DESIGN.md §1: predictions for ≥ 95% of ready players) was kept.
+promise (SPEC.md §1: predictions for ≥ 95% of ready players) was kept.
 """
 
 from __future__ import annotations

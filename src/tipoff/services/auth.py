@@ -1,4 +1,4 @@
-"""Who may call the coordinator (DESIGN.md §7): a FastAPI dependency over one ``Authenticator``.
+"""Who may call the coordinator (SPEC.md §7): a FastAPI dependency over one ``Authenticator``.
 
 - ``OpenAccess``: no credential configured (a server bound to loopback, or
   ``--insecure-no-auth``). The ``X-CloudScheduler`` header still marks the scheduler, because

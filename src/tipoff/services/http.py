@@ -1,4 +1,4 @@
-"""The coordinator's HTTP surface (DESIGN.md §7): a FastAPI app over one ``Services``.
+"""The coordinator's HTTP surface (SPEC.md §7): a FastAPI app over one ``Services``.
 
 Endpoints: ``POST /trigger`` (Pub/Sub push of ``phase4_complete``), ``POST /start``
 (``{"game_date"?, "force"?, "wait_for_phase4"?}``), ``POST /retry`` (``{"game_date"?}``),

@@ -65,7 +65,7 @@ class Services:
 
 
 def scheduled_actions(coordinator: Coordinator, watch: NightWatch) -> dict:
-    """The four daily jobs of DESIGN.md §1, each acting on the game date of its fire time."""
+    """The four daily jobs of SPEC.md §1, each acting on the game date of its fire time."""
     return {
         "backup_start": lambda day: coordinator.start(day, "scheduler_backup",
                                                       wait_for_phase4=True),

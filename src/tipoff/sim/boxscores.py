@@ -1,4 +1,4 @@
-"""Import real NBA player box scores as analytics frames (DESIGN.md §3); nothing is written here.
+"""Import real NBA player box scores as analytics frames (SPEC.md §3); nothing is written here.
 
 From one or more box score CSVs (one row per player per game, see ``REQUIRED``) and optionally a
 tip-off times file, ``read_boxscores`` derives ``games``, ``player_game_logs``,

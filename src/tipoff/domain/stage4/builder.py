@@ -1,4 +1,4 @@
-"""Stage 4: one feature row per player on D's slate, pure and vectorised (DESIGN.md §4).
+"""Stage 4: one feature row per player on D's slate, pure and vectorised (SPEC.md §4).
 
 Only facts known before D's first tip-off are used: logs and team stats dated D or later, and
 injury reports made at or after the first tip-off, are dropped here (not trusted to the

@@ -1,4 +1,4 @@
-"""Stage 4 completeness and the production-ready rule (DESIGN.md §4).
+"""Stage 4 completeness and the production-ready rule (SPEC.md §4).
 
 A row is production ready when all of these hold (every failure is one issue text):
 

@@ -1,6 +1,6 @@
 """The deterministic synthetic NBA league: a whole regular season of analytics inputs.
 
-``generate_league(season, seed)`` returns the tables of DESIGN.md §3 (plus the generator's true
+``generate_league(season, seed)`` returns the tables of SPEC.md §3 (plus the generator's true
 expected points) for 30 teams of 15 players over an 82-game schedule. The same season and seed
 always give the same frames. Each part of the league draws from its own random stream, so the
 injuries, say, do not shift when the box-score model changes.

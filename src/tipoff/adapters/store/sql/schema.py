@@ -59,7 +59,7 @@ schema_meta = Table(
     Column("migrated_at", UtcDateTime, nullable=False),
 )
 
-# --- analytics inputs (DESIGN.md §3) -------------------------------------------------------
+# --- analytics inputs (SPEC.md §3) -------------------------------------------------------
 
 games = Table(
     "games",
