@@ -125,10 +125,29 @@ def similarity(game: PastGame, now: Context) -> float:
 def find_matches(history: Sequence[PastGame], now: Context) -> list[tuple[float, PastGame]]:
     """The most similar recent games, best first, at most ``MAX_MATCHES``."""
     recent = [g for g in history if 0 <= g.days_ago <= WINDOW_DAYS and math.isfinite(g.points)]
-    scored = [(similarity(g, now), g) for g in recent]
+    scored = _similarities(recent, now)
     matches = [(s, g) for s, g in scored if s >= MIN_SIMILARITY]
     matches.sort(key=lambda pair: (-pair[0], pair[1].days_ago))
     return matches[:MAX_MATCHES]
+
+
+def _similarities(games: Sequence[PastGame], now: Context) -> list[tuple[float, PastGame]]:
+    """``similarity`` of each game, with tonight's side of every score worked out once (the
+    same products summed in the same order, so the same floats)."""
+    scale = max(FORM_SCALE_MIN, FORM_SCALE_SHARE * now.form)
+    defense = [WEIGHTS["defense"] * _step_closeness(tier, now.defense_tier) for tier in range(3)]
+    rest = [WEIGHTS["rest"] * _step_closeness(bucket, now.rest_bucket) for bucket in range(3)]
+    venue = {True: WEIGHTS["venue"] * 1.0, False: WEIGHTS["venue"] * 0.0}
+    form_weight, form, exp = WEIGHTS["form"], now.form, math.exp
+    scored = []
+    for g in games:
+        rating = g.opponent_def_rating
+        tier = 0 if rating < STRONG_DEFENSE_BELOW else 2 if rating > WEAK_DEFENSE_ABOVE else 1
+        score = (defense[tier] + rest[min(max(g.days_rest, 0), 2)]
+                 + venue[g.is_home == now.is_home]
+                 + form_weight * exp(-abs(g.form - form) / scale))
+        scored.append((score, g))
+    return scored
 
 
 def match_weight(similarity_score: float) -> float:
