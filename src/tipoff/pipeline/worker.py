@@ -56,16 +56,16 @@ class StoreBreakers(Gate):
             self._changed.add(state.system_id)
 
     def allows(self, system_id: str) -> bool:
-        state = self._state(system_id)
-        if _resting(state):  # the common case, answered without the clock or a new state
+        state = self._states.get(system_id)
+        if state is None or _resting(state):  # the common case: no clock, no new state
             return True
         allowed, state = allow(state, self._clock.now())
         self._set(state)
         return allowed
 
     def succeeded(self, system_id: str) -> None:
-        state = self._state(system_id)
-        if not _resting(state):  # a success leaves a resting breaker exactly as it is
+        state = self._states.get(system_id)
+        if state is not None and not _resting(state):  # a resting breaker stays as it is
             self._set(record_success(state, self._clock.now()))
 
     def failed(self, system_id: str, error: Exception) -> None:
@@ -104,6 +104,9 @@ class Worker:
         self._clock = clock
         self._model = model
         self._systems = systems or default_systems(model)
+        # Read from the model's artefact once, not per player.
+        self._calibration = ensemble_calibration(model)
+        self._weights = ensemble_weights(model)
         self._worker_id = worker_id
         self._max_attempts = max_attempts
         self._feature_version = feature_version
@@ -203,9 +206,9 @@ class Worker:
         assert row is not None  # a missing row is a skip reason
         outcome = predict_player(row["features"], [l.value for l in request.lines],
                                  PlayerContext(history, row["days_rest"], request.player_lookup,
-                                               precomputed, ensemble_calibration(self._model),
+                                               precomputed, self._calibration,
                                                book_prices(request.lines), role),
-                                 self._systems, ensemble_weights(self._model), gate)
+                                 self._systems, self._weights, gate)
         rows = self._rows(request, row, outcome.predictions)
         if not rows:
             return self._result(request, b.FAILED, "no system could predict",

@@ -177,6 +177,23 @@ def weighted_spread(matches: Sequence[tuple[float, PastGame]], mean_points: floa
     return math.sqrt(sum(w * sq for w, sq in zip(weights, squares)) / sum(weights))
 
 
+def _means_and_spread(matches: Sequence[tuple[float, PastGame]]) -> tuple[dict[str, float], float]:
+    """``matched_means`` and ``weighted_spread`` with the weights worked out once (the same
+    sums in the same order)."""
+    weights = [match_weight(s) for s, _ in matches]
+    games = [g for _, g in matches]
+    total = sum(weights)
+    means = {
+        "points": sum(w * g.points for w, g in zip(weights, games)) / total,
+        "form": sum(w * g.form for w, g in zip(weights, games)) / total,
+        "def_rating": sum(w * g.opponent_def_rating for w, g in zip(weights, games)) / total,
+        "home": sum(w * float(g.is_home) for w, g in zip(weights, games)) / total,
+        "rest": sum(w * float(rest_bucket(g.days_rest)) for w, g in zip(weights, games)) / total,
+    }
+    squares = sum(w * (g.points - means["points"]) ** 2 for w, g in zip(weights, games))
+    return means, math.sqrt(squares / total)
+
+
 def _clamp(value: float, cap: float) -> float:
     return min(max(value, -cap), cap)
 
@@ -220,9 +237,8 @@ def similarity_predict(
             f"only {len(matches)} similar games in the last {WINDOW_DAYS} days "
             f"(need {MIN_MATCHES})"
         )
-    means = matched_means(matches)
+    means, spread = _means_and_spread(matches)
     mean_points = means["points"]
-    spread = weighted_spread(matches, mean_points)
     mean_similarity = sum(s for s, _ in matches) / len(matches)
     parts = residual_adjustments(f, now, means)
     total = _clamp(sum(parts.values()), ADJUSTMENT_CAP)
