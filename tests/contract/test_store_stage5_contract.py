@@ -76,6 +76,15 @@ def test_feature_rows_are_read_for_the_asked_players_only(any_store, clock):
     assert any_store.read_feature_rows(DAY, ["a"], "v2") == {}
 
 
+def test_feature_rows_read_by_player_match_the_night_read_column_for_column(any_store, clock):
+    any_store.replace_features(DAY, "v1_25", [feature_row(p, DAY, clock.now()) for p in "abc"])
+    night = any_store.read_features(DAY, "v1_25")
+    by_player = any_store.read_feature_rows(DAY, ["a", "b", "c"], "v1_25")
+    assert [r["player_lookup"] for r in night] == ["a", "b", "c"]
+    for row in night:
+        assert {k: by_player[row["player_lookup"]][k] for k in row} == row
+
+
 def test_active_predictions_are_counted_per_system_and_player(any_store, clock):
     any_store.write_predictions(DAY, [prediction("p1", 20.5, clock.now()),
                                       prediction("p2", 20.5, clock.now(), "ensemble_v1")])

@@ -243,3 +243,18 @@ def test_a_fan_out_cut_short_is_healed_by_the_next_trigger(night):
     bus.join()
     assert store.get_batch(GAME_DATE).state == b.COMPLETE
     assert len(store.players_with_predictions(GAME_DATE)) == 20
+
+
+def test_a_batch_leaves_the_garbage_collector_as_it_found_it_even_when_it_fails(night):
+    import gc
+
+    store, bus, clock, coordinator, model = night
+    seed_phase4(store, clock.now(), players=4)
+    subscribe_workers(bus, [Worker(FlakyWrites(store, 1), bus, clock, model)])
+    assert gc.isenabled()
+    coordinator.start(GAME_DATE, "pubsub")
+    bus.join(raise_errors=False)  # the first write fails inside the batch
+    assert gc.isenabled()
+    clock.advance(timedelta(seconds=31))
+    bus.join()
+    assert gc.isenabled() and store.get_batch(GAME_DATE).state == b.COMPLETE

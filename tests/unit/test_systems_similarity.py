@@ -139,3 +139,34 @@ def test_context_adjustments_together_stay_within_five_points():
     prediction = similarity_predict(extreme, None, history, days_rest=2)
     assert prediction.components["adjustment_total"] == 5.0
     assert prediction.predicted_points == 25.0
+
+
+def test_matching_scores_every_game_exactly_as_similarity_does():
+    """find_matches works tonight's side out once per player; the scores must be the same
+    floats ``similarity`` gives game by game (ties and the tier edges included)."""
+    from tipoff.domain.systems.similarity import Context, _similarities, similarity
+
+    games = [game(days_ago=d, points=float(d % 31), def_rating=rating, rest=rest, home=home,
+                  form=form)
+             for d, (rating, rest, home, form) in enumerate(
+                 (rating, rest, home, form)
+                 for rating in (105.0, 109.99, 110.0, 113.3, 116.0, 116.01, 121.0, float("nan"))
+                 for rest in (-1, 0, 1, 2, 5) for home in (True, False)
+                 for form in (0.0, 3.3, 17.9, 31.0))]
+    for now in (Context(tier, bucket, home, form) for tier in range(3) for bucket in range(3)
+                for home in (True, False) for form in (0.0, 12.0, 28.7)):
+        assert [s for s, _ in _similarities(games, now)] == [similarity(g, now) for g in games]
+
+
+def test_the_means_and_spread_of_a_prediction_are_those_of_the_public_functions():
+    from tipoff.domain.systems.similarity import (
+        _means_and_spread, find_matches, matched_means, tonight, weighted_spread,
+    )
+    from tipoff.domain.systems import FeatureView
+
+    history = [game(days_ago=2 + i, points=3.7 * (i % 9), def_rating=104.0 + 1.3 * i,
+                    rest=i % 4, home=i % 3 == 0, form=11.0 + 0.7 * i) for i in range(40)]
+    matches = find_matches(history, tonight(FeatureView.of(features()), 1))
+    means, spread = _means_and_spread(matches)
+    assert means == matched_means(matches)
+    assert spread == weighted_spread(matches, means["points"])

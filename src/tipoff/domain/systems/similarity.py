@@ -125,10 +125,29 @@ def similarity(game: PastGame, now: Context) -> float:
 def find_matches(history: Sequence[PastGame], now: Context) -> list[tuple[float, PastGame]]:
     """The most similar recent games, best first, at most ``MAX_MATCHES``."""
     recent = [g for g in history if 0 <= g.days_ago <= WINDOW_DAYS and math.isfinite(g.points)]
-    scored = [(similarity(g, now), g) for g in recent]
+    scored = _similarities(recent, now)
     matches = [(s, g) for s, g in scored if s >= MIN_SIMILARITY]
     matches.sort(key=lambda pair: (-pair[0], pair[1].days_ago))
     return matches[:MAX_MATCHES]
+
+
+def _similarities(games: Sequence[PastGame], now: Context) -> list[tuple[float, PastGame]]:
+    """``similarity`` of each game, with tonight's side of every score worked out once (the
+    same products summed in the same order, so the same floats)."""
+    scale = max(FORM_SCALE_MIN, FORM_SCALE_SHARE * now.form)
+    defense = [WEIGHTS["defense"] * _step_closeness(tier, now.defense_tier) for tier in range(3)]
+    rest = [WEIGHTS["rest"] * _step_closeness(bucket, now.rest_bucket) for bucket in range(3)]
+    venue = {True: WEIGHTS["venue"] * 1.0, False: WEIGHTS["venue"] * 0.0}
+    form_weight, form, exp = WEIGHTS["form"], now.form, math.exp
+    scored = []
+    for g in games:
+        rating = g.opponent_def_rating
+        tier = 0 if rating < STRONG_DEFENSE_BELOW else 2 if rating > WEAK_DEFENSE_ABOVE else 1
+        score = (defense[tier] + rest[min(max(g.days_rest, 0), 2)]
+                 + venue[g.is_home == now.is_home]
+                 + form_weight * exp(-abs(g.form - form) / scale))
+        scored.append((score, g))
+    return scored
 
 
 def match_weight(similarity_score: float) -> float:
@@ -156,6 +175,23 @@ def weighted_spread(matches: Sequence[tuple[float, PastGame]], mean_points: floa
     weights = [match_weight(s) for s, _ in matches]
     squares = [(g.points - mean_points) ** 2 for _, g in matches]
     return math.sqrt(sum(w * sq for w, sq in zip(weights, squares)) / sum(weights))
+
+
+def _means_and_spread(matches: Sequence[tuple[float, PastGame]]) -> tuple[dict[str, float], float]:
+    """``matched_means`` and ``weighted_spread`` with the weights worked out once (the same
+    sums in the same order)."""
+    weights = [match_weight(s) for s, _ in matches]
+    games = [g for _, g in matches]
+    total = sum(weights)
+    means = {
+        "points": sum(w * g.points for w, g in zip(weights, games)) / total,
+        "form": sum(w * g.form for w, g in zip(weights, games)) / total,
+        "def_rating": sum(w * g.opponent_def_rating for w, g in zip(weights, games)) / total,
+        "home": sum(w * float(g.is_home) for w, g in zip(weights, games)) / total,
+        "rest": sum(w * float(rest_bucket(g.days_rest)) for w, g in zip(weights, games)) / total,
+    }
+    squares = sum(w * (g.points - means["points"]) ** 2 for w, g in zip(weights, games))
+    return means, math.sqrt(squares / total)
 
 
 def _clamp(value: float, cap: float) -> float:
@@ -201,9 +237,8 @@ def similarity_predict(
             f"only {len(matches)} similar games in the last {WINDOW_DAYS} days "
             f"(need {MIN_MATCHES})"
         )
-    means = matched_means(matches)
+    means, spread = _means_and_spread(matches)
     mean_points = means["points"]
-    spread = weighted_spread(matches, mean_points)
     mean_similarity = sum(s for s, _ in matches) / len(matches)
     parts = residual_adjustments(f, now, means)
     total = _clamp(sum(parts.values()), ADJUSTMENT_CAP)

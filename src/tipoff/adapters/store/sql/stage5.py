@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +39,21 @@ _BREAKERS = select(schema.circuit_breakers)
 _batches = schema.prediction_batches
 _BATCH = select(*(_batches.c[f] for f in _BATCH_FIELDS)).where(
     _batches.c.game_date == bindparam("b_date"))
+
+
+def row_dicts(result) -> list[dict[str, Any]]:
+    """A result's rows as plain dicts, the column names looked up once (``dict(r._mapping)``
+    builds a key map per row). No cyclic garbage collection while the rows (and their JSON
+    columns) are decoded: they are acyclic, and in a process holding a season's frames the
+    full collections their allocations trigger cost more than the decoding."""
+    keys = list(result.keys())
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [dict(zip(keys, row)) for row in result]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _batch(conn: Connection, game_date: date) -> Batch | None:
@@ -130,7 +146,7 @@ class Stage5Queries:
         with self.transaction() as conn:
             rows = conn.execute(select(table).where(table.c.batch_id == batch_id)
                                 .order_by(table.c.player_lookup))
-            return [dict(r._mapping) for r in rows]
+            return row_dicts(rows)
 
     # --- predictions --------------------------------------------------------------------
 
@@ -183,7 +199,7 @@ class Stage5Queries:
             query = query.where(table.c.is_active.is_(True))
         query = query.order_by(table.c.player_lookup, table.c.system_id, table.c.line)
         with self.transaction() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            return row_dicts(conn.execute(query))
 
     @retried
     def count_predictions(self, game_date: date) -> dict[str, int]:
@@ -229,7 +245,7 @@ class Stage5Queries:
         with self.transaction() as conn:
             rows = conn.execute(_FEATURE_ROWS, {"b_date": game_date, "b_players": players,
                                                 "b_version": feature_version})
-            return {r.player_lookup: dict(r._mapping) for r in rows}
+            return {r["player_lookup"]: r for r in row_dicts(rows)}
 
     # --- circuit breakers (shared by every worker) --------------------------------------
 

@@ -34,7 +34,7 @@ from tipoff.adapters.store.sql import schema
 from tipoff.adapters.store.sql.records import frame_to_rows, rows_to_frame
 from tipoff.adapters.store.sql.alerts import AlertQueries
 from tipoff.adapters.store.sql.schedule import ScheduleQueries
-from tipoff.adapters.store.sql.stage5 import Stage5Queries
+from tipoff.adapters.store.sql.stage5 import Stage5Queries, row_dicts
 from tipoff.adapters.store.sql.waits import WaitQueries
 from tipoff.domain.analytics import COLUMNS
 from tipoff.errors import ConfigurationError, NotFoundError, PermanentError, TransientError
@@ -245,7 +245,7 @@ class SqlStore(Stage5Queries, WaitQueries, AlertQueries, ScheduleQueries):
                  .where(table.c.game_date == game_date, table.c.feature_version == feature_version)
                  .order_by(table.c.player_lookup))
         with self.transaction() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            return row_dicts(conn.execute(query))
 
     # --- run history ------------------------------------------------------------------------
 
