@@ -1,4 +1,4 @@
-"""The five stage 5 prediction systems (DESIGN.md §6) as pure functions, plus shared rules.
+"""The five stage 5 prediction systems (SPEC.md §6) as pure functions, plus shared rules.
 
 Each system takes a feature vector in ``features.FEATURE_NAMES`` order (or a ``FeatureView``)
 and the player's line (or None) and returns a ``Prediction``, or raises

@@ -1,4 +1,4 @@
-"""What every prediction system shares (DESIGN.md §6).
+"""What every prediction system shares (SPEC.md §6).
 
 - ``Prediction``: one system's answer for one player and line.
 - ``recommend``: PASS without a line, PASS when confidence is below the system's floor or the

@@ -1,4 +1,4 @@
-"""Per-system circuit breaker as a pure state machine (DESIGN.md §6).
+"""Per-system circuit breaker as a pure state machine (SPEC.md §6).
 
     closed     --5 consecutive failures------------>  open
     open       --30 minutes after opened_at-------->  half_open   (seen by any call)
