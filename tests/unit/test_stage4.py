@@ -18,7 +18,6 @@ from tipoff.adapters.store.sql.schema import feature_store
 from tipoff.domain import analytics
 from tipoff.domain.features import DEFAULTS, FEATURE_INDEX, quality_score
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
-from tipoff.domain.stage4.context import tag
 from tipoff.domain.stage4.readiness import readiness_issues
 
 UTC = timezone.utc
@@ -168,14 +167,6 @@ def test_no_games_on_the_date_gives_no_rows():
 def test_a_naive_generation_time_is_refused():
     with pytest.raises(ValueError, match="naive"):
         build_feature_rows(base_league().inputs(), datetime(2025, 12, 1, 9))
-
-
-def test_an_empty_window_takes_the_documented_default():
-    index = pd.Index(["ann", "bob", "cat"])
-    raw = pd.Series([12.0, 11.0, float("nan")], index=index)
-    tagged = tag("points_avg_last_5", raw, pd.Series([5, 2], index=index[:2]), full=5)
-    assert tagged.value.tolist() == [12.0, 11.0, DEFAULTS["points_avg_last_5"]]
-    assert tagged.source.tolist() == ["computed", "partial", "default"]
 
 
 # --- scoring windows ------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Stage 4 for many nights in one pass gives exactly the rows the live builder gives night by night.
+"""Stage 4 for many nights in one pass over all the data gives exactly the rows live stage 4
+builds for each night alone from what it reads (`Snapshot.feature_rows`: the night's 400-day
+input window): no night sees another night's facts or history beyond its window.
 
 Every field is compared (features exactly, after the builder's rounding; sources, readiness
 issues, completeness, injury status, days_rest, content_hash) on two synthetic seasons (early
@@ -26,7 +28,7 @@ SEASON_START = date(2025, 10, 21)  # the synthetic 2025-26 opening night
 
 
 def assert_same_rows(snapshot: Snapshot, dates: list[date]) -> list[dict]:
-    """Compare the one-pass rows with the builder's for every date; returns the rows."""
+    """Compare the many-night rows with each night built alone; returns the rows."""
     many = snapshot.feature_rows_many(dates, NOW)
     assert list(many) == list(dates)
     compared = []

@@ -12,7 +12,7 @@ import structlog
 from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
 from tipoff.domain.messages import PHASE4_EVENT_TYPE, PHASE4_TOPIC, Phase4Completed
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
-from tipoff.domain.stage4.context import LOG_COLUMNS
+from tipoff.domain.stage4.slates import LOG_COLUMNS
 from tipoff.domain.alerts import publish_failed_alert
 from tipoff.errors import AdapterError, NotFoundError
 from tipoff.logs import night_context

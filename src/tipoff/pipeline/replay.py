@@ -2,9 +2,9 @@
 
 Training and the backtest use this; each night sees exactly the slices the live path reads
 (stage 4's ``input_windows``, the similarity history's ``history_window``), so a replayed night
-computes what a live or backfilled night writes (the builder enforces the cut-off itself).
-Many nights' stage 4 rows come from one vectorised pass (``feature_rows_many``, the same rows
-as ``feature_rows`` night by night).
+computes what a live or backfilled night writes (stage 4 enforces the cut-off itself).
+Many nights' stage 4 rows come from one pass (``feature_rows_many``, the same rows as
+``feature_rows`` night by night).
 """
 
 from __future__ import annotations

@@ -56,37 +56,14 @@ issue texts: `readiness`. The content hash covers every field but the two timest
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from tipoff.domain.dates import require_aware
-from tipoff.domain.features import (
-    COMPUTED,
-    DEFAULT,
-    FEATURE_NAMES,
-    FEATURE_VERSION,
-    PARTIAL,
-    quality_score,
-)
-from tipoff.domain.stage4.context import Context, prepare
-from tipoff.domain.stage4.player import days_rest, player_features, season_games
-from tipoff.domain.stage4.readiness import (
-    EARLY_SEASON_ISSUE,
-    completeness,
-    days_since_last_game,
-    prior_season_games,
-    readiness_issues,
-)
-from tipoff.domain.stage4.team import injury_status, opponent_has_data, team_features
-from tipoff.domain.stage4.zones import shot_zone_mismatch
+from tipoff.domain.stage4.nights import build_nights, content_hash
 
-UNHASHED_FIELDS = frozenset({"feature_generated_at", "created_at", "content_hash"})
+__all__ = ["Stage4Inputs", "build_feature_rows", "content_hash"]
 
 
 @dataclass(frozen=True)
@@ -108,119 +85,17 @@ def build_feature_rows(inputs: Stage4Inputs, generated_at: datetime) -> list[dic
     """One `feature_store` row per player of a team playing on D, ordered by player_lookup.
 
     Returns [] when no game is scheduled on D. Rows in the first 7 days of the season are
-    placeholders (no features, not ready).
+    placeholders (no features, not ready). The same pass as many nights at once
+    (`nights.build_nights`), over the inputs' whole history.
     """
-    stamp = require_aware(generated_at)
-    ctx = prepare(inputs.game_date, inputs.games, inputs.logs, inputs.team_stats, inputs.injuries)
-    if ctx is None:
-        return []
-    players = _meta(ctx).reset_index().to_dict("records")
-    if ctx.early_season:
-        return [_placeholder(ctx, facts, stamp) for facts in players]
-    values, sources = feature_matrix(ctx)
-    return [
-        _row(ctx, facts, values[i], sources[i], stamp) for i, facts in enumerate(players)
-    ]
+    day = inputs.game_date
+    return build_nights(inputs.games, inputs.logs, inputs.team_stats, inputs.injuries, [day],
+                        generated_at, history_days=_days_given(inputs))[day]
 
 
-def feature_matrix(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-    """All 25 features for the roster: values rounded to 4 decimals, and their source tags."""
-    features = player_features(ctx)
-    features |= team_features(ctx, days_rest(ctx))
-    features["shot_zone_mismatch_score"] = shot_zone_mismatch(
-        ctx, features["pct_three"], features["pct_paint"]
-    )
-    values = np.column_stack([features[name].value.to_numpy(float) for name in FEATURE_NAMES])
-    sources = np.column_stack([features[name].source.to_numpy(object) for name in FEATURE_NAMES])
-    # Adding 0.0 turns -0.0 into 0.0, so equal values always serialise (and hash) alike.
-    return np.round(values, 4) + 0.0, sources
-
-
-def content_hash(row: dict[str, Any]) -> str:
-    """sha256 of the row's canonical JSON, leaving out the generation and creation times."""
-    body = {key: value for key, value in row.items() if key not in UNHASHED_FIELDS}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_json_value)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _json_value(value: Any) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"cannot hash {type(value).__name__} {value!r}")
-
-
-def _meta(ctx: Context) -> pd.DataFrame:
-    """Everything about a roster player except the features themselves."""
-    return ctx.roster.assign(
-        days_rest=days_rest(ctx),
-        injury_status=injury_status(ctx),
-        opponent_data=opponent_has_data(ctx),
-        season_games=season_games(ctx),
-        days_since_last=days_since_last_game(ctx),
-        prior_games=prior_season_games(ctx),
-    ).join(completeness(ctx))
-
-
-def _placeholder(ctx: Context, facts: dict, stamp: datetime) -> dict:
-    summary = {COMPUTED: 0, PARTIAL: 0, DEFAULT: 0}
-    fields = {"features": None, "feature_sources": None, "quality_score": 0.0}
-    return _finish(ctx, facts, stamp, fields | _verdict([EARLY_SEASON_ISSUE], summary))
-
-
-def _row(
-    ctx: Context,
-    facts: dict,
-    values: np.ndarray,
-    sources: np.ndarray,
-    stamp: datetime,
-) -> dict:
-    tags = [str(tag) for tag in sources]
-    quality = quality_score(tags)
-    issues = readiness_issues(
-        expected=int(facts["expected"]),
-        actual=int(facts["actual"]),
-        season_games=int(facts["season_games"]),
-        quality=quality,
-        injury_status=facts["injury_status"],
-        opponent_data=bool(facts["opponent_data"]),
-        days_since_last=(None if pd.isna(facts["days_since_last"])
-                         else float(facts["days_since_last"])),
-        prior_games=int(facts["prior_games"]),
-    )
-    summary = {tag: tags.count(tag) for tag in (COMPUTED, PARTIAL, DEFAULT)}
-    fields = {"features": [float(v) for v in values], "feature_sources": tags}
-    fields["quality_score"] = quality
-    return _finish(ctx, facts, stamp, fields | _verdict(issues, summary))
-
-
-def _verdict(issues: list[str], summary: dict[str, int]) -> dict:
-    return {
-        "is_production_ready": not issues,
-        "data_quality_issues": issues,
-        "data_source_summary": summary,
-    }
-
-
-def _finish(ctx: Context, facts: dict, stamp: datetime, fields: dict) -> dict:
-    rest = facts["days_rest"]
-    row = {
-        "player_lookup": str(facts["player_lookup"]),
-        "game_date": ctx.day.date(),
-        "feature_version": FEATURE_VERSION,
-        "game_id": str(facts["game_id"]),
-        "player_name": str(facts["player_name"]),
-        "team": str(facts["team"]),
-        "opponent": str(facts["opponent"]),
-        "is_home": bool(facts["is_home"]),
-        "days_rest": None if pd.isna(rest) else int(rest),
-        **fields,
-        "early_season_flag": ctx.early_season,
-        "injury_status": str(facts["injury_status"]),
-        "expected_games": int(facts["expected"]),
-        "actual_games": int(facts["actual"]),
-        "completeness_pct": float(facts["pct"]),
-        "feature_generated_at": stamp,
-        "created_at": stamp,
-    }
-    row["content_hash"] = content_hash(row)
-    return row
+def _days_given(inputs: Stage4Inputs) -> int:
+    """How far back the inputs reach before D, in days (all of it is history the night sees)."""
+    dates = [pd.to_datetime(frame["game_date"]).min()
+             for frame in (inputs.games, inputs.logs, inputs.team_stats) if len(frame)]
+    earliest = min(dates, default=pd.Timestamp(inputs.game_date))
+    return max(1, (pd.Timestamp(inputs.game_date) - earliest.normalize()).days + 1)

@@ -22,12 +22,17 @@ from tipoff.domain.features import (
     INJURY_RISK,
     PARTIAL,
 )
-from tipoff.domain.stage4.player import FREE_THROW_WEIGHT, MAX_DAYS_REST
 from tipoff.domain.stage4.readiness import PRIOR_SEASON_DAYS
 from tipoff.domain.stage4.slates import League, Nights
-from tipoff.domain.stage4.team import AVAILABLE, OPPONENT_WINDOW, TEAM_WINDOW
 from tipoff.domain.stage4.timeline import Timeline
-from tipoff.domain.stage4.zones import THREE_WEIGHT, ZONE_WINDOW
+
+FREE_THROW_WEIGHT = 0.44  # the usual possession weight of a free-throw attempt
+MAX_DAYS_REST = 7
+TEAM_WINDOW = 10  # the team's last games (pace, offensive rating)
+OPPONENT_WINDOW = 15  # the opponent's last games (defensive rating, pace)
+ZONE_WINDOW = 15  # the opponent's last games for the shot-zone mismatch
+THREE_WEIGHT = 1.5  # a three-point rate difference counts 1.5× a two-point one
+AVAILABLE = "available"
 
 Tagged = tuple[np.ndarray, np.ndarray]  # values, source tags
 _ZONE_PARTS = ("two_made", "two_att", "three_made", "three_att", "paint", "zoned_att", "unzoned")

@@ -1,11 +1,11 @@
-"""Stage 4 for many nights in one vectorised pass: what `build_feature_rows` makes night by night.
+"""Stage 4 for one or many nights in one vectorised pass (the formulas: `builder`'s docstring).
 
-Given the analytics tables and a list of dates, ``build_nights`` returns for every date the
-rows ``build_feature_rows(Stage4Inputs(date, …), generated_at)`` returns when given the
-slices the live path reads (the ``history_days`` of logs, team stats and schedule before the
-date, the date's injury reports): same fields, values, sources, readiness issues and content
-hash. Training and the backtest replay hundreds of nights; this spares them a pandas
-group-by per night (see `night_features` for how the windows are found).
+Given the analytics tables and a list of dates, ``build_nights`` returns every date's
+`feature_store` rows as live stage 4 writes them: each night sees the ``history_days`` of logs,
+team stats and schedule before it and the injury reports made before its first tip-off. Live
+stage 4 builds its one night with it (`builder.build_feature_rows`); training and the backtest
+replay hundreds of nights at once, so a night is index ranges over each player's and team's
+games (`night_features`), not a pandas group-by.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
+
+import hashlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -26,11 +29,11 @@ from tipoff.domain.features import (
     quality_score,
 )
 from tipoff.domain.stage4 import night_features as nf
-from tipoff.domain.stage4.builder import content_hash
 from tipoff.domain.stage4.readiness import EARLY_SEASON_ISSUE, readiness_issues
 from tipoff.domain.stage4.slates import League, league, nights, rosters
 
 DEFAULT_HISTORY_DAYS = 400  # the live path's input window (`build_features.HISTORY_WINDOW`)
+UNHASHED_FIELDS = frozenset({"feature_generated_at", "created_at", "content_hash"})
 
 
 def build_nights(games: pd.DataFrame, logs: pd.DataFrame, team_stats: pd.DataFrame,
@@ -160,3 +163,16 @@ def _finish(facts: dict[str, list], i: int, day: date, early: bool, stamp: datet
     row["content_hash"] = content_hash(row)
     return row
 
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    """sha256 of the row's canonical JSON, leaving out the generation and creation times."""
+    body = {key: value for key, value in row.items() if key not in UNHASHED_FIELDS}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_json_value)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot hash {type(value).__name__} {value!r}")

@@ -16,14 +16,11 @@ platform this replaced required ≥ 90% and left a fifth of the priced players u
 
 from __future__ import annotations
 
-import pandas as pd
-
 from tipoff.domain.features import (
     COMPLETENESS_WINDOW,
     QUALITY_READY_MIN,
     SMALL_SEASON_MIN_GAMES,
 )
-from tipoff.domain.stage4.context import Context, per_player, per_player_rows
 
 EARLY_SEASON_ISSUE = "early season"
 RECENT_GAME_DAYS = 30
@@ -31,40 +28,6 @@ EARLY_SEASON_MIN_GAMES = 3
 EARLY_MIN_GAMES = 2
 PRIOR_SEASON_MIN_GAMES = 20
 PRIOR_SEASON_DAYS = 365
-
-
-def days_since_last_game(ctx: Context) -> pd.Series:
-    """Days from each roster player's last game (any season) to D; NaN without any game."""
-    return (ctx.day - ctx.last_game).dt.days
-
-
-def prior_season_games(ctx: Context) -> pd.Series:
-    """Games each roster player played in the year before D's season began."""
-    start = ctx.season_start - pd.Timedelta(days=PRIOR_SEASON_DAYS)
-    dates = ctx.logs["game_date"]
-    before = ctx.logs[(dates >= start) & (dates < ctx.season_start)]
-    return before.groupby("player_lookup").size().reindex(ctx.roster.index, fill_value=0)
-
-
-def completeness(ctx: Context) -> pd.DataFrame:
-    """Expected games (team's last ≤ 10 this season), games the player logged since, and the %.
-
-    ``actual`` counts the player's logs for any team since the date of the team's
-    ``expected``-th most recent game, so a traded player's games for both teams count.
-    """
-    index = ctx.roster.index
-    dates = ctx.team_dates[ctx.team_dates["game_date"] >= ctx.season_start]
-    recent = dates[dates.groupby("team").cumcount() < COMPLETENESS_WINDOW]
-    window = recent.groupby("team")["game_date"].agg(expected="size", since="min")
-    team = per_player_rows(window, ctx.roster["team"])
-    expected = team["expected"].fillna(0).astype(int)
-    # Every window starts this season, so the season's logs hold all the games it counts.
-    mine = ctx.season_logs[ctx.season_logs["player_lookup"].isin(index)]
-    since = per_player(team["since"], mine["player_lookup"])
-    logged = (mine["game_date"] >= since).groupby(mine["player_lookup"]).sum()
-    actual = logged.reindex(index, fill_value=0).astype(int).clip(upper=expected)
-    pct = (100 * actual / expected.where(expected > 0)).fillna(100.0).round(2)
-    return pd.DataFrame({"expected": expected, "actual": actual, "pct": pct})
 
 
 def readiness_issues(

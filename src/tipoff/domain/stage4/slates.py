@@ -17,12 +17,15 @@ import pandas as pd
 
 from tipoff.domain import analytics
 from tipoff.domain.features import EARLY_SEASON_DAYS, INJURY_RISK
-from tipoff.domain.stage4.context import ROSTER_LOOKBACK_DAYS
 from tipoff.domain.stage4.timeline import Timeline
 
+ROSTER_LOOKBACK_DAYS = 365  # the first week's placeholder rosters look back a year
 _LOG_NUMBERS = (
     "minutes", "points", "fga", "fgm", "fg3a", "fg3m", "fta", "ftm", "paint_fga", "mid_fga",
 )
+# The player-log columns the formulas read (stage 4 asks the store for these only).
+LOG_COLUMNS = ("game_id", "game_date", "player_lookup", "player_name", "team", "opponent",
+               *_LOG_NUMBERS)
 _TEAM_NUMBERS = ("pace", "off_rating", "def_rating", "won")
 
 
@@ -59,7 +62,7 @@ def league(games: pd.DataFrame, logs: pd.DataFrame, team_stats: pd.DataFrame,
            injuries: pd.DataFrame) -> League:
     """Type and number the four analytics tables (columns as in `analytics`)."""
     games = _checked(games, analytics.GAMES, "games")
-    logs = _checked(logs, analytics.PLAYER_GAME_LOGS, "player_game_logs")
+    logs = _checked(logs, LOG_COLUMNS, "player_game_logs")
     stats = _checked(team_stats, analytics.TEAM_GAME_STATS, "team_game_stats")
     teams = np.array(sorted(set(games["home_team"]) | set(games["away_team"])
                             | set(logs["team"]) | set(logs["opponent"]) | set(stats["team"])),
