@@ -97,6 +97,38 @@ def test_redelivering_every_request_three_times_adds_no_rows(night):
     assert all(r["is_active"] for r in store.read_predictions(GAME_DATE, active_only=False))
 
 
+class CountedWrites:
+    """The store as a worker sees it, counting the players whose predictions it writes."""
+
+    def __init__(self, store) -> None:
+        self._store, self.players_written = store, []
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def write_predictions(self, game_date, rows):
+        self.players_written.extend(sorted({r["player_lookup"] for r in rows}))
+        return self._store.write_predictions(game_date, rows)
+
+
+def test_a_request_delivered_again_to_its_worker_gets_its_result_without_a_second_write(night):
+    store, bus, clock, coordinator, model = night
+    seed_phase4(store, clock.now(), players=6)
+    requests = []
+    bus.subscribe(REQUEST_TOPIC, requests.append, group="recorder")
+    coordinator.start(GAME_DATE, "pubsub")
+    bus.join()
+    counted = CountedWrites(store)
+    worker = Worker(counted, bus, clock, model, worker_id="again")
+    worker.handle_batch(requests[:4])
+    worker.handle_batch(requests)  # four delivered again (a crashed worker's batch), two new
+    assert sorted(counted.players_written) == sorted(m.data["player_lookup"] for m in requests)
+    bus.join()
+    progress = store.batch_progress(store.get_batch(GAME_DATE).batch_id)
+    assert (progress.predicted, progress.pending) == (6, 0)
+    assert store.get_batch(GAME_DATE).state == b.COMPLETE
+
+
 def test_a_second_trigger_for_the_same_date_returns_the_existing_batch(night):
     store, bus, clock, coordinator, _ = night
     seed_phase4(store, clock.now())

@@ -115,6 +115,8 @@ class Worker:
         self._history: dict[str, list] = {}
         self._roles_date: date | None = None
         self._roles: dict[str, RoleContext] = {}
+        self._completed_date: date | None = None
+        self._completed: dict[str, PredictionResult] = {}  # tonight's, by request message id
 
     def handle(self, message: Message) -> None:
         """Predict one player (see ``handle_batch``)."""
@@ -132,17 +134,33 @@ class Worker:
 
     def _handle(self, requests: list[PredictionRequest], messages: list[Message]) -> None:
         last_attempt = min(m.attempt for m in messages) >= self._max_attempts
+        fresh = [r for r in requests if r.message_id() not in self._completed]
         try:
-            results = self._predict_all(requests)
+            made = dict(zip(map(id, fresh), self._predict_all(fresh) if fresh else []))
         except AdapterError as exc:
             if not last_attempt:
                 raise
-            results = [self._result(r, b.FAILED, f"gave up after {self._max_attempts} "
-                                    f"attempts: {exc}") for r in requests]
+            made = {id(r): self._result(r, b.FAILED, f"gave up after {self._max_attempts} "
+                                        f"attempts: {exc}") for r in fresh}
+        self._remember(fresh, made)
+        results = [made.get(id(r)) or self._completed[r.message_id()] for r in requests]
         # One publish_many: the results go out concurrently and are confirmed together.
         self._bus.publish_many(RESULT_TOPIC, [
             (result.model_dump(mode="json"), f"res:{request.message_id()}")
             for request, result in zip(requests, results)])
+
+    def _remember(self, requests: list[PredictionRequest], made: dict[int, PredictionResult]
+                  ) -> None:
+        """Keep tonight's predicted requests: a request delivered again (at-least-once
+        delivery, a crashed worker's batch) is answered with its result, not predicted and
+        written a second time (its rows are durable and would come out identical)."""
+        for request in requests:
+            result = made[id(request)]
+            if result.outcome != b.PREDICTED:
+                continue
+            if self._completed_date != request.game_date:  # last night's never come back
+                self._completed_date, self._completed = request.game_date, {}
+            self._completed[request.message_id()] = result
 
     def _predict_all(self, requests: list[PredictionRequest]) -> list[PredictionResult]:
         gate = StoreBreakers(self._store, self._clock)
