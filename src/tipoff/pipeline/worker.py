@@ -134,7 +134,9 @@ class Worker:
 
     def _handle(self, requests: list[PredictionRequest], messages: list[Message]) -> None:
         last_attempt = min(m.attempt for m in messages) >= self._max_attempts
-        fresh = [r for r in requests if r.message_id() not in self._completed]
+        known = {id(r): self._completed[r.message_id()] for r in requests
+                 if r.message_id() in self._completed}
+        fresh = [r for r in requests if id(r) not in known]
         try:
             made = dict(zip(map(id, fresh), self._predict_all(fresh) if fresh else []))
         except AdapterError as exc:
@@ -143,7 +145,7 @@ class Worker:
             made = {id(r): self._result(r, b.FAILED, f"gave up after {self._max_attempts} "
                                         f"attempts: {exc}") for r in fresh}
         self._remember(fresh, made)
-        results = [made.get(id(r)) or self._completed[r.message_id()] for r in requests]
+        results = [known[id(r)] if id(r) in known else made[id(r)] for r in requests]
         # One publish_many: the results go out concurrently and are confirmed together.
         self._bus.publish_many(RESULT_TOPIC, [
             (result.model_dump(mode="json"), f"res:{request.message_id()}")
