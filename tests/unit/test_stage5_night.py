@@ -17,6 +17,7 @@ from tipoff.pipeline.coordinator import Coordinator
 from tipoff.pipeline.predict import default_systems
 from tipoff.bootstrap import log_alerts
 from tipoff.pipeline.runtime import subscribe_coordinator, subscribe_workers
+from tipoff.ports import Message
 from tipoff.pipeline.worker import Worker
 from tipoff.testing import FakeClock
 from tests.unit.stage5_fixtures import GAME_DATE, NIGHT, seed_phase4, small_model
@@ -127,6 +128,27 @@ def test_a_request_delivered_again_to_its_worker_gets_its_result_without_a_secon
     progress = store.batch_progress(store.get_batch(GAME_DATE).batch_id)
     assert (progress.predicted, progress.pending) == (6, 0)
     assert store.get_batch(GAME_DATE).state == b.COMPLETE
+
+
+def test_a_batch_mixing_a_known_request_and_the_next_nights_answers_both(night):
+    store, bus, clock, coordinator, model = night
+    rows = seed_phase4(store, clock.now(), players=2)
+    requests = []
+    bus.subscribe(REQUEST_TOPIC, requests.append, group="recorder")
+    coordinator.start(GAME_DATE, "pubsub")
+    bus.join()
+    next_night = GAME_DATE + timedelta(days=1)
+    store.replace_features(next_night, rows[0]["feature_version"],
+                           [{**row, "game_date": next_night} for row in rows])
+    later = Message(REQUEST_TOPIC, "req:next", {**requests[1].data,
+                                                "game_date": next_night.isoformat()})
+    counted = CountedWrites(store)
+    worker = Worker(counted, bus, clock, model, worker_id="two-nights")
+    worker.handle_batch(requests[:1])
+    worker.handle_batch([requests[0], later])  # the first is known; the second is a new night
+    assert counted.players_written == [requests[0].data["player_lookup"],
+                                       requests[1].data["player_lookup"]]
+    assert store.players_with_predictions(next_night) == {requests[1].data["player_lookup"]}
 
 
 def test_a_second_trigger_for_the_same_date_returns_the_existing_batch(night):
