@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, TypeVar
 
 import structlog
 
+from tipoff.collector import collector_paused
 from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
 from tipoff.domain.history import HISTORY_COLUMNS, history_window, past_games
@@ -129,7 +128,7 @@ class Worker:
         on the last attempt every request is reported ``failed`` instead, so the batch ends.
         """
         requests = [PredictionRequest.model_validate(m.data) for m in messages]
-        with night_context(**_shared_context(requests)), _collector_paused():
+        with night_context(**_shared_context(requests)), collector_paused():
             self._handle(requests, messages)
 
     def _handle(self, requests: list[PredictionRequest], messages: list[Message]) -> None:
@@ -281,20 +280,6 @@ class Worker:
             player_lookup=request.player_lookup, outcome=outcome, reason=reason,
             systems_succeeded=tuple(succeeded), systems_failed=tuple(sorted(failed or {})),
             rows_written=rows, worker_id=self._worker_id)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection during a batch: it allocates tens of thousands of small
-    acyclic objects (freed by reference counting), and in a process that holds a season's
-    frames each full collection they trigger costs tens of milliseconds."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _shared_context(requests: list[PredictionRequest]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +10,7 @@ from sqlalchemy import Connection, bindparam, case, func, select, text, update
 
 from tipoff.adapters.store.sql.retry import retried
 from tipoff.adapters.store.sql import schema
+from tipoff.collector import collector_paused
 from tipoff.domain.batches import OUTCOMES, RUNNING, Batch, Progress
 
 _BATCH_FIELDS = tuple(Batch.__dataclass_fields__)
@@ -47,13 +47,8 @@ def row_dicts(result) -> list[dict[str, Any]]:
     columns) are decoded: they are acyclic, and in a process holding a season's frames the
     full collections their allocations trigger cost more than the decoding."""
     keys = list(result.keys())
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return [dict(zip(keys, row)) for row in result]
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _batch(conn: Connection, game_date: date) -> Batch | None:
