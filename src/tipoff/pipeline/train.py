@@ -38,9 +38,11 @@ from tipoff.domain.systems import (
     train_model,
     zone_matchup_predict,
 )
-from tipoff.domain.systems.base import MARKET, MINUTES_ROLE
+from tipoff.domain.systems.base import MARKET, MAX_POINTS, MIN_POINTS, MINUTES_ROLE
 from tipoff.domain.systems.calibration import fit_calibration
-from tipoff.domain.systems.market import fit_beta, fit_market_weight, with_market_weight
+from tipoff.domain.systems.market import (
+    fit_beta, fit_market_weight, market_points, with_market_weight,
+)
 from tipoff.domain.systems.minutes_role import RoleContext, minutes_role_predict, slate_roles
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
@@ -174,11 +176,11 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
     weights = fit_ensemble_weights(points, actual, COMPONENTS)
     line = np.array(market, dtype=float)
     beta = fit_beta(points[:, COMPONENTS.index(XGBOOST)] - line, actual - line)
-    market_points = np.round(np.clip(line + beta[0] * (points[:, COMPONENTS.index(XGBOOST)]
-                                                        - line), 0.0, 60.0), 1)
-    share = fit_market_weight(_centre(points, weights, COMPONENTS), market_points, actual)
+    by_market = np.round(np.clip(market_points(line, points[:, COMPONENTS.index(XGBOOST)],
+                                               beta[0]), MIN_POINTS, MAX_POINTS), 1)  # as `finish`
+    share = fit_market_weight(_centre(points, weights, COMPONENTS), by_market, actual)
     weights = with_market_weight(weights, share[0])
-    inputs = np.column_stack([points, market_points])
+    inputs = np.column_stack([points, by_market])
     return (weights, _calibration(inputs, weights, held_out, line, ENSEMBLE_INPUTS), beta,
             share)
 

@@ -38,6 +38,11 @@ MARKET_PRIOR_ROWS = 200
 MAX_MARKET_WEIGHT = 0.9  # the others keep a share, so their proportions survive unlined rows
 
 
+def market_points(line, model_points, beta: float):
+    """``line + beta x (model - line)`` before clamping: scalars, or numpy arrays of many rows."""
+    return line + beta * (model_points - line)
+
+
 def market_predict(features: FeatureView, line: float | None, model_points: float,
                    beta: float, book_line: bool) -> Prediction:
     """The line moved ``beta`` of the way towards the model's prediction."""
@@ -45,8 +50,7 @@ def market_predict(features: FeatureView, line: float | None, model_points: floa
         raise PredictionUnavailable("no sportsbook line for this player")
     f = FeatureView.of(features)
     confidence, _ = steadiness_confidence(f)
-    points = line + beta * (model_points - line)
-    return finish(MARKET, points, confidence, line,
+    return finish(MARKET, market_points(line, model_points, beta), confidence, line,
                   {"beta": round(beta, 3), "model_points": round(model_points, 2)})
 
 
