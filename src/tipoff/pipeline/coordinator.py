@@ -104,7 +104,7 @@ class Coordinator:
         self._alerts = alerts
         self._feature_version = feature_version
         self._wait_for = wait_for
-        self._phase4_rows: dict[date, tuple[str, list[dict]]] = {}
+        self._phase4_rows: tuple[tuple[date, str], list[dict]] | None = None  # by (date, run)
 
     @property
     def alerts(self):
@@ -397,13 +397,12 @@ class Coordinator:
         run = latest_stage4_run(self._store, game_date)
         if run is None:
             return Phase4Status(None, [])
-        cached = self._phase4_rows.get(game_date)
-        if cached is None or cached[0] != run.run_id:
+        key = (game_date, run.run_id)
+        if self._phase4_rows is None or self._phase4_rows[0] != key:
             # A date's rows change only with a new stage 4 run: the retries, the wait poll and
             # the 07:00 check re-read them only when the latest run is another one.
-            cached = (run.run_id, self._store.read_features(game_date, self._feature_version))
-            self._phase4_rows = {game_date: cached}
-        return Phase4Status(run, cached[1])
+            self._phase4_rows = (key, self._store.read_features(game_date, self._feature_version))
+        return Phase4Status(run, self._phase4_rows[1])
 
     def _missing(self, game_date: date, ready_rows: list[dict]) -> list[dict]:
         done = self._store.players_with_predictions(game_date)

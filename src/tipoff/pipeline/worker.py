@@ -174,11 +174,12 @@ class Worker:
             model_predictions = self._precompute(group, features)
             history = self._history_for(game_date, [r.player_lookup for r in group
                                                     if not _skip_reason(features.get(r.player_lookup))])
+            roles = self._roles_for(game_date)
             for request in group:
                 result, rows = self._predict(request, features.get(request.player_lookup), gate,
                                              model_predictions.get(request.player_lookup, {}),
                                              history.get(request.player_lookup, ()),
-                                             self._roles_for(game_date).get(request.player_lookup))
+                                             roles.get(request.player_lookup))
                 results.append((request, result))
                 rows_by_date.setdefault(game_date, []).extend(rows)
         unwritten: dict[str, str] = {}

@@ -210,6 +210,7 @@ class Season:
                                     and datetime.fromisoformat(a["at"]) <= cutoff for a in alerts),
         }
 
+
 def summary(nights: list[dict], seconds: float) -> dict:
     """The season's totals (the ``summary`` object of the report)."""
     met = [n for n in nights if n["sla_met"]]
