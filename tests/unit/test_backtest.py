@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 
+from tests.unit.synthetic_league import league_store
 from tipoff.adapters.model_files import load_model_file
-from tipoff.adapters.store.sql.store import SqliteStore
 from tipoff.bootstrap import model_file
 from tipoff.domain.messages import Line
 from tipoff.domain.systems import (
@@ -17,9 +17,7 @@ from tipoff.domain.systems import (
 )
 from tipoff.errors import InputError
 from tipoff.pipeline.backtest import NAIVE_BLEND, PlayerNight, run_backtest, score, summarise
-from tipoff.pipeline.load_data import generate_league_into
 from tipoff.pipeline.replay import Snapshot
-from tipoff.testing import FakeClock
 
 FIRST, LAST = date(2025, 11, 21), date(2025, 11, 23)
 TRAIN_NIGHTS = 10
@@ -28,11 +26,8 @@ TRAIN_NIGHTS = 10
 @pytest.fixture(scope="module")
 def league(tmp_path_factory):
     folder = tmp_path_factory.mktemp("backtest")
-    clock = FakeClock(datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
-    store = SqliteStore(f"sqlite:///{folder / 's.db'}", clock).open()
-    generate_league_into(store, "2025-26", 7, date(2025, 11, 25))
-    yield store, clock, folder / "model.json"
-    store.close()
+    with league_store(folder, date(2025, 11, 25)) as (store, clock):
+        yield store, clock, folder / "model.json"
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,12 @@
 """Ensemble weights of two consecutive monthly retrains on the synthetic league: non-negative,
 summing to 1, the market system weighed where lines exist, and little movement between them."""
 
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 
-from tipoff.adapters.store.sql.store import SqliteStore
-from tipoff.pipeline.load_data import generate_league_into
+from tests.unit.synthetic_league import league_store
 from tipoff.pipeline.train import ENSEMBLE_INPUTS, train
-from tipoff.testing import FakeClock
 
 pytestmark = pytest.mark.slow
 MONTHS = (date(2025, 11, 30), date(2025, 12, 30))
@@ -16,11 +14,8 @@ MONTHS = (date(2025, 11, 30), date(2025, 12, 30))
 
 @pytest.fixture(scope="module")
 def retrains(tmp_path_factory):
-    clock = FakeClock(datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
-    store = SqliteStore(f"sqlite:///{tmp_path_factory.mktemp('retrain') / 's.db'}", clock).open()
-    generate_league_into(store, "2025-26", 7, date(2025, 12, 31))
-    yield [train(store, None, through, clock, max_nights=30).artifact for through in MONTHS]
-    store.close()
+    with league_store(tmp_path_factory.mktemp("retrain"), date(2025, 12, 31)) as (store, clock):
+        yield [train(store, None, through, clock, max_nights=30).artifact for through in MONTHS]
 
 
 def test_weights_are_non_negative_sum_to_one_and_cover_every_input(retrains):

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 
-from tipoff.adapters.store.sql.store import SqliteStore
+from tests.unit.synthetic_league import league_store
 from tipoff.domain.features import FEATURE_VERSION
 from tipoff.domain.history import history_window, past_games
 from tipoff.pipeline.build_features import build_features
-from tipoff.pipeline.load_data import generate_league_into
 from tipoff.pipeline.replay import Snapshot
-from tipoff.testing import FakeClock
 
 # Opening night + 7 days is the first non-placeholder night; then mid season.
 NIGHTS = (date(2025, 10, 29), date(2025, 11, 18))
@@ -20,11 +18,8 @@ NIGHTS = (date(2025, 10, 29), date(2025, 11, 18))
 
 @pytest.fixture(scope="module")
 def league(tmp_path_factory):
-    clock = FakeClock(datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
-    store = SqliteStore(f"sqlite:///{tmp_path_factory.mktemp('parity') / 's.db'}", clock).open()
-    generate_league_into(store, "2025-26", 7, date(2025, 11, 20))
-    yield store, clock
-    store.close()
+    with league_store(tmp_path_factory.mktemp("parity"), date(2025, 11, 20)) as league:
+        yield league
 
 
 @pytest.mark.parametrize("night", NIGHTS)

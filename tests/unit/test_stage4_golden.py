@@ -14,11 +14,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from tipoff.adapters.store.sql.store import SqliteStore
+from tests.unit.synthetic_league import league_store
 from tipoff.domain.stage4.builder import build_feature_rows, content_hash
 from tipoff.pipeline.build_features import load_inputs
-from tipoff.pipeline.load_data import generate_league_into
-from tipoff.testing import FakeClock
 
 STAMP = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 # night: sha256 of the night's content hashes in row order (88, 226, 238 and 149 rows; the
@@ -33,11 +31,8 @@ GOLDEN = {
 
 @pytest.fixture(scope="module")
 def league(tmp_path_factory):
-    clock = FakeClock(datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
-    store = SqliteStore(f"sqlite:///{tmp_path_factory.mktemp('golden') / 's.db'}", clock).open()
-    generate_league_into(store, "2025-26", 7, max(GOLDEN))
-    yield store
-    store.close()
+    with league_store(tmp_path_factory.mktemp("golden"), max(GOLDEN)) as (store, _):
+        yield store
 
 
 def digest(rows: list[dict]) -> str:
