@@ -482,14 +482,15 @@ def test_a_player_whose_last_game_is_over_30_days_old_is_not_ready():
                             days_since_last=30) == []
 
 
-def test_early_in_the_season_three_games_or_two_and_a_full_last_season_are_enough():
+def test_early_in_the_season_two_games_are_enough_and_one_is_not():
     ready = dict(expected=3, actual=2, season_games=2, quality=90.0, injury_status="available",
                  opponent_data=True, days_since_last=2)
-    assert readiness_issues(**ready, prior_games=60) == []
-    assert readiness_issues(**ready, prior_games=10) == ["only 2 season games (need 5)"]
-    assert readiness_issues(**{**ready, "season_games": 3}, prior_games=0) == []
-    assert readiness_issues(**{**ready, "expected": 10}, prior_games=60) == [
-        "only 2 season games (need 5)"]
+    assert readiness_issues(**ready) == []
+    assert readiness_issues(**{**ready, "season_games": 1, "actual": 1}) == [
+        "only 1 season games (need 5)"]
+    # Once the team has played 10 games, five of the player's own are needed.
+    assert readiness_issues(**{**ready, "expected": 10}) == ["only 2 season games (need 5)"]
+    assert readiness_issues(**{**ready, "expected": 10, "season_games": 5}) == []
 
 
 def test_nine_of_ten_games_is_complete_enough():
@@ -521,7 +522,7 @@ def test_a_player_whose_team_is_not_on_the_slate_gets_no_row():
     assert set(league.rows()) == {"ann", "bob"}
 
 
-def test_with_fewer_than_10_team_games_3_season_games_are_enough():
+def test_with_fewer_than_10_team_games_2_season_games_are_enough():
     ready = base_league(6).rows()["ann"]
     assert (ready["expected_games"], ready["actual_games"]) == (6, 6)
     assert ready["is_production_ready"]
@@ -534,7 +535,11 @@ def test_with_fewer_than_10_team_games_3_season_games_are_enough():
     league.logs = [r for r in league.logs if not (r["player_lookup"] == "ann"
                                                  and r["game_date"] in days_back(6)[2:4])]
     ann = league.rows()["ann"]
-    assert "only 2 season games (need 5)" in ann["data_quality_issues"]
+    assert ann["actual_games"] == 2 and ann["is_production_ready"]
+    league.logs = [r for r in league.logs if not (r["player_lookup"] == "ann"
+                                                 and r["game_date"] == days_back(6)[4])]
+    ann = league.rows()["ann"]
+    assert "only 1 season games (need 5)" in ann["data_quality_issues"]
 
 
 # --- quality and readiness ------------------------------------------------------------------

@@ -22,7 +22,6 @@ from tipoff.domain.features import (
     INJURY_RISK,
     PARTIAL,
 )
-from tipoff.domain.stage4.readiness import PRIOR_SEASON_DAYS
 from tipoff.domain.stage4.slates import League, Nights
 from tipoff.domain.stage4.timeline import Timeline
 
@@ -385,13 +384,6 @@ def completeness(rows: Rows, lines: Timelines) -> pd.DataFrame:
 def days_since_last_game(rows: Rows, lines: Timelines) -> np.ndarray:
     """Days from the player's last game to D (NaN without any)."""
     return rows.day - lines.logs.last_day(rows.player, rows.end, rows.window_start)
-
-
-def prior_season_games(rows: Rows, lines: Timelines) -> np.ndarray:
-    """The player's games in the year before D's season began (within the input window)."""
-    logs = lines.logs
-    start = np.maximum(rows.season_start - PRIOR_SEASON_DAYS, rows.window_start)
-    return logs.before(rows.player, rows.season_start) - logs.before(rows.player, start)
 
 
 def feature_matrix(rows: Rows, roster: pd.DataFrame, lines: Timelines,

@@ -89,7 +89,6 @@ def _facts(lg: League, slate, roster: pd.DataFrame
         "season_games": rows.games.astype(int).tolist(),
         "opponent_data": nf.opponent_has_data(rows, lines).tolist(),
         "days_since_last": [None if np.isnan(d) else float(d) for d in since],
-        "prior_games": nf.prior_season_games(rows, lines).astype(int).tolist(),
     }
     return facts, values, sources
 
@@ -128,7 +127,7 @@ def _computed(facts: dict[str, list], i: int, features: list[float],
         expected=facts["expected"][i], actual=facts["actual"][i],
         season_games=facts["season_games"][i], quality=quality,
         injury_status=facts["injury_status"][i], opponent_data=facts["opponent_data"][i],
-        days_since_last=facts["days_since_last"][i], prior_games=facts["prior_games"][i])
+        days_since_last=facts["days_since_last"][i])
     summary = {tag: tags.count(tag) for tag in (COMPUTED, PARTIAL, DEFAULT)}
     return {"features": features, "feature_sources": tags, "quality_score": quality,
             **_verdict(issues, summary)}
