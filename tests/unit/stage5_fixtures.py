@@ -8,6 +8,7 @@ import numpy as np
 
 from tipoff.domain.features import DEFAULTS, FEATURE_NAMES, FEATURE_VERSION, PROCESSOR
 from tipoff.domain.systems import XGBoostSystem, train_model
+from tipoff.domain.systems.model_inputs import MODEL_INPUT_NAMES
 from tipoff.ports import RunRecord
 
 GAME_DATE = date(2026, 1, 15)
@@ -51,9 +52,12 @@ def seed_phase4(store, at: datetime, players: int = 30, not_ready: int = 0) -> l
 
 
 def small_model(seed: int = 3) -> XGBoostSystem:
-    """A real (tiny) XGBoost model trained on points ≈ the recent averages."""
+    """A real (tiny) XGBoost model trained on points ≈ the recent averages (role inputs
+    unknown: these players have no box-score history)."""
     rng = np.random.default_rng(seed)
-    rows = np.array([feature_vector(p) for p in rng.uniform(4, 30, 600)])
+    features = np.array([feature_vector(p) for p in rng.uniform(4, 30, 600)])
+    roles = np.full((len(features), len(MODEL_INPUT_NAMES) - len(FEATURE_NAMES)), np.nan)
+    rows = np.hstack([features, roles])
     target = rows[:, 0] + rng.normal(0, 2, len(rows))
     return XGBoostSystem(train_model(rows, target, trained_through=GAME_DATE - timedelta(days=1),
                                      seed=seed))

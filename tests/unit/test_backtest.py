@@ -62,7 +62,7 @@ def test_progress_is_reported_for_every_replayed_night(report):
 def test_training_reports_its_steps_before_the_replayed_nights(report):
     _, seen = report
     training = seen[:seen.index("backtest 2025-11-21")]
-    assert training[:2] == ["reading the analytics tables", f"stage 4 rows of {TRAIN_NIGHTS} nights"]
+    assert training[:2] == ["reading the analytics tables", f"stage 4 rows and role inputs of {TRAIN_NIGHTS} nights"]
     assert training[2].startswith("fitting XGBoost on ")
     assert training[-1].startswith("trained on ")
 
@@ -118,7 +118,7 @@ def test_calibration_uses_sportsbook_lines_when_the_held_out_nights_have_enough(
     rng = np.random.default_rng(2)
     points = rng.uniform(5, 30, (600, len(COMPONENTS)))
     rows = [Example(FIRST, f"p{i}", features(points_avg_last_10=15.0), 1,
-                    float(rng.integers(0, 40))) for i in range(600)]
+                    float(rng.integers(0, 40)), inputs=[]) for i in range(600)]
     weights = {sid: 1 / len(COMPONENTS) for sid in COMPONENTS}
     book = np.full(600, np.nan)
     assert _calibration(points, weights, rows, book)["lines"] == "estimate"
@@ -203,7 +203,7 @@ def test_held_out_rows_predicted_in_one_call_equal_one_call_per_row(league, repo
     snapshot = Snapshot.load(store, FIRST)
     rows = examples(snapshot, snapshot.game_dates(date(2025, 11, 15), date(2025, 11, 20)),
                     clock.now())
-    batched = _BatchedModel(artifact, [r.features for r in rows])
+    batched = _BatchedModel(artifact, [r.inputs for r in rows])
     alone = XGBoostSystem(artifact)
-    assert rows and all(batched.predict(r.features, None) == alone.predict(r.features, None)
+    assert rows and all(batched.predict(r.inputs, None) == alone.predict(r.inputs, None)
                         for r in rows)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tipoff.adapters.model_files import load_model_file, save_model
-from tipoff.domain.features import FEATURE_INDEX, FEATURE_NAMES
+from tipoff.domain.features import FEATURE_COUNT, FEATURE_INDEX, FEATURE_NAMES
+from tipoff.domain.systems.model_inputs import MODEL_INPUT_NAMES
 from tipoff.domain.systems import PredictionUnavailable, XGBoostSystem, train_model
 from tipoff.domain.systems.xgboost_model import naive_blend, xgboost_confidence
 from tipoff.errors import InputError
@@ -16,13 +17,18 @@ from tipoff.errors import InputError
 TRAINED_THROUGH = date(2026, 1, 31)
 
 
+INPUT_INDEX = {name: i for i, name in enumerate(MODEL_INPUT_NAMES)}
+
+
 def synthetic_rows(n, seed):
-    """Plausible feature rows and points that depend on form, defense, usage and venue."""
+    """Plausible model input rows (the 25 features, then role inputs, some unknown) and points
+    that depend on form, minutes, defense, usage and venue."""
     rng = np.random.default_rng(seed)
-    X = np.zeros((n, len(FEATURE_NAMES)))
+    X = np.full((n, len(MODEL_INPUT_NAMES)), np.nan)
+    X[:, :FEATURE_COUNT] = 0.0
 
     def put(name, values):
-        X[:, FEATURE_INDEX[name]] = values
+        X[:, INPUT_INDEX[name]] = values
 
     l10 = rng.uniform(5, 30, n)
     put("points_avg_last_10", l10)
@@ -45,10 +51,15 @@ def synthetic_rows(n, seed):
     put("team_pace", rng.uniform(95, 103, n))
     put("team_off_rating", rng.uniform(105, 120, n))
     put("team_win_pct", rng.uniform(0.2, 0.8, n))
-    def col(name):
-        return X[:, FEATURE_INDEX[name]]
+    minutes = rng.uniform(10, 36, n)
+    put("minutes_avg_last_5", np.where(rng.random(n) < 0.1, np.nan, minutes))
+    put("days_rest", rng.integers(0, 4, n))
 
-    y = (naive_blend(X) + 0.3 * (col("opponent_def_rating") - 112)
+    def col(name):
+        return X[:, INPUT_INDEX[name]]
+
+    y = (naive_blend(X, MODEL_INPUT_NAMES) + 0.3 * (minutes - 23)
+         + 0.3 * (col("opponent_def_rating") - 112)
          + 0.3 * col("shot_zone_mismatch_score") + 1.2 * col("usage_spike_score")
          + 0.5 * col("home_away") - 1.0 * col("back_to_back")
          + rng.normal(0, 1.5, n))
@@ -71,7 +82,7 @@ def test_the_trained_model_beats_a_constant_predictor_and_the_naive_blend(artifa
     system = XGBoostSystem(artifact)
     model_mae = np.mean(np.abs(system.predict_points(X_test) - y_test))
     assert model_mae < np.mean(np.abs(y_test.mean() - y_test)) * 0.6
-    assert model_mae < np.mean(np.abs(naive_blend(X_test) - y_test))
+    assert model_mae < np.mean(np.abs(naive_blend(X_test, MODEL_INPUT_NAMES) - y_test))
 
 
 def test_metrics_compare_the_model_with_the_naive_blend_on_the_validation_tail(artifact):
@@ -79,12 +90,13 @@ def test_metrics_compare_the_model_with_the_naive_blend_on_the_validation_tail(a
     assert metrics["validation_rows"] == 400 and metrics["train_rows"] == 1600
     assert metrics["validation_mae"] < metrics["baseline_validation_mae"]
     assert metrics["validation_mae"] < metrics["mean_validation_mae"]
-    assert 1 <= metrics["trees"] <= 300
+    assert 1 <= metrics["trees"] <= 600
 
 
 def test_the_artefact_records_its_feature_contract_and_version(artifact):
     assert artifact.feature_version == "v1_25"
-    assert artifact.feature_names == FEATURE_NAMES
+    assert artifact.feature_names == MODEL_INPUT_NAMES
+    assert artifact.feature_names[:FEATURE_COUNT] == FEATURE_NAMES
     assert artifact.trained_through == TRAINED_THROUGH
     assert artifact.model_version.startswith("xgboost_v1-v1_25-20260131-")
 
@@ -127,9 +139,9 @@ def test_without_a_model_the_system_is_unavailable_with_a_reason():
     system = XGBoostSystem(None, unavailable_reason="no model at /models/xgboost_v1.json")
     assert not system.available and system.model_version is None
     with pytest.raises(PredictionUnavailable, match="no model at /models"):
-        system.predict([0.0] * 25, 20.5)
+        system.predict([0.0] * len(MODEL_INPUT_NAMES), 20.5)
     with pytest.raises(PredictionUnavailable, match="no model"):
-        XGBoostSystem(None).predict([0.0] * 25, 20.5)
+        XGBoostSystem(None).predict([0.0] * len(MODEL_INPUT_NAMES), 20.5)
 
 
 def test_a_model_for_another_feature_version_is_unavailable(data, artifact):
@@ -139,7 +151,7 @@ def test_a_model_for_another_feature_version_is_unavailable(data, artifact):
 
 
 def test_a_model_with_features_in_another_order_is_unavailable(data, artifact):
-    shuffled = dataclasses.replace(artifact, feature_names=tuple(reversed(FEATURE_NAMES)))
+    shuffled = dataclasses.replace(artifact, feature_names=tuple(reversed(MODEL_INPUT_NAMES)))
     with pytest.raises(PredictionUnavailable, match="different order"):
         XGBoostSystem(shuffled).predict(data[0][0], 20.5)
 
@@ -180,5 +192,30 @@ def test_training_refuses_too_few_rows_or_misshapen_data():
     X, y = synthetic_rows(40, seed=1)
     with pytest.raises(InputError, match="at least 50"):
         train_model(X, y, trained_through=TRAINED_THROUGH, seed=0)
-    with pytest.raises(InputError, match="n x 25"):
+    with pytest.raises(InputError, match=f"n x {len(MODEL_INPUT_NAMES)}"):
         train_model(X[:, :24], y, trained_through=TRAINED_THROUGH, seed=0)
+
+
+def test_a_model_of_the_25_features_alone_must_be_retrained(data):
+    X, y = data
+    old = train_model(X[:, :FEATURE_COUNT], y, trained_through=TRAINED_THROUGH,
+                      feature_names=FEATURE_NAMES, seed=3)
+    assert not XGBoostSystem(old).available
+    with pytest.raises(PredictionUnavailable, match="different order or set.*retrain"):
+        XGBoostSystem(old).predict(X[0], 20.5)
+
+
+def test_unknown_role_inputs_are_allowed_and_unknown_features_are_not(data, artifact):
+    X, _ = data
+    system = XGBoostSystem(artifact)
+    unknown_role = X[:2].copy()
+    unknown_role[:, FEATURE_COUNT:] = np.nan
+    assert len(system.predict_many(unknown_role)) == 2
+    broken = X[:2].copy()
+    broken[0, FEATURE_INDEX["points_avg_last_5"]] = np.nan
+    with pytest.raises(PredictionUnavailable, match="missing or infinite"):
+        system.predict_many(broken)
+    broken = X[:2].copy()
+    broken[1, -1] = np.inf
+    with pytest.raises(PredictionUnavailable, match="missing or infinite"):
+        system.predict_many(broken)

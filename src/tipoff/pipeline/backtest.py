@@ -53,6 +53,7 @@ from tipoff.domain.systems import (
     XGBoostSystem,
 )
 from tipoff.domain.systems.base import MARKET, MINUTES_ROLE
+from tipoff.domain.systems.model_inputs import model_inputs
 from tipoff.domain.systems.minutes_role import slate_roles
 from tipoff.domain.systems.xgboost_model import naive_blend
 from tipoff.errors import InputError
@@ -377,12 +378,14 @@ def _night(snapshot: Snapshot, day: date, rows: list[dict], model: XGBoostSystem
     lines = {r["player_lookup"]: book.get(r["player_lookup"]) or (estimated_line(r),)
              for r in played}
     prices, markets = quoted_prices(day_lines), snapshot.market_lines(day)
+    roles = slate_roles(rows)
     precomputed = precompute_xgboost(model, [
-        (r["player_lookup"], r["features"], line.value)
+        (r["player_lookup"], model_inputs(r["features"], history.get(r["player_lookup"], ()),
+                                          roles.get(r["player_lookup"]), r["days_rest"]),
+         line.value)
         for r in played for line in lines[r["player_lookup"]]])
     weights, calibration = ensemble_weights(model), ensemble_calibration(model)
     blends = naive_blend(np.array([r["features"] for r in played], dtype=float))
-    roles = slate_roles(rows)
     nights = []
     for row, blend in zip(played, blends):
         player = row["player_lookup"]

@@ -20,6 +20,7 @@ from tipoff.domain.systems.base import MARKET, MINUTES_ROLE
 from tipoff.domain.systems.calibration import Calibration, calibrated_pick
 from tipoff.domain.systems.market import PRIOR_BETA, market_predict
 from tipoff.domain.systems.minutes_role import RoleContext, minutes_role_predict
+from tipoff.domain.systems.model_inputs import model_inputs
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +75,8 @@ def default_systems(model: XGBoostSystem) -> dict[str, System]:
     """The component systems the ensemble combines, in canonical order; the market-aware
     system predicts only against a sportsbook line, and the ensemble weighs it only there."""
     def xgboost(f: FeatureView, line: float | None, ctx: PlayerContext) -> Prediction:
-        return ctx.precomputed.get((XGBOOST, line)) or model.predict(f, line)
+        return ctx.precomputed.get((XGBOOST, line)) or model.predict(
+            model_inputs(f.values, ctx.history, ctx.role, ctx.days_rest), line)
 
     beta = PRIOR_BETA if model.artifact is None else float(
         model.artifact.metrics.get("market_beta", PRIOR_BETA))
@@ -94,9 +96,9 @@ def default_systems(model: XGBoostSystem) -> dict[str, System]:
 def precompute_xgboost(model: XGBoostSystem,
                        rows: Sequence[tuple[str, Sequence[float], float | None]],
                        ) -> dict[str, dict[tuple[str, float | None], Prediction]]:
-    """The model's predictions for many (player, features, line) rows in one call, keyed by
-    player as ``PlayerContext.precomputed`` wants them; empty when the model cannot predict
-    (each player then fails that system with the model's reason)."""
+    """The model's predictions for many (player, ``model_inputs`` row, line) rows in one
+    call, keyed by player as ``PlayerContext.precomputed`` wants them; empty when the model
+    cannot predict (each player then fails that system with the model's reason)."""
     if not rows or not model.available:
         return {}
     try:

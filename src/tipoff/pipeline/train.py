@@ -1,12 +1,13 @@
 """Train the XGBoost model, the ensemble weights and the ensemble's calibration.
 
-Each training night's features are rebuilt as stage 4 would have built them that night, so no
-row knows its own outcome; the target is the points the player then scored.
+Each training night's features are rebuilt as stage 4 would have built them that night, and
+the booster's role inputs from the player's history and the night's slate as the worker reads
+them (``model_inputs``), so no row knows its own outcome; the target is the points the player
+then scored.
 
 Nested in time: the booster learns from the first 80 % of rows; on the held-out tail (its
 latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the components'
-predictions fit the ensemble weights (``minutes_role_v1`` reads each night's whole slate for
-the teammates ruled out: one more stage 4 pass over those nights); the nights with sportsbook
+predictions fit the ensemble weights; the nights with sportsbook
 lines fit the market system's beta and its share of the ensemble where a line exists; and the
 ensemble's margin over the line fits the calibration of its confidence (over the nights'
 sportsbook lines when the store holds enough of them, else over tipoff's estimated line, the
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 import numpy as np
 
@@ -44,6 +45,8 @@ from tipoff.domain.systems.market import (
     fit_beta, fit_market_weight, market_points, with_market_weight,
 )
 from tipoff.domain.systems.minutes_role import RoleContext, minutes_role_predict, slate_roles
+from tipoff.domain.systems.model_inputs import slate_inputs
+from tipoff.domain.history import history_inputs_many
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
@@ -60,13 +63,16 @@ STEPS = 4  # progress: stage 4 rows, the booster, the ensemble fit, done
 
 @dataclass(frozen=True)
 class Example:
-    """One training row: a ready player's features that night and the points they scored."""
+    """One training row: a ready player's features that night, the booster's inputs, their
+    team's slate that night and the points they scored."""
 
     game_date: date
     player_lookup: str
     features: list[float]
     days_rest: int | None
     points: float
+    inputs: list[float]  # ``model_inputs``: the features, then the role inputs
+    role: RoleContext | None = None
 
 
 @dataclass(frozen=True)
@@ -86,16 +92,23 @@ class TrainReport:
 
 
 def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime) -> list[Example]:
-    """Ready players' feature rows of each night (stage 4 for all nights in one pass), joined
-    to what they scored."""
-    found: list[Example] = []
+    """Ready players' feature rows of each night (stage 4 for all nights in one pass) with
+    their role inputs (their history that night, all nights at once, and the night's whole
+    slate), joined to what they scored."""
     points = _points_by_night(snapshot, dates)
-    for day, rows in snapshot.feature_rows_many(dates, now, ready_only=True).items():
+    picked: list[tuple[date, dict, RoleContext | None]] = []
+    for day, rows in snapshot.feature_rows_many(dates, now).items():
         scored = points.get(day, {})
-        found.extend(Example(day, row["player_lookup"], row["features"], row["days_rest"],
-                             scored[row["player_lookup"]])
-                     for row in rows if row["player_lookup"] in scored)
-    return found
+        roles = slate_roles(rows)
+        picked.extend((day, row, roles.get(row["player_lookup"])) for row in rows
+                      if row["is_production_ready"] and row["player_lookup"] in scored)
+    past = history_inputs_many(snapshot.logs, [row["player_lookup"] for _, row, _ in picked],
+                               [day for day, _, _ in picked]).tolist()
+    return [Example(day, row["player_lookup"], row["features"], row["days_rest"],
+                    points[day][row["player_lookup"]],
+                    [*row["features"], *history, *slate_inputs(row["features"], role,
+                                                               row["days_rest"])], role)
+            for (day, row, role), history in zip(picked, past)]
 
 
 def _points_by_night(snapshot: Snapshot, dates: Sequence[date]) -> dict[date, dict[str, float]]:
@@ -118,12 +131,12 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
     snapshot = Snapshot.load(store, through)
     played = set(snapshot.logs["game_date"])
     dates = [d for d in snapshot.game_dates(end=through) if d in played][-(max_nights or 0):]
-    say(1, STEPS, f"stage 4 rows of {len(dates)} nights")
+    say(1, STEPS, f"stage 4 rows and role inputs of {len(dates)} nights")
     rows = examples(snapshot, dates, clock.now())
     if len(rows) < MIN_TRAINING_ROWS:
         raise InputError(f"only {len(rows)} training rows through {through}: need "
                          f"{MIN_TRAINING_ROWS} (load more history or train through a later date)")
-    X = np.array([r.features for r in rows], dtype=float)
+    X = np.array([r.inputs for r in rows], dtype=float)
     y = np.array([r.points for r in rows], dtype=float)
     say(2, STEPS, f"fitting XGBoost on {len(rows):,} rows")
     artifact = train_model(X, y, trained_through=through, feature_version=FEATURE_VERSION, seed=seed)
@@ -159,17 +172,14 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
     recent = sorted({r.game_date for r in tail})[-WEIGHT_DATES:]
     wanted = set(recent)
     held_out = [r for r in tail if r.game_date in wanted]
-    model = _BatchedModel(artifact, [r.features for r in held_out])
-    slates = slate_roles_of(snapshot, recent)
+    model = _BatchedModel(artifact, [r.inputs for r in held_out])
     matrix, market = [], []
     for day in recent:
         tonight = [r for r in held_out if r.game_date == day]
         history = snapshot.history(day, {r.player_lookup for r in tonight})
         lines = snapshot.market_lines(day)
-        roles = slates[day]
         for r in tonight:
-            matrix.append(_component_points(r, history.get(r.player_lookup, ()), model,
-                                            roles.get(r.player_lookup)))
+            matrix.append(_component_points(r, history.get(r.player_lookup, ()), model))
             market.append(lines.get(r.player_lookup, np.nan))
     points = np.array(matrix, dtype=float)
     actual = np.array([r.points for r in held_out], dtype=float)
@@ -185,33 +195,24 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
             share)
 
 
-def slate_roles_of(snapshot: Snapshot, days: Sequence[date]) -> dict[date, dict[str, RoleContext]]:
-    """Each night's ``RoleContext`` per player from its whole slate, as the worker reads it
-    (stage 4's rows of every night in one pass; their timestamps play no part)."""
-    if not days:
-        return {}
-    rows = snapshot.feature_rows_many(days, datetime.combine(days[-1], time(), tzinfo=UTC))
-    return {day: slate_roles(rows.get(day, [])) for day in days}
-
-
 class _BatchedModel(XGBoostSystem):
     """The booster's predictions for many rows made in one call (one call per row costs a
     thread pool start-up each); ``predict`` hands them out by feature vector, as
     ``XGBoostSystem.predict`` would have made them."""
 
-    def __init__(self, artifact: ModelArtifact, features: list[list[float]]) -> None:
+    def __init__(self, artifact: ModelArtifact, inputs: list[list[float]]) -> None:
         super().__init__(artifact)
-        self._made: dict[tuple[float, ...], Prediction] = {}
-        if features and self.available:
+        self._made: dict[int, Prediction] = {}
+        if inputs and self.available:
             try:
-                made = self.predict_many(np.array(features, dtype=float))
+                made = self.predict_many(np.array(inputs, dtype=float))
             except PredictionUnavailable:
                 made = []  # e.g. a non-finite feature: each row then fails as it would alone
-            self._made = {tuple(f): p for f, p in zip(features, made)}
+            self._made = {id(row): p for row, p in zip(inputs, made)}
 
-    def predict(self, features, line: float | None) -> Prediction:
-        made = self._made.get(tuple(features)) if line is None else None
-        return made if made is not None else super().predict(features, line)
+    def predict(self, inputs, line: float | None) -> Prediction:
+        made = self._made.get(id(inputs)) if line is None else None
+        return made if made is not None else super().predict(inputs, line)
 
 
 def _tail_nights(rows: list[Example], artifact: ModelArtifact) -> int:
@@ -247,13 +248,12 @@ def _calibration(points: np.ndarray, weights: dict[str, float], rows: list[Examp
     return None
 
 
-def _component_points(row: Example, history, model: XGBoostSystem,
-                      role: RoleContext | None = None) -> list[float]:
+def _component_points(row: Example, history, model: XGBoostSystem) -> list[float]:
     calls = (lambda: moving_average_predict(row.features, None),
              lambda: zone_matchup_predict(row.features, None),
              lambda: similarity_predict(row.features, None, history, days_rest=row.days_rest),
-             lambda: model.predict(row.features, None),
-             lambda: minutes_role_predict(row.features, None, history, role, row.days_rest))
+             lambda: model.predict(row.inputs, None),
+             lambda: minutes_role_predict(row.features, None, history, row.role, row.days_rest))
     points = []
     for call in calls:
         try:

@@ -13,6 +13,7 @@ from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
 from tipoff.domain.history import HISTORY_COLUMNS, history_window, past_games
 from tipoff.domain.systems.minutes_role import RoleContext, slate_roles
+from tipoff.domain.systems.model_inputs import model_inputs
 from tipoff.domain.messages import RESULT_TOPIC, Line, Outcome, PredictionRequest, PredictionResult
 from tipoff.domain.systems import (
     ENSEMBLE, XGBOOST, BreakerState, Prediction, XGBoostSystem, allow,
@@ -171,10 +172,10 @@ class Worker:
         for game_date, group in _grouped(requests, lambda r: r.game_date).items():
             features = self._store.read_feature_rows(
                 game_date, [r.player_lookup for r in group], self._feature_version)
-            model_predictions = self._precompute(group, features)
             history = self._history_for(game_date, [r.player_lookup for r in group
                                                     if not _skip_reason(features.get(r.player_lookup))])
             roles = self._roles_for(game_date)
+            model_predictions = self._precompute(group, features, history, roles)
             for request in group:
                 result, rows = self._predict(request, features.get(request.player_lookup), gate,
                                              model_predictions.get(request.player_lookup, {}),
@@ -209,13 +210,16 @@ class Worker:
                 failed[player] = f"write refused: {exc}"
         return failed
 
-    def _precompute(self, requests: list[PredictionRequest],
-                    features: dict[str, dict]) -> dict[str, dict]:
+    def _precompute(self, requests: list[PredictionRequest], features: dict[str, dict],
+                    history: dict, roles: dict[str, RoleContext]) -> dict[str, dict]:
         """XGBoost predictions for every ready (player, line) of the batch in one model call."""
+        inputs = {r.player_lookup: model_inputs(
+            features[r.player_lookup]["features"], history.get(r.player_lookup, ()),
+            roles.get(r.player_lookup), features[r.player_lookup]["days_rest"])
+            for r in requests if not _skip_reason(features.get(r.player_lookup))}
         return precompute_xgboost(self._model, [
-            (r.player_lookup, features[r.player_lookup]["features"], line.value)
-            for r in requests if not _skip_reason(features.get(r.player_lookup))
-            for line in r.lines])
+            (player, inputs[player], line.value)
+            for r in requests if (player := r.player_lookup) in inputs for line in r.lines])
 
     def _predict(self, request: PredictionRequest, row: dict | None, gate: Gate,
                  precomputed: dict, history,

@@ -74,6 +74,8 @@ class PastGame:
     form: float  # the player's L5 average before that game
     minutes: float = 0.0  # minutes played in that game (``minutes_role``)
     started: bool = False
+    field_goal_attempts: float = 0.0  # shots and free throws (``model_inputs``)
+    free_throw_attempts: float = 0.0
 
 
 @dataclass(frozen=True)

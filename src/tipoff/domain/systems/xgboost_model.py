@@ -1,9 +1,12 @@
 """Gradient-boosted model (``xgboost_v1``, edge 1.5, floor 60): training, artefact, prediction.
 
-Training (``train_model``) fits an ``xgboost.XGBRegressor`` with squared error, 300 trees at
-most, depth 4, learning rate 0.05, subsample 0.8, colsample 0.9, 2 threads and the caller's seed,
-on rows in chronological order: the last 20 % are the validation tail used for early stopping
-(30 rounds) and for the metrics. The fitted booster is cut to its best iteration, so the artefact
+Its inputs are ``model_inputs.MODEL_INPUT_NAMES``: the 25 features, then role inputs from the
+player's box-score history and tonight's slate (minutes, scoring and shooting per minute,
+starts, teammates out, the matchup gap, rest; NaN where unknown). Training (``train_model``)
+fits an ``xgboost.XGBRegressor`` on absolute error, 600 trees at most, depth 3, learning rate
+0.03, at least 20 rows of weight per leaf, subsample 0.8, colsample 0.9, one thread and the
+caller's seed, on rows in chronological order: the last 20 % are the validation tail used for
+early stopping (50 rounds) and for the metrics. The fitted booster is cut to its best iteration, so the artefact
 holds exactly the trees it predicts with. Metrics: validation MAE of the model, of the naive
 blend 0.5·L5 + 0.3·L10 + 0.2·season and of the training mean on the same rows.
 
@@ -31,24 +34,27 @@ import numpy as np
 from tipoff.domain.features import FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION
 from tipoff.domain.systems.base import (
     XGBOOST,
-    FeatureView,
     Prediction,
     PredictionUnavailable,
     finish,
 )
+from tipoff.domain.systems.model_inputs import MODEL_INPUT_NAMES
 from tipoff.domain.systems.moving_average import WEIGHTS as BLEND  # the naive yardstick
 from tipoff.errors import InputError
 
 ARTIFACT_FORMAT = "tipoff.xgboost_model/1"
-MAX_ROUNDS = 300
-EARLY_STOPPING_ROUNDS = 30
+MAX_ROUNDS = 600
+EARLY_STOPPING_ROUNDS = 50
 PARAMS = {  # XGBRegressor hyper-parameters
     # Points are right-skewed: the median (absolute error) beats the mean on MAE (2023-10..12,
-    # trained on 2022-23: 0.997x the blend against 1.004x with squared error).
+    # trained on 2022-23: 0.997x the blend against 1.004x with squared error). Shallower,
+    # slower trees with heavier leaves suit the 46 inputs (0.982x → 0.980x on 2023-11 … 12,
+    # 0.982x → 0.979x on 2023-02 … 04, both boosted on earlier nights).
     "objective": "reg:absoluteerror",
     "n_estimators": MAX_ROUNDS,
-    "max_depth": 4,
-    "learning_rate": 0.05,
+    "max_depth": 3,
+    "learning_rate": 0.03,
+    "min_child_weight": 20,
     "subsample": 0.8,
     "colsample_bytree": 0.9,
     "tree_method": "hist",
@@ -173,7 +179,7 @@ def train_model(
     *,
     trained_through: date,
     feature_version: str = FEATURE_VERSION,
-    feature_names: Sequence[str] = FEATURE_NAMES,
+    feature_names: Sequence[str] = MODEL_INPUT_NAMES,
     seed: int = 0,
 ) -> ModelArtifact:
     """Fit a booster on chronologically ordered rows; the last 20 % validate and stop early."""
@@ -213,10 +219,10 @@ def incompatibility(artifact: ModelArtifact | None) -> str | None:
     if artifact.feature_version != FEATURE_VERSION:
         return (f"model {artifact.model_version} was trained on feature version "
                 f"{artifact.feature_version!r}, features are {FEATURE_VERSION!r}; retrain")
-    if tuple(artifact.feature_names) != FEATURE_NAMES:
-        return (f"model {artifact.model_version} expects features in a different order or "
-                f"set than {FEATURE_VERSION!r}; retrain")
-    if artifact.booster.num_features() != FEATURE_COUNT:
+    if tuple(artifact.feature_names) != MODEL_INPUT_NAMES:
+        return (f"model {artifact.model_version} expects inputs in a different order or "
+                f"set than {FEATURE_VERSION!r} and the role inputs; retrain")
+    if artifact.booster.num_features() != len(MODEL_INPUT_NAMES):
         return f"model {artifact.model_version} has {artifact.booster.num_features()} inputs"
     return None
 
@@ -246,19 +252,23 @@ class XGBoostSystem:
         return self.artifact
 
     def predict_points(self, matrix: np.ndarray) -> np.ndarray:
-        """Raw model predictions for an n x 25 matrix, unclamped (for batch evaluation)."""
+        """Raw model predictions for an n x ``len(MODEL_INPUT_NAMES)`` matrix of
+        ``model_inputs`` rows, unclamped (for batch evaluation)."""
         artifact = self._require_model()
         rows = np.asarray(matrix, dtype=np.float64)
-        if rows.ndim != 2 or rows.shape[1] != FEATURE_COUNT:
-            raise PredictionUnavailable(f"expected an n x {FEATURE_COUNT} matrix, got {rows.shape}")
+        width = len(MODEL_INPUT_NAMES)
+        if rows.ndim != 2 or rows.shape[1] != width:
+            raise PredictionUnavailable(f"expected an n x {width} matrix, got {rows.shape}")
         return np.asarray(artifact.booster.inplace_predict(rows), dtype=np.float64)
 
     def predict_many(
         self, matrix: np.ndarray, lines: Sequence[float | None] | None = None
     ) -> list[Prediction]:
-        """One prediction per row, the model called once for the whole matrix."""
+        """One prediction per ``model_inputs`` row, the model called once for the whole
+        matrix (role inputs may be NaN: unknown; the 25 features may not)."""
         rows = np.asarray(matrix, dtype=np.float64)
-        if not np.isfinite(rows).all():
+        if rows.ndim == 2 and (not np.isfinite(rows[:, :FEATURE_COUNT]).all()
+                               or np.isinf(rows).any()):
             raise PredictionUnavailable("feature matrix contains missing or infinite values")
         raw = self.predict_points(rows)
         confidence = xgboost_confidence(raw, rows)
@@ -269,9 +279,6 @@ class XGBoostSystem:
         return [finish(XGBOOST, float(p), float(c), line, {**components, "raw": round(float(p), 3)})
                 for p, c, line in zip(raw, confidence, lines)]
 
-    def predict(
-        self, features: FeatureView | Sequence[float] | Mapping[str, float], line: float | None
-    ) -> Prediction:
-        """Predict one player's points."""
-        view = FeatureView.of(features)
-        return self.predict_many(np.asarray([view.values]), [line])[0]
+    def predict(self, inputs: Sequence[float], line: float | None) -> Prediction:
+        """Predict one player's points from their ``model_inputs`` row."""
+        return self.predict_many(np.asarray([inputs], dtype=np.float64), [line])[0]

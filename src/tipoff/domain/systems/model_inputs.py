@@ -1,0 +1,102 @@
+"""What ``xgboost_v1`` reads: the 25 stage 4 features, then the role inputs below.
+
+The role inputs come from the player's box-score history (``PastGame``, newest first, the same
+90-day window the worker and the backtest read) and tonight's slate (``RoleContext``):
+
+    minutes_avg_last_N          mean minutes of the newest N games played (N = 3, 5, 10, 20)
+    points_per_minute_last_N    Σ points / Σ minutes of those games (N = 5, 10, 20)
+    shots_per_minute_last_N     field-goal and free-throw attempts per minute (N = 10, 20)
+    started_share_last_N        share of the newest N games started (N = 5, 10)
+    started_last, minutes_last  the newest game
+    projected_points            minutes_avg_last_5 x points_per_minute_last_20
+    teammates_out_points        points per game of the teammates ruled out tonight
+    teammates_out_share         that, times the player's share of the team's available points
+    win_pct_gap                 |team_win_pct - the opponent's|
+    opponent_win_pct, days_rest
+
+Minutes carry what the points averages mix with shooting luck: the books price minutes first.
+Unknown values (no game played, no opponent record, no rest) are NaN, which the booster routes
+down its learned default branch. Chosen nested in time: boosted on 2022-11 … 2023-10 and judged
+on 2023-11 … 12, and on 2022-11 … 2023-01 judged on 2023-02 … 04, these inputs took the model
+from 0.993× and 0.995× the naive blend's MAE to 0.980× and 0.979×.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from tipoff.domain.features import FEATURE_NAMES
+from tipoff.domain.systems.base import FeatureView
+from tipoff.domain.systems.minutes_role import RoleContext
+from tipoff.domain.systems.moving_average import blended_average
+from tipoff.domain.systems.similarity import PastGame
+
+MINUTES_WINDOWS = (3, 5, 10, 20)
+SCORING_WINDOWS = (5, 10, 20)
+SHOT_WINDOWS = (10, 20)
+START_WINDOWS = (5, 10)
+ROLE_INPUT_NAMES: tuple[str, ...] = (
+    *(f"minutes_avg_last_{n}" for n in MINUTES_WINDOWS),
+    *(f"points_per_minute_last_{n}" for n in SCORING_WINDOWS),
+    *(f"{kind}_per_minute_last_{n}" for n in SHOT_WINDOWS
+      for kind in ("field_goal_attempts", "free_throw_attempts")),
+    *(f"started_share_last_{n}" for n in START_WINDOWS),
+    "started_last", "minutes_last", "projected_points",
+    "teammates_out_points", "teammates_out_share", "win_pct_gap", "opponent_win_pct",
+    "days_rest",
+)
+MODEL_INPUT_NAMES: tuple[str, ...] = (*FEATURE_NAMES, *ROLE_INPUT_NAMES)
+NAN = math.nan
+
+
+HISTORY_INPUTS = ROLE_INPUT_NAMES[:ROLE_INPUT_NAMES.index("teammates_out_points")]
+
+
+def _per_minute(games: Sequence[PastGame], amount) -> float:
+    if not games:
+        return NAN
+    return sum(amount(g) for g in games) / max(sum(g.minutes for g in games), 1.0)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else NAN
+
+
+def history_inputs(history: Sequence[PastGame]) -> list[float]:
+    """The role inputs read off the player's history, in ``HISTORY_INPUTS`` order."""
+    played = [g for g in history if g.minutes > 0]
+    found: dict[str, float] = {}
+    for n in MINUTES_WINDOWS:
+        found[f"minutes_avg_last_{n}"] = _mean([g.minutes for g in played[:n]])
+    for n in SCORING_WINDOWS:
+        found[f"points_per_minute_last_{n}"] = _per_minute(played[:n], lambda g: g.points)
+    for n in SHOT_WINDOWS:
+        found[f"field_goal_attempts_per_minute_last_{n}"] = _per_minute(
+            played[:n], lambda g: g.field_goal_attempts)
+        found[f"free_throw_attempts_per_minute_last_{n}"] = _per_minute(
+            played[:n], lambda g: g.free_throw_attempts)
+    for n in START_WINDOWS:
+        found[f"started_share_last_{n}"] = _mean([1.0 if g.started else 0.0 for g in played[:n]])
+    newest = played[0] if played else None
+    found["started_last"] = NAN if newest is None else float(newest.started)
+    found["minutes_last"] = NAN if newest is None else newest.minutes
+    found["projected_points"] = found["minutes_avg_last_5"] * found["points_per_minute_last_20"]
+    return [found[name] for name in HISTORY_INPUTS]
+
+
+def slate_inputs(features: FeatureView | Sequence[float] | Mapping[str, float],
+                 role: RoleContext | None, days_rest: int | None) -> list[float]:
+    """The role inputs read off tonight's slate and rest (the rest of ``ROLE_INPUT_NAMES``)."""
+    f = FeatureView.of(features)
+    role = role or RoleContext()
+    share = blended_average(f) / role.team_points if role.team_points > 0 else 0.0
+    opponent = NAN if role.opponent_win_pct is None else role.opponent_win_pct
+    return [role.freed_points, role.freed_points * share, abs(f.team_win_pct - opponent),
+            opponent, NAN if days_rest is None else float(days_rest)]
+
+
+def model_inputs(features: Sequence[float], history: Sequence[PastGame],
+                 role: RoleContext | None, days_rest: int | None) -> list[float]:
+    """The booster's input row: the 25 features, then the role inputs."""
+    return [*features, *history_inputs(history), *slate_inputs(features, role, days_rest)]
