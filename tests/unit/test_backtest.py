@@ -62,8 +62,11 @@ def test_progress_is_reported_for_every_replayed_night(report):
 def test_training_reports_its_steps_before_the_replayed_nights(report):
     _, seen = report
     training = seen[:seen.index("backtest 2025-11-21")]
-    assert training[:2] == ["reading the analytics tables", f"stage 4 rows and role inputs of {TRAIN_NIGHTS} nights"]
+    assert training[:2] == ["reading the analytics tables",
+                            f"stage 4 rows and role inputs of {TRAIN_NIGHTS} nights"]
     assert training[2].startswith("fitting XGBoost on ")
+    assert training[3] == "ensemble weights and calibration on the held-out nights"
+    assert training[4].startswith("boosting again on all ")
     assert training[-1].startswith("trained on ")
 
 

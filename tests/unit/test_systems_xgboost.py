@@ -219,3 +219,20 @@ def test_unknown_role_inputs_are_allowed_and_unknown_features_are_not(data, arti
     broken[1, -1] = np.inf
     with pytest.raises(PredictionUnavailable, match="missing or infinite"):
         system.predict_many(broken)
+
+
+def test_refitting_on_all_rows_keeps_the_tree_count_and_the_held_out_metrics(data, artifact):
+    from tipoff.domain.systems.xgboost_model import refit_on_all_rows
+
+    X, y = data
+    final = refit_on_all_rows(artifact, X, y, seed=3)
+    assert final.booster.num_boosted_rounds() == artifact.booster.num_boosted_rounds()
+    assert final.metrics == artifact.metrics and final.feature_names == artifact.feature_names
+    assert final.model_version != artifact.model_version
+    tail = slice(int(artifact.metrics["train_rows"]), None)
+
+    def tail_mae(model):
+        return np.mean(np.abs(XGBoostSystem(model).predict_points(X[tail]) - y[tail]))
+
+    assert tail_mae(final) < tail_mae(artifact)  # the refit has learned from the tail too
+    assert refit_on_all_rows(artifact, X, y, seed=3).model_version == final.model_version

@@ -150,10 +150,11 @@ def lines_frame(players: list[dict], game_date: date, per_player: int) -> pd.Dat
 def train_bench_model(folder: Path, game_date: date, seed: int) -> str:
     """A small XGBoost model (points ≈ the recent averages) saved where workers load it."""
     from tipoff.domain.systems import XGBOOST, train_model
+    from tipoff.domain.systems.model_inputs import MODEL_INPUT_NAMES
 
     rng = np.random.default_rng(seed)
-    names = list(FEATURE_NAMES)
-    matrix = np.tile([float(DEFAULTS[n]) for n in names], (2000, 1))
+    names = list(MODEL_INPUT_NAMES)  # the role inputs unknown: the bench's players have no logs
+    matrix = np.tile([float(DEFAULTS.get(n, np.nan)) for n in names], (2000, 1))
     averages = rng.uniform(4, 30, len(matrix))
     for name in ("points_avg_last_5", "points_avg_last_10", "points_avg_season"):
         matrix[:, names.index(name)] = averages + rng.normal(0, 1, len(matrix))

@@ -12,6 +12,8 @@ lines fit the market system's beta and its share of the ensemble where a line ex
 ensemble's margin over the line fits the calibration of its confidence (over the nights'
 sportsbook lines when the store holds enough of them, else over tipoff's estimated line, the
 L10 average to the nearest .5 that an unpriced player gets; the calibration records which).
+Last, the booster is fitted again on every row with the number of trees early stopping chose
+(``refit_on_all_rows``): the weights and calibration fitted on the tail apply to it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from tipoff.domain.systems import (
 )
 from tipoff.domain.systems.base import MARKET, MAX_POINTS, MIN_POINTS, MINUTES_ROLE
 from tipoff.domain.systems.calibration import fit_calibration
+from tipoff.domain.systems.xgboost_model import refit_on_all_rows
 from tipoff.domain.systems.market import (
     fit_beta, fit_market_weight, market_points, with_market_weight,
 )
@@ -58,7 +61,7 @@ MIN_CALIBRATION_ROWS = 200
 COMPONENTS = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST, MINUTES_ROLE)
 # The ensemble's inputs: the components everywhere, the market system where a book line exists.
 ENSEMBLE_INPUTS = (*COMPONENTS, MARKET)
-STEPS = 4  # progress: stage 4 rows, the booster, the ensemble fit, done
+STEPS = 5  # progress: stage 4 rows, the booster, the ensemble fit, the refit, done
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,8 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
               "market_beta": beta[0], "market_beta_rows": float(beta[1]),
               "market_weight": market[0], "market_weight_rows": float(market[1])}
     artifact = replace(artifact, metrics={**artifact.metrics, **fitted})
+    say(4, STEPS, f"boosting again on all {len(rows):,} rows")
+    artifact = refit_on_all_rows(artifact, X, y, seed=seed)
     where = models.save(artifact, name) if models is not None else None
     say(STEPS, STEPS, f"trained on {len(rows):,} rows of {len(dates)} nights")
     return TrainReport(where, artifact, len(dates), len(rows))

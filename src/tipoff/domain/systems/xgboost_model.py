@@ -200,6 +200,24 @@ def train_model(
                          metrics, _model_version(booster, feature_version, trained_through))
 
 
+def refit_on_all_rows(artifact: ModelArtifact, X: np.ndarray, y: np.ndarray, *,
+                      seed: int = 0) -> ModelArtifact:
+    """``artifact`` (from ``train_model`` on the same rows) boosted again on every row, its
+    validation tail included, with the number of trees early stopping chose; its metrics stay
+    those measured on the tail. The newest nights are the most telling about tonight: refitted
+    boosters scored 0.9803x, 0.9790x and 0.9748x the blend where the held-out ones scored
+    0.9820x, 0.9799x and 0.9774x (boosted through 2023-01-31, 10-31 and 11-30, judged on the
+    following nights)."""
+    X, y = _validated_training_data(X, y, len(artifact.feature_names))
+    trees = int(artifact.booster.num_boosted_rounds())
+    params = {k: v for k, v in PARAMS.items() if k != "early_stopping_rounds"}
+    regressor = _xgboost().XGBRegressor(**{**params, "n_estimators": trees}, random_state=seed)
+    regressor.fit(X, y, verbose=False)
+    booster = regressor.get_booster()
+    return replace(artifact, booster=booster, model_version=_model_version(
+        booster, artifact.feature_version, artifact.trained_through))
+
+
 def xgboost_confidence(predicted: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Vectorised confidence: distance from L10 in volatility units, volatility, injury risk."""
     l10 = _column(matrix, FEATURE_NAMES, "points_avg_last_10")
