@@ -53,34 +53,42 @@ NAN = math.nan
 HISTORY_INPUTS = ROLE_INPUT_NAMES[:ROLE_INPUT_NAMES.index("teammates_out_points")]
 
 
-def _per_minute(games: Sequence[PastGame], amount) -> float:
-    if not games:
-        return NAN
-    return sum(amount(g) for g in games) / max(sum(g.minutes for g in games), 1.0)
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else NAN
-
-
 def history_inputs(history: Sequence[PastGame]) -> list[float]:
-    """The role inputs read off the player's history, in ``HISTORY_INPUTS`` order."""
-    played = [g for g in history if g.minutes > 0]
+    """The role inputs read off the player's history, in ``HISTORY_INPUTS`` order (one pass
+    over the newest games played, summed newest first)."""
+    widest = max(*MINUTES_WINDOWS, *SCORING_WINDOWS, *SHOT_WINDOWS, *START_WINDOWS)
+    running = [0.0] * 5  # minutes, points, shots, free throws, starts
+    totals: list[tuple[float, ...]] = []  # totals[k]: the newest k + 1 games
+    for g in history:
+        if g.minutes <= 0:
+            continue
+        for i, value in enumerate((g.minutes, g.points, g.field_goal_attempts,
+                                   g.free_throw_attempts, 1.0 if g.started else 0.0)):
+            running[i] += value
+        totals.append(tuple(running))
+        if len(totals) == widest:
+            break
     found: dict[str, float] = {}
+
+    def window(n: int) -> tuple[int, tuple[float, ...]]:
+        count = min(n, len(totals))
+        return count, totals[count - 1] if count else (0.0,) * 5
+
     for n in MINUTES_WINDOWS:
-        found[f"minutes_avg_last_{n}"] = _mean([g.minutes for g in played[:n]])
-    for n in SCORING_WINDOWS:
-        found[f"points_per_minute_last_{n}"] = _per_minute(played[:n], lambda g: g.points)
-    for n in SHOT_WINDOWS:
-        found[f"field_goal_attempts_per_minute_last_{n}"] = _per_minute(
-            played[:n], lambda g: g.field_goal_attempts)
-        found[f"free_throw_attempts_per_minute_last_{n}"] = _per_minute(
-            played[:n], lambda g: g.free_throw_attempts)
+        count, (minutes, *_) = window(n)
+        found[f"minutes_avg_last_{n}"] = minutes / count if count else NAN
+    for n in sorted({*SCORING_WINDOWS, *SHOT_WINDOWS}):
+        count, (minutes, points, shots, throws, _) = window(n)
+        per = max(minutes, 1.0)
+        for name, amount in (("points", points), ("field_goal_attempts", shots),
+                             ("free_throw_attempts", throws)):
+            found[f"{name}_per_minute_last_{n}"] = amount / per if count else NAN
     for n in START_WINDOWS:
-        found[f"started_share_last_{n}"] = _mean([1.0 if g.started else 0.0 for g in played[:n]])
-    newest = played[0] if played else None
-    found["started_last"] = NAN if newest is None else float(newest.started)
-    found["minutes_last"] = NAN if newest is None else newest.minutes
+        count, (*_, starts) = window(n)
+        found[f"started_share_last_{n}"] = starts / count if count else NAN
+    count, (minutes, *_, starts) = window(1)
+    found["started_last"] = starts if count else NAN
+    found["minutes_last"] = minutes if count else NAN
     found["projected_points"] = found["minutes_avg_last_5"] * found["points_per_minute_last_20"]
     return [found[name] for name in HISTORY_INPUTS]
 
