@@ -182,10 +182,10 @@ def test_sampled_real_nights_get_the_builders_rows(real):
                for r in rows)
 
 
-def test_ready_only_keeps_exactly_the_production_ready_rows(synthetic):
+def test_unhashed_rows_are_the_same_rows_without_their_content_hash(synthetic):
     nights = [SEASON_START, date(2025, 11, 20), date(2026, 1, 10)]
     every = synthetic.feature_rows_many(nights, NOW)
-    ready = synthetic.feature_rows_many(nights, NOW, ready_only=True)
-    assert ready == {day: [r for r in rows if r["is_production_ready"]]
-                     for day, rows in every.items()}
-    assert ready[SEASON_START] == [] and ready[date(2026, 1, 10)]
+    unhashed = synthetic.feature_rows_many(nights, NOW, hashed=False)
+    assert unhashed == {day: [{k: v for k, v in r.items() if k != "content_hash"} for r in rows]
+                        for day, rows in every.items()}
+    assert every[date(2026, 1, 10)] and all("content_hash" in r for r in every[date(2026, 1, 10)])

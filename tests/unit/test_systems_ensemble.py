@@ -132,6 +132,27 @@ def test_a_system_that_only_hurts_gets_almost_no_weight():
     assert weights["good"] == pytest.approx(1.0 - weights["bad"])
 
 
+def test_weights_favour_the_component_that_predicts_the_median_of_skewed_points():
+    # Points skewed right around each player's level: the median predictor has the lower
+    # absolute error, the mean predictor the lower squared error.
+    from tipoff.domain.systems.ensemble import _simplex_least_squares
+
+    rng = np.random.default_rng(3)
+    level = rng.uniform(4, 25, 4000)
+    shape = 2.0
+    actual = rng.gamma(shape, level / shape)
+    median, mean = 1.6783469900166608 * level / shape, level  # the gamma(2) median
+    systems = np.column_stack([median, mean])
+    fitted = fit_ensemble_weights(systems, actual, ["median", "mean"])
+    squares = _simplex_least_squares(systems, actual)
+    assert fitted["median"] > 0.5 > squares[0]
+
+    def mae(w):
+        return np.mean(np.abs(systems @ np.asarray(w) - actual))
+
+    assert mae([fitted["median"], fitted["mean"]]) < mae(squares)
+
+
 def test_fewer_than_fifty_rows_give_equal_weights():
     predictions = np.arange(98, dtype=float).reshape(49, 2)
     assert fit_ensemble_weights(predictions, predictions[:, 0], ["a", "b"]) == {"a": 0.5, "b": 0.5}

@@ -72,12 +72,11 @@ class Snapshot:
         return build_feature_rows(self.stage4_inputs(game_date), generated_at)
 
     def feature_rows_many(self, dates: Sequence[date], generated_at: datetime, *,
-                          ready_only: bool = False) -> dict[date, list[dict]]:
-        """``feature_rows`` of every date, built in one vectorised pass (the same rows; only
-        the production-ready ones with ``ready_only``)."""
+                          hashed: bool = True) -> dict[date, list[dict]]:
+        """``feature_rows`` of every date, built in one vectorised pass (the same rows; without
+        their ``content_hash`` when not ``hashed``)."""
         return build_nights(self.games, self.logs, self.team_stats, self.injuries, dates,
-                            generated_at, history_days=HISTORY_WINDOW.days,
-                            ready_only=ready_only)
+                            generated_at, history_days=HISTORY_WINDOW.days, hashed=hashed)
 
     def history(self, game_date: date,
                 players: Collection[str] | None = None) -> dict[str, list[PastGame]]:

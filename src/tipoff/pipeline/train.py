@@ -100,7 +100,7 @@ def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime) -> list[E
     slate), joined to what they scored."""
     points = _points_by_night(snapshot, dates)
     picked: list[tuple[date, dict, RoleContext | None]] = []
-    for day, rows in snapshot.feature_rows_many(dates, now).items():
+    for day, rows in snapshot.feature_rows_many(dates, now, hashed=False).items():
         scored = points.get(day, {})
         roles = slate_roles(rows)
         picked.extend((day, row, roles.get(row["player_lookup"])) for row in rows

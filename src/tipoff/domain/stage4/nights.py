@@ -39,9 +39,9 @@ UNHASHED_FIELDS = frozenset({"feature_generated_at", "created_at", "content_hash
 def build_nights(games: pd.DataFrame, logs: pd.DataFrame, team_stats: pd.DataFrame,
                  injuries: pd.DataFrame, dates: Sequence[date], generated_at: datetime, *,
                  history_days: int = DEFAULT_HISTORY_DAYS,
-                 ready_only: bool = False) -> dict[date, list[dict]]:
+                 hashed: bool = True) -> dict[date, list[dict]]:
     """Every date's stage 4 rows (ordered by player_lookup; [] without a game that night),
-    only the production-ready ones with ``ready_only`` (what training learns from).
+    without their ``content_hash`` when not ``hashed`` (training reads the values only).
 
     The tables may hold anything (later games, later reports): each night sees only the
     ``history_days`` before it and what was known before its first tip-off.
@@ -57,9 +57,8 @@ def build_nights(games: pd.DataFrame, logs: pd.DataFrame, team_stats: pd.DataFra
     for night, start, stop in _night_spans(roster):
         day = slate.table["date"].iloc[night]
         early = bool(slate.table["early"].iloc[night])
-        if not (early and ready_only):
-            found[day] = _rows(facts, values, sources, range(start, stop), day, early, stamp,
-                               ready_only)
+        found[day] = _rows(facts, values, sources, range(start, stop), day, early, stamp,
+                           hashed)
     return found
 
 
@@ -102,17 +101,13 @@ def _night_spans(roster: pd.DataFrame):
 
 
 def _rows(facts: dict[str, list], values: np.ndarray, sources: np.ndarray, span: range,
-          day: date, early: bool, stamp: datetime, ready_only: bool) -> list[dict]:
+          day: date, early: bool, stamp: datetime, hashed: bool) -> list[dict]:
     if early:
-        return [_finish(facts, i, day, early, stamp, _placeholder()) for i in span]
+        return [_finish(facts, i, day, early, stamp, _placeholder(), hashed) for i in span]
     features = values[span.start:span.stop].tolist()
     tags = sources[span.start:span.stop].tolist()
-    built = []
-    for k, i in enumerate(span):
-        fields = _computed(facts, i, features[k], tags[k])
-        if fields["is_production_ready"] or not ready_only:
-            built.append(_finish(facts, i, day, early, stamp, fields))
-    return built
+    return [_finish(facts, i, day, early, stamp, _computed(facts, i, features[k], tags[k]),
+                    hashed) for k, i in enumerate(span)]
 
 
 def _placeholder() -> dict[str, Any]:
@@ -139,7 +134,7 @@ def _verdict(issues: list[str], summary: dict[str, int]) -> dict[str, Any]:
 
 
 def _finish(facts: dict[str, list], i: int, day: date, early: bool, stamp: datetime,
-            fields: dict) -> dict:
+            fields: dict, hashed: bool = True) -> dict:
     row = {
         "player_lookup": facts["player_lookup"][i],
         "game_date": day,
@@ -159,7 +154,8 @@ def _finish(facts: dict[str, list], i: int, day: date, early: bool, stamp: datet
         "feature_generated_at": stamp,
         "created_at": stamp,
     }
-    row["content_hash"] = content_hash(row)
+    if hashed:
+        row["content_hash"] = content_hash(row)
     return row
 
 

@@ -12,11 +12,17 @@ Confidence = weighted mean component confidence
            - min(30, 4 x spread)         (spread: weighted standard deviation of the components'
                                          points; 1 point apart costs 4)
 
-``fit_ensemble_weights`` solves least squares on the probability simplex (weights >= 0,
-summing to 1) by accelerated projected gradient descent, with a ridge penalty
+``fit_ensemble_weights`` minimises the mix's absolute error (the metric it is judged on:
+points are right-skewed, so the median-seeking components deserve more than least squares
+gives them) on the probability simplex (weights >= 0, summing to 1): iteratively reweighted
+least squares, each row weighted 1 / max(|error|, 1 point), ``LAD_ITERATIONS`` times. Each
+least-squares step is accelerated projected gradient descent with a ridge penalty
 ``PRIOR_PRECISION`` x (MSE of the equal mix) / n x ||w - equal||^2 (a prior of weights within
 about 0.2 of equal): components that predict almost alike otherwise swap weight from one fit
-to the next. With fewer than 50 rows it returns equal weights.
+to the next. With fewer than 50 rows it returns equal weights. Absolute rather than squared
+error was chosen on the held-out halves of 2023-02 … 04 and 2023-11 … 12 (fitted on the first
+half of each, judged on the second): the mix's MAE 0.9844x → 0.9831x and 0.9795x → 0.9791x
+the blend's.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ MIN_FIT_ROWS = 50
 FIT_ITERATIONS = 3000
 FIT_TOLERANCE = 1e-10
 PRIOR_PRECISION = 25.0  # prior std of each weight around equal: 0.2
+LAD_ITERATIONS = 15
+LAD_FLOOR = 1.0  # points: rows predicted closer than this weigh as if this far off
 
 
 def _usable(components: Mapping[str, Prediction]) -> dict[str, Prediction]:
@@ -148,5 +156,17 @@ def fit_ensemble_weights(
     keep = np.isfinite(P).all(axis=1) & np.isfinite(y)
     if keep.sum() < MIN_FIT_ROWS:
         return {sid: 1.0 / len(system_ids) for sid in system_ids}
-    w = _simplex_least_squares(P[keep], y[keep])
+    w = _simplex_least_absolute(P[keep], y[keep])
     return {sid: float(weight) for sid, weight in zip(system_ids, w / w.sum())}
+
+
+def _simplex_least_absolute(P: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Simplex weights minimising the mix's absolute error (iteratively reweighted least
+    squares: a row's weight is 1 / max(|error|, LAD_FLOOR), normalised to mean 1)."""
+    rows = np.ones(len(y))
+    w = _simplex_least_squares(P, y)
+    for _ in range(LAD_ITERATIONS):
+        rows = 1.0 / np.maximum(np.abs(y - P @ w), LAD_FLOOR)
+        scale = np.sqrt(rows * len(y) / rows.sum())
+        w = _simplex_least_squares(P * scale[:, None], y * scale)
+    return w
