@@ -12,7 +12,7 @@ import pandas as pd
 
 from tipoff.domain.features import DEFAULTS
 from tipoff.domain.systems.model_inputs import (
-    HISTORY_INPUTS, MINUTES_WINDOWS, SCORING_WINDOWS, SHOT_WINDOWS, START_WINDOWS,
+    HISTORY_INPUTS, MINUTES_WINDOWS, SCORING_WINDOWS, SHOT_WINDOWS, START_WINDOWS, WIDEST_WINDOW,
 )
 from tipoff.domain.systems.similarity import WINDOW_DAYS, PastGame
 
@@ -107,23 +107,24 @@ def history_inputs_many(logs: pd.DataFrame, players: Sequence[str],
     played = played.sort_values(["player_lookup", "game_date"], kind="stable")
     codes = {p: n for n, p in enumerate(pd.unique(played["player_lookup"]))}
     day_number = np.array([d.toordinal() for d in played["game_date"]], dtype=np.int64)
-    key = np.array([codes[p] for p in played["player_lookup"]], dtype=np.int64) * _SPAN + day_number
-    columns = {name: _numbers(played, name).to_numpy() for name in ("minutes", "points", "fga", "fta")}
+    code_of_row = np.array([codes[p] for p in played["player_lookup"]], dtype=np.int64)
+    key = code_of_row * _SPAN + day_number
+    columns = {name: _numbers(played, name).to_numpy()
+               for name in ("minutes", "points", "fga", "fta")}
     columns["started"] = played["started"].fillna(False).astype(float).to_numpy()
     code = np.array([codes.get(p, -1) for p in players], dtype=np.int64)
     night = np.array([d.toordinal() for d in days], dtype=np.int64)
     end = np.searchsorted(key, code * _SPAN + night, side="left")
     first = np.searchsorted(key, code * _SPAN + night - WINDOW_DAYS, side="left")
     games = np.where(code >= 0, end - first, 0)  # a player without logs has no games
-    widest = max(*MINUTES_WINDOWS, *SCORING_WINDOWS, *SHOT_WINDOWS, *START_WINDOWS)
     running = {name: np.zeros(len(code)) for name in columns}
     totals: dict[int, dict[str, np.ndarray]] = {}
-    for k in range(widest):  # the k-th newest game, added in the order history_inputs adds
+    for k in range(WIDEST_WINDOW):  # the k-th newest game, added in the order history_inputs adds
         index = np.maximum(end - 1 - k, 0)
         there = games > k
         for name, values in columns.items():
-            running[name] = running[name] + np.where(there, values[index] if len(values) else 0.0,
-                                                     0.0)
+            newest = values[index] if len(values) else 0.0
+            running[name] = running[name] + np.where(there, newest, 0.0)
         totals[k + 1] = dict(running)
     count = {n: np.minimum(games, n) for n in totals}
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -53,8 +53,8 @@ from tipoff.domain.systems import (
     XGBoostSystem,
 )
 from tipoff.domain.systems.base import MARKET, MINUTES_ROLE
-from tipoff.domain.systems.model_inputs import model_inputs
 from tipoff.domain.systems.minutes_role import slate_roles
+from tipoff.domain.systems.model_inputs import model_inputs
 from tipoff.domain.systems.xgboost_model import naive_blend
 from tipoff.errors import InputError
 from tipoff.pipeline.coordinator import estimated_line, sportsbook_lines

@@ -7,11 +7,11 @@ then scored.
 
 Nested in time: the booster learns from the first 80 % of rows; on the held-out tail (its
 latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the components'
-predictions fit the ensemble weights; the nights with sportsbook
-lines fit the market system's beta and its share of the ensemble where a line exists; and the
-ensemble's margin over the line fits the calibration of its confidence (over the nights'
-sportsbook lines when the store holds enough of them, else over tipoff's estimated line, the
-L10 average to the nearest .5 that an unpriced player gets; the calibration records which).
+predictions fit the ensemble weights; the nights with sportsbook lines fit the market
+system's beta and its share of the ensemble where a line exists; and the ensemble's margin over
+the line fits the calibration of its confidence (over the nights' sportsbook lines when the
+store holds enough of them, else over tipoff's estimated line, the L10 average to the nearest
+.5 that an unpriced player gets; the calibration records which).
 Last, the booster is fitted again on every row with the number of trees early stopping chose
 (``refit_on_all_rows``): the weights and calibration fitted on the tail apply to it.
 """
@@ -26,6 +26,7 @@ import numpy as np
 
 from tipoff.domain.batches import estimate_line
 from tipoff.domain.features import FEATURE_INDEX, FEATURE_VERSION
+from tipoff.domain.history import history_inputs_many
 from tipoff.domain.systems import (
     MOVING_AVERAGE,
     SIMILARITY,
@@ -43,13 +44,12 @@ from tipoff.domain.systems import (
 )
 from tipoff.domain.systems.base import MARKET, MAX_POINTS, MIN_POINTS, MINUTES_ROLE
 from tipoff.domain.systems.calibration import fit_calibration
-from tipoff.domain.systems.xgboost_model import refit_on_all_rows
 from tipoff.domain.systems.market import (
     fit_beta, fit_market_weight, market_points, with_market_weight,
 )
 from tipoff.domain.systems.minutes_role import RoleContext, minutes_role_predict, slate_roles
 from tipoff.domain.systems.model_inputs import slate_inputs
-from tipoff.domain.history import history_inputs_many
+from tipoff.domain.systems.xgboost_model import refit_on_all_rows
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
 from tipoff.ports import AnalyticsStore, Clock, ModelStore
@@ -202,8 +202,8 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
 
 class _BatchedModel(XGBoostSystem):
     """The booster's predictions for many rows made in one call (one call per row costs a
-    thread pool start-up each); ``predict`` hands them out by feature vector, as
-    ``XGBoostSystem.predict`` would have made them."""
+    thread pool start-up each); ``predict`` hands them out for the very input rows it was
+    given, as ``XGBoostSystem.predict`` would have made them."""
 
     def __init__(self, artifact: ModelArtifact, inputs: list[list[float]]) -> None:
         super().__init__(artifact)

@@ -5,7 +5,8 @@ The role inputs come from the player's box-score history (``PastGame``, newest f
 
     minutes_avg_last_N          mean minutes of the newest N games played (N = 3, 5, 10, 20)
     points_per_minute_last_N    Σ points / Σ minutes of those games (N = 5, 10, 20)
-    shots_per_minute_last_N     field-goal and free-throw attempts per minute (N = 10, 20)
+    field_goal_attempts_per_minute_last_N, free_throw_attempts_per_minute_last_N
+                                shots and free throws per minute of those games (N = 10, 20)
     started_share_last_N        share of the newest N games started (N = 5, 10)
     started_last, minutes_last  the newest game
     projected_points            minutes_avg_last_5 x points_per_minute_last_20
@@ -47,16 +48,15 @@ ROLE_INPUT_NAMES: tuple[str, ...] = (
     "days_rest",
 )
 MODEL_INPUT_NAMES: tuple[str, ...] = (*FEATURE_NAMES, *ROLE_INPUT_NAMES)
-NAN = math.nan
-
-
+# The ones read off the history; the rest come from tonight's slate.
 HISTORY_INPUTS = ROLE_INPUT_NAMES[:ROLE_INPUT_NAMES.index("teammates_out_points")]
+WIDEST_WINDOW = max(*MINUTES_WINDOWS, *SCORING_WINDOWS, *SHOT_WINDOWS, *START_WINDOWS)
+NAN = math.nan
 
 
 def history_inputs(history: Sequence[PastGame]) -> list[float]:
     """The role inputs read off the player's history, in ``HISTORY_INPUTS`` order (one pass
     over the newest games played, summed newest first)."""
-    widest = max(*MINUTES_WINDOWS, *SCORING_WINDOWS, *SHOT_WINDOWS, *START_WINDOWS)
     running = [0.0] * 5  # minutes, points, shots, free throws, starts
     totals: list[tuple[float, ...]] = []  # totals[k]: the newest k + 1 games
     for g in history:
@@ -66,7 +66,7 @@ def history_inputs(history: Sequence[PastGame]) -> list[float]:
                                    g.free_throw_attempts, 1.0 if g.started else 0.0)):
             running[i] += value
         totals.append(tuple(running))
-        if len(totals) == widest:
+        if len(totals) == WIDEST_WINDOW:
             break
     found: dict[str, float] = {}
 

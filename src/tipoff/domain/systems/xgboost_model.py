@@ -6,8 +6,9 @@ starts, teammates out, the matchup gap, rest; NaN where unknown). Training (``tr
 fits an ``xgboost.XGBRegressor`` on absolute error, 600 trees at most, depth 3, learning rate
 0.03, at least 20 rows of weight per leaf, subsample 0.8, colsample 0.9, one thread and the
 caller's seed, on rows in chronological order: the last 20 % are the validation tail used for
-early stopping (50 rounds) and for the metrics. The fitted booster is cut to its best iteration, so the artefact
-holds exactly the trees it predicts with. Metrics: validation MAE of the model, of the naive
+early stopping (50 rounds) and for the metrics. The fitted booster is cut to its best
+iteration, so the artefact holds exactly the trees it predicts with; ``refit_on_all_rows``
+then boosts that many trees on every row. Metrics: validation MAE of the model, of the naive
 blend 0.5·L5 + 0.3·L10 + 0.2·season and of the training mean on the same rows.
 
 Confidence = 85 - min(30, 10·z) - min(25, 40·CV) - 5·injury_risk, where
