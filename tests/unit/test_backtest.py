@@ -210,3 +210,38 @@ def test_held_out_rows_predicted_in_one_call_equal_one_call_per_row(league, repo
     alone = XGBoostSystem(artifact)
     assert rows and all(batched.predict(r.inputs, None) == alone.predict(r.inputs, None)
                         for r in rows)
+
+
+def test_lined_players_left_unpredicted_are_listed_with_stage_4s_reason():
+    from tipoff.pipeline.backtest import _count_lined, _Counts
+
+    day = date(2025, 11, 2)
+    rows = [{"player_lookup": "ann", "data_quality_issues": []},
+            {"player_lookup": "bob", "data_quality_issues": ["injury status out"]},
+            {"player_lookup": "cy", "data_quality_issues": [
+                "only 1 season game (need 2 while the team has played fewer than 10)"]}]
+    counts = _Counts()
+    _count_lined(counts, day, {"ann", "bob", "cy", "dee", "eve"}, rows, predicted={"ann"},
+                 scored={"ann", "cy", "dee"}, from_books=True)
+    coverage = counts.lined_coverage()
+    assert (coverage["lined_played"], coverage["predicted"]) == (3, 1)
+    assert coverage["without_stage4_row"] == 1
+    assert coverage["missed"] == [  # bob and eve did not play: not misses
+        {"game_date": "2025-11-02", "player_lookup": "cy",
+         "reason": "only 1 season game (need 2 while the team has played fewer than 10)"},
+        {"game_date": "2025-11-02", "player_lookup": "dee",
+         "reason": "no stage 4 row (no game this season, so on no roster)"}]
+
+
+def test_the_text_report_lists_the_first_misses_and_points_at_the_json_for_the_rest():
+    from tipoff.cli.common import out
+    from tipoff.cli.data import MISSED_SHOWN, _print_missed
+
+    missed = [{"game_date": "2025-11-02", "player_lookup": f"p{n:02d}", "reason": "why"}
+              for n in range(MISSED_SHOWN + 3)]
+    with out.capture() as captured:
+        _print_missed(missed)
+    lines = captured.get().splitlines()
+    assert lines[0] == "  not predicted: 2025-11-02 p00: why"
+    assert len(lines) == MISSED_SHOWN + 1
+    assert lines[-1] == "  … and 3 more (--report FILE.json lists them all)"

@@ -487,7 +487,7 @@ def test_early_in_the_season_two_games_are_enough_and_one_is_not():
                  opponent_data=True, days_since_last=2)
     assert readiness_issues(**ready) == []
     assert readiness_issues(**{**ready, "season_games": 1, "actual": 1}) == [
-        "only 1 season games (need 5)"]
+        "only 1 season game (need 2 while the team has played fewer than 10)"]
     # Once the team has played 10 games, five of the player's own are needed.
     assert readiness_issues(**{**ready, "expected": 10}) == ["only 2 season games (need 5)"]
     assert readiness_issues(**{**ready, "expected": 10, "season_games": 5}) == []
@@ -539,7 +539,8 @@ def test_with_fewer_than_10_team_games_2_season_games_are_enough():
     league.logs = [r for r in league.logs if not (r["player_lookup"] == "ann"
                                                  and r["game_date"] == days_back(6)[4])]
     ann = league.rows()["ann"]
-    assert "only 1 season games (need 5)" in ann["data_quality_issues"]
+    assert "only 1 season game (need 2 while the team has played fewer than 10)" in ann[
+        "data_quality_issues"]
 
 
 # --- quality and readiness ------------------------------------------------------------------

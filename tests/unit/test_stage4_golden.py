@@ -22,12 +22,14 @@ STAMP = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 # night: sha256 of the night's content hashes in row order (88, 226, 238 and 149 rows; the
 # first night is placeholders, the others have 9–20 injured players on the slate). 2025-10-31
 # changed when two season games became enough early in the season: 24 rows turned ready and
-# two lost that one issue among others; no feature value moved (compared row by row).
+# two lost that one issue among others; no feature value moved (compared row by row). Then
+# 2025-10-31, 11-12 and 12-01 changed with the wording of the games issue ("only 1 season game
+# (need 2 while the team has played fewer than 10)"): 24, 3 and 1 rows, that text only.
 GOLDEN = {
     date(2025, 10, 23): "a69992cdd815dfcacda11e5fccba3b425e6775ac9f5df4a8d845870cb082835f",
-    date(2025, 10, 31): "d74cee54e101e86eeffb519b77ce35110f488fc15ab5b6855a0f92021b0c7fac",
-    date(2025, 11, 12): "b15bb98425e8ccf019dab27a3967e3cc099c3f6e0b5df58eeab7dc256f64f30d",
-    date(2025, 12, 1): "f751550cffc9279beebf779c7474946edfcd05d8821b6a3e94b26db26ef96106",
+    date(2025, 10, 31): "72a385449774affd794a62d9069f62b48bc8bd4502d5bf3dc45c57946f587bf2",
+    date(2025, 11, 12): "3ba5787116f8de83b1c6f834c1cb12fad79f7ca21e21ef070653f6282d5cc0f8",
+    date(2025, 12, 1): "6d9f30539f5e7606a25d3cfed459f8621cdb9aba3e689c5f7fc9fa95d5cb1334",
 }
 
 

@@ -204,6 +204,18 @@ def _pct(value) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+MISSED_SHOWN = 20
+
+
+def _print_missed(missed: list[dict]) -> None:
+    """The lined player-nights left unpredicted, each with stage 4's reason (the first
+    ``MISSED_SHOWN``; the JSON report has them all)."""
+    for miss in missed[:MISSED_SHOWN]:
+        out.print(f"  not predicted: {miss['game_date']} {miss['player_lookup']}: {miss['reason']}")
+    if len(missed) > MISSED_SHOWN:
+        out.print(f"  … and {len(missed) - MISSED_SHOWN} more (--report FILE.json lists them all)")
+
+
 def _print_backtest(result: dict) -> None:
     table = Table(title=f"backtest {result['from']} … {result['to']} "
                         f"(model trained through {result['train_through']})")
@@ -228,6 +240,7 @@ def _print_backtest(result: dict) -> None:
     out.print(f"lined coverage ({covered['lined']}): {covered['predicted']} of "
               f"{covered['lined_played']} lined player-nights that played "
               f"({_pct(covered['coverage_pct'])}%)")
+    _print_missed(covered["missed"])
     admitted = result["newly_admitted"]["admitted"]
     out.print(f"newly admitted (the old rule excluded them): {admitted['rows']} rows, "
               f"ensemble MAE {num(admitted['ensemble_mae'])} vs blend "

@@ -252,6 +252,7 @@ class _Counts:
     lined_predicted: int = 0  # … of which the ensemble predicted
     lined_without_row: int = 0  # … of which stage 4 had no row at all
     lined_from_books: bool = False
+    lined_missed: list[dict] = field(default_factory=list)  # who went unpredicted, and why
 
     def lined_coverage(self) -> dict:
         pct = (round(100 * self.lined_predicted / self.lined_played, 2)
@@ -259,7 +260,8 @@ class _Counts:
         return {"lined": "sportsbook" if self.lined_from_books
                 else f"estimated (top {PROXY_PER_TEAM} per team by season average)",
                 "lined_played": self.lined_played, "predicted": self.lined_predicted,
-                "coverage_pct": pct, "without_stage4_row": self.lined_without_row}
+                "coverage_pct": pct, "without_stage4_row": self.lined_without_row,
+                "missed": self.lined_missed}
 
 
 def run_backtest(store: AnalyticsStore, start: date, end: date, clock: Clock, *,
@@ -371,7 +373,8 @@ def _night(snapshot: Snapshot, day: date, rows: list[dict], model: XGBoostSystem
     day_lines = snapshot.lines_on(day)
     book = sportsbook_lines(day_lines)
     lined = lined_players(rows, book)
-    _count_lined(counts, lined, rows, {r["player_lookup"] for r in played}, set(scored), bool(book))
+    _count_lined(counts, day, lined, rows, {r["player_lookup"] for r in played}, set(scored),
+                 bool(book))
     if not played:
         return []
     history = snapshot.history(day, {r["player_lookup"] for r in played})
@@ -412,11 +415,17 @@ def _newly_admitted(row: dict) -> bool:
     return row["actual_games"] < 5
 
 
-def _count_lined(counts: _Counts, lined: set[str], rows: list[dict], predicted: set[str],
-                 scored: set[str], from_books: bool) -> None:
-    on_slate = {r["player_lookup"] for r in rows}
+def _count_lined(counts: _Counts, day: date, lined: set[str], rows: list[dict],
+                 predicted: set[str], scored: set[str], from_books: bool) -> None:
+    on_slate = {r["player_lookup"]: r for r in rows}
     played = lined & scored
     counts.lined_played += len(played)
     counts.lined_predicted += len(played & predicted)
-    counts.lined_without_row += len(played - on_slate)
+    counts.lined_without_row += len(played - set(on_slate))
     counts.lined_from_books |= from_books
+    for player in sorted(played - predicted):
+        row = on_slate.get(player)
+        counts.lined_missed.append({
+            "game_date": day.isoformat(), "player_lookup": player,
+            "reason": "; ".join(row["data_quality_issues"]) if row
+            else "no stage 4 row (no game this season, so on no roster)"})

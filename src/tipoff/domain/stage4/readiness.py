@@ -48,9 +48,12 @@ def readiness_issues(
     ``actual`` / ``expected`` (completeness) are accepted for the record and never exclude.
     """
     issues = []
-    enough_early = expected < COMPLETENESS_WINDOW and season_games >= EARLY_SEASON_MIN_GAMES
-    if season_games < SMALL_SEASON_MIN_GAMES and not enough_early:
-        issues.append(f"only {season_games} season games (need {SMALL_SEASON_MIN_GAMES})")
+    early = expected < COMPLETENESS_WINDOW
+    needed = EARLY_SEASON_MIN_GAMES if early else SMALL_SEASON_MIN_GAMES
+    if season_games < needed:
+        plural = "" if season_games == 1 else "s"
+        when = f" while the team has played fewer than {COMPLETENESS_WINDOW}" if early else ""
+        issues.append(f"only {season_games} season game{plural} (need {needed}{when})")
     if days_since_last is not None and days_since_last > RECENT_GAME_DAYS:
         issues.append(f"last game {days_since_last:g} days ago (need within {RECENT_GAME_DAYS})")
     if quality < QUALITY_READY_MIN:
