@@ -245,3 +245,19 @@ def test_the_text_report_lists_the_first_misses_and_points_at_the_json_for_the_r
     assert lines[0] == "  not predicted: 2025-11-02 p00: why"
     assert len(lines) == MISSED_SHOWN + 1
     assert lines[-1] == "  … and 3 more (--report FILE.json lists them all)"
+
+
+def test_line_dependent_systems_are_scored_at_the_bet_line_not_the_lowest():
+    # Three books: 14.5, 15.0 (the consensus), 15.5. The market system starts from the line,
+    # so its points differ per line; it is scored, and compared with the line, at 15.0.
+    lines = tuple(Line(value=v, source="sportsbook") for v in (14.5, 15.0, 15.5))
+    made = tuple(Prediction("market_residual_v1", v + 1.0, 60.0, PASS, v, 1.0)
+                 for v in (14.5, 15.0, 15.5))
+    night = PlayerNight(FIRST, "ann", 18.0, 15.0, lines, made, {}, 15.0, True, False)
+    assert night.predicted("market_residual_v1") == 16.0
+    figures = summarise([night])["systems"]["market_residual_v1"]
+    assert figures["mae"] == pytest.approx(2.0)
+    assert (figures["line_mae"], figures["mae_on_line_rows"]) == (pytest.approx(3.0),
+                                                                 pytest.approx(2.0))
+    without_consensus = replace(night, market=None)  # then the first (lowest) line
+    assert without_consensus.predicted("market_residual_v1") == 15.5

@@ -9,10 +9,12 @@ key. The naive blend 0.5·L5 + 0.3·L10 + 0.2·season is scored alongside as ``n
 How rows are counted:
 
 - ``rows``, MAE, RMSE and the within-3/5 shares are over player-nights: one row per ready player
-  who played, using the system's prediction at the player's first line. Predicted points do not
-  depend on the line, so this compares the systems on the same player-nights and does not weigh
-  a player priced by three books three times. Errors of exactly 3 (5) points count as within.
-- ``line_rows`` / ``line_mae``: the player-nights whose first line is a sportsbook line, and
+  who played, using the system's prediction at the player's bet line (the ``consensus`` line
+  when a book feed gives one, else the first, lowest, line), so a player priced by three books
+  weighs once. Most systems predict the same points whatever the line; the market system starts
+  from the line and the ensemble weighs it, so theirs are scored at the line ``line_mae``
+  measures. Errors of exactly 3 (5) points count as within.
+- ``line_rows`` / ``line_mae``: the player-nights whose bet line is a sportsbook line, and
   |that line − points| on them; ``mae_on_line_rows`` is the system's MAE on the same rows.
 - Recommendations, picks, hits and pushes count one prediction per player-night: the one at its
   bet line (the ``consensus`` line when a book feed gives one, else the first sportsbook line;
@@ -117,12 +119,11 @@ class PlayerNight:
                      if p.system_id == system_id and p.line == line), None)
 
     def predicted(self, system_id: str) -> float | None:
-        """The system's points at the first line (None when it could not predict)."""
+        """The system's points at the bet line (None when it could not predict there)."""
         if system_id == NAIVE_BLEND:
             return self.blend
-        first = self.lines[0].value
-        return next((p.predicted_points for p in self.predictions
-                     if p.system_id == system_id and p.line == first), None)
+        made = self.at_bet_line(system_id)
+        return None if made is None else made.predicted_points
 
     @property
     def book_line(self) -> float | None:
