@@ -12,6 +12,7 @@ import structlog
 from tipoff.domain.features import FEATURE_VERSION, PROCESSOR
 from tipoff.domain.messages import PHASE4_EVENT_TYPE, PHASE4_TOPIC, Phase4Completed
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
+from tipoff.domain.stage4.nights import DEFAULT_HISTORY_DAYS
 from tipoff.domain.stage4.slates import LOG_COLUMNS
 from tipoff.domain.alerts import publish_failed_alert
 from tipoff.errors import AdapterError, NotFoundError
@@ -22,7 +23,7 @@ log = structlog.get_logger(__name__)
 
 # Logs further back than this cannot influence any feature (windows are season-bound; the
 # early-season roster looks back one year).
-HISTORY_WINDOW = timedelta(days=400)
+HISTORY_WINDOW = timedelta(days=DEFAULT_HISTORY_DAYS)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
 """Stage 4's 25 features and row facts for many (night, player) rows in one vectorised pass.
 
-The formulas are the builder's (`tipoff.domain.stage4.builder`, same operation order so
-exact inputs give bit-identical values); only the windows are found differently: by index
-ranges over each player's, team's and defence's rows sorted by day (`timeline`), instead of
-a group-by per night.
+The formulas are documented in `tipoff.domain.stage4.builder`'s docstring. Windows are index
+ranges over each player's, team's and defence's rows sorted by day (`timeline`), so every
+night's windows come from one sort, not a group-by per night.
 """
 
 from __future__ import annotations

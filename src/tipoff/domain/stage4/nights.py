@@ -10,12 +10,11 @@ games (`night_features`), not a pandas group-by.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-
-import hashlib
-import json
 
 import numpy as np
 import pandas as pd
