@@ -56,7 +56,6 @@ from tipoff.domain.systems import (
 )
 from tipoff.domain.systems.base import MARKET, MINUTES_ROLE
 from tipoff.domain.systems.minutes_role import slate_roles
-from tipoff.domain.systems.model_inputs import model_inputs
 from tipoff.domain.systems.xgboost_model import naive_blend
 from tipoff.errors import InputError
 from tipoff.pipeline.coordinator import estimated_line, sportsbook_lines
@@ -75,6 +74,7 @@ from tipoff.pipeline.predict import (
     ensemble_weights,
     precompute_xgboost,
     predict_player,
+    row_model_inputs,
 )
 from tipoff.pipeline.replay import Snapshot
 from tipoff.pipeline.train import Progress, train
@@ -384,9 +384,7 @@ def _night(snapshot: Snapshot, day: date, rows: list[dict], model: XGBoostSystem
     prices, markets = quoted_prices(day_lines), snapshot.market_lines(day)
     roles = slate_roles(rows)
     precomputed = precompute_xgboost(model, [
-        (r["player_lookup"], model_inputs(r["features"], history.get(r["player_lookup"], ()),
-                                          roles.get(r["player_lookup"]), r["days_rest"]),
-         line.value)
+        (r["player_lookup"], row_model_inputs(r, history, roles), line.value)
         for r in played for line in lines[r["player_lookup"]]])
     weights, calibration = ensemble_weights(model), ensemble_calibration(model)
     blends = naive_blend(np.array([r["features"] for r in played], dtype=float))

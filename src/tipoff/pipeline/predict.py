@@ -93,6 +93,15 @@ def default_systems(model: XGBoostSystem) -> dict[str, System]:
     }
 
 
+def row_model_inputs(row: Mapping, history: Mapping[str, Sequence[PastGame]],
+                     roles: Mapping[str, RoleContext]) -> list[float]:
+    """``model_inputs`` of a stage 4 row, from the night's histories and slate roles by
+    player (the worker and the backtest build the booster's rows alike)."""
+    player = row["player_lookup"]
+    return model_inputs(row["features"], history.get(player, ()), roles.get(player),
+                        row["days_rest"])
+
+
 def precompute_xgboost(model: XGBoostSystem,
                        rows: Sequence[tuple[str, Sequence[float], float | None]],
                        ) -> dict[str, dict[tuple[str, float | None], Prediction]]:

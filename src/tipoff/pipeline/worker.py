@@ -13,7 +13,6 @@ from tipoff.domain import batches as b
 from tipoff.domain.features import FEATURE_VERSION, QUALITY_READY_MIN
 from tipoff.domain.history import HISTORY_COLUMNS, history_window, past_games
 from tipoff.domain.systems.minutes_role import RoleContext, slate_roles
-from tipoff.domain.systems.model_inputs import model_inputs
 from tipoff.domain.messages import RESULT_TOPIC, Line, Outcome, PredictionRequest, PredictionResult
 from tipoff.domain.systems import (
     ENSEMBLE, XGBOOST, BreakerState, Prediction, XGBoostSystem, allow,
@@ -23,7 +22,7 @@ from tipoff.domain.systems.breaker import CLOSED
 from tipoff.errors import AdapterError, PermanentError
 from tipoff.pipeline.predict import (
     Gate, PlayerContext, System, book_prices, default_systems, ensemble_calibration,
-    ensemble_weights, precompute_xgboost,
+    ensemble_weights, precompute_xgboost, row_model_inputs,
     predict_player,
 )
 from tipoff.logs import night_context
@@ -213,10 +212,8 @@ class Worker:
     def _precompute(self, requests: list[PredictionRequest], features: dict[str, dict],
                     history: dict, roles: dict[str, RoleContext]) -> dict[str, dict]:
         """XGBoost predictions for every ready (player, line) of the batch in one model call."""
-        inputs = {r.player_lookup: model_inputs(
-            features[r.player_lookup]["features"], history.get(r.player_lookup, ()),
-            roles.get(r.player_lookup), features[r.player_lookup]["days_rest"])
-            for r in requests if not _skip_reason(features.get(r.player_lookup))}
+        inputs = {r.player_lookup: row_model_inputs(features[r.player_lookup], history, roles)
+                  for r in requests if not _skip_reason(features.get(r.player_lookup))}
         return precompute_xgboost(self._model, [
             (player, inputs[player], line.value)
             for r in requests if (player := r.player_lookup) in inputs for line in r.lines])

@@ -163,7 +163,6 @@ def fit_ensemble_weights(
 def _simplex_least_absolute(P: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Simplex weights minimising the mix's absolute error (iteratively reweighted least
     squares: a row's weight is 1 / max(|error|, LAD_FLOOR), normalised to mean 1)."""
-    rows = np.ones(len(y))
     w = _simplex_least_squares(P, y)
     for _ in range(LAD_ITERATIONS):
         rows = 1.0 / np.maximum(np.abs(y - P @ w), LAD_FLOOR)
