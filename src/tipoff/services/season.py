@@ -267,10 +267,12 @@ def _season_bus(url: str, clock: FakeClock, stack: ExitStack):
     (deleted afterwards, so no message of an earlier run is delivered) and a short ack wait,
     so a crashed worker's requests come back within minutes of simulated time."""
     parts = urlsplit(url)
-    fresh = parts.scheme in ("nats", "tls") and "prefix" not in dict(parse_qsl(parts.query))
-    if parts.scheme in ("nats", "tls"):
+    given = dict(parse_qsl(parts.query))
+    on_nats = parts.scheme in ("nats", "tls")
+    fresh = on_nats and "prefix" not in given
+    if on_nats:
         options = {"prefix": f"tipoff_sim-{uuid.uuid4().hex[:8]}", "ack_wait_s": NATS_ACK_WAIT_S,
-                   **dict(parse_qsl(parts.query))}
+                   **given}
         url = urlunsplit(parts._replace(query=urlencode(options)))
     bus = open_bus(url, clock)
     stack.callback(bus.close)
