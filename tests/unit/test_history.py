@@ -1,4 +1,5 @@
-"""Past games for the similarity system: form, rest and opponent strength as known before each game."""
+"""Past games for the similarity and minutes-role systems and the booster's role inputs: form,
+rest and opponent strength as known before each game."""
 
 from datetime import date, timedelta
 
@@ -43,7 +44,7 @@ def test_the_opponent_rating_is_the_mean_before_that_game():
     assert [g.opponent_def_rating for g in games] == [110.0, 100.0, 112.0]
 
 
-def test_games_older_than_ninety_days_or_on_the_date_are_left_out():
-    frame = logs([10, 20, 30], [120, 5, 0])
-    games = past_games(frame, stats([110.0] * 3, [120, 5, 0]), D)["a"]
-    assert [g.days_ago for g in games] == [5]
+def test_games_older_than_a_year_or_on_the_date_are_left_out():
+    frame = logs([10, 20, 30, 40], [366, 120, 5, 0])
+    games = past_games(frame, stats([110.0] * 4, [366, 120, 5, 0]), D)["a"]
+    assert [g.days_ago for g in games] == [5, 120]

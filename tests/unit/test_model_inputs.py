@@ -26,8 +26,8 @@ from tipoff.testing import FakeClock
 
 
 def game(minutes: float, points: float, started: bool, fga: float = 10.0,
-         fta: float = 4.0) -> PastGame:
-    return PastGame(days_ago=2, points=points, opponent_def_rating=112.0, days_rest=1,
+         fta: float = 4.0, days_ago: int = 2) -> PastGame:
+    return PastGame(days_ago=days_ago, points=points, opponent_def_rating=112.0, days_rest=1,
                     is_home=True, form=15.0, minutes=minutes, started=started,
                     field_goal_attempts=fga, free_throw_attempts=fta)
 
@@ -55,6 +55,19 @@ def test_role_inputs_are_read_off_the_newest_games_played():
     assert got["teammates_out_share"] == pytest.approx(12.0 * 10.0 / 40.0)
     assert got["win_pct_gap"] == pytest.approx(0.35)
     assert (got["opponent_win_pct"], got["days_rest"]) == (0.25, 0.0)
+
+
+def test_the_season_long_pair_reads_a_years_newest_82_games_the_others_90_days():
+    recent = [game(20, 10, True, days_ago=3), game(20, 10, True, days_ago=5)]
+    last_season = [game(30, 30, False, days_ago=200 + n) for n in range(85)]
+    too_old = [game(40, 100, True, days_ago=366)]
+    got = named(model_inputs(features(), recent + last_season + too_old, None, None))
+    assert got["minutes_avg_last_20"] == 20.0 and got["started_share_last_10"] == 1.0
+    assert got["points_avg_last_82"] == pytest.approx((2 * 10 + 80 * 30) / 82)
+    assert got["points_per_minute_last_82"] == pytest.approx((2 * 10 + 80 * 30) / (2 * 20 + 80 * 30))
+    only_last_season = named(model_inputs(features(), last_season, None, None))
+    assert math.isnan(only_last_season["minutes_avg_last_3"])
+    assert only_last_season["points_avg_last_82"] == 30.0
 
 
 def test_without_games_or_a_known_opponent_the_inputs_are_unknown_not_zero():

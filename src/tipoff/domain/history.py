@@ -12,12 +12,14 @@ import pandas as pd
 
 from tipoff.domain.features import DEFAULTS
 from tipoff.domain.systems.model_inputs import (
-    HISTORY_INPUTS, MINUTES_WINDOWS, SCORING_WINDOWS, SHOT_WINDOWS, START_WINDOWS, WIDEST_WINDOW,
+    HISTORY_INPUTS, LONG_GAMES, LONG_WINDOW_DAYS, MINUTES_WINDOWS, SCORING_WINDOWS, SHOT_WINDOWS,
+    START_WINDOWS, WIDEST_WINDOW,
 )
 from tipoff.domain.systems.similarity import WINDOW_DAYS, PastGame
 
-# Form and opponent ratings need games before the window starts.
-LOOKBACK = timedelta(days=WINDOW_DAYS + 60)
+# A year of games: the booster's season-long inputs read it all, the similarity system and
+# the other inputs the newest 90 days (whose form and opponent ratings need earlier games).
+LOOKBACK = timedelta(days=LONG_WINDOW_DAYS)
 MAX_REST = 7
 _SPAN = 10_000_000  # day numbers are below this: player code x _SPAN + day sorts by both
 # The box-score columns ``past_games`` reads (a worker asks the store for these only).
@@ -47,9 +49,11 @@ def _opponent_rating_before(team_stats: pd.DataFrame) -> pd.DataFrame:
 
 
 def past_games(logs: pd.DataFrame, team_stats: pd.DataFrame, game_date: date,
-               players: Iterable[str] | None = None) -> dict[str, list[PastGame]]:
-    """Every player's games of the last 90 days before ``game_date``, newest first (only
-    ``players``' when given: a worker's batch needs no one else's)."""
+               players: Iterable[str] | None = None, *,
+               days: int = LONG_WINDOW_DAYS) -> dict[str, list[PastGame]]:
+    """Every player's games of the ``days`` before ``game_date`` (a year by default: what a
+    worker reads), newest first (only ``players``' when given: a worker's batch needs no one
+    else's)."""
     frame = logs[logs["game_date"] < game_date]
     if players is not None:
         frame = frame[frame["player_lookup"].isin(set(players))]
@@ -67,7 +71,7 @@ def past_games(logs: pd.DataFrame, team_stats: pd.DataFrame, game_date: date,
     frame = frame.merge(ratings, on=["game_id", "opponent"], how="left")
     frame["opp_def_before"] = frame["opp_def_before"].fillna(DEFAULTS["opponent_def_rating"])
     frame["form"] = frame["form"].fillna(frame["points"])
-    recent = frame[frame["days_ago"] <= WINDOW_DAYS].sort_values("days_ago", kind="stable")
+    recent = frame[frame["days_ago"] <= days].sort_values("days_ago", kind="stable")
     return _by_player(recent)
 
 
@@ -99,9 +103,10 @@ def _by_player(recent: pd.DataFrame) -> dict[str, list[PastGame]]:
 def history_inputs_many(logs: pd.DataFrame, players: Sequence[str],
                         days: Sequence[date]) -> np.ndarray:
     """``model_inputs.history_inputs`` of each (player, night) pair at once, from the same
-    games ``past_games`` would give that night (the 90 days before it, games with minutes
-    only): one sort of the logs, then each window summed newest game first, as
-    ``history_inputs`` sums, so the values are the same to the last bit. Training reads
+    games ``past_games`` would give that night (games with minutes only; the 90 days before
+    it, the year before it for the season-long pair): one sort of the logs, then each window
+    summed newest game first, as ``history_inputs`` sums, so the values are the same to the
+    last bit. Training reads
     thousands of nights; a test holds it equal to the per-night path."""
     played = logs[_numbers(logs, "minutes") > 0]
     played = played.sort_values(["player_lookup", "game_date"], kind="stable")
@@ -142,8 +147,30 @@ def history_inputs_many(logs: pd.DataFrame, players: Sequence[str],
         found["started_last"] = _known(count[1], totals[1]["started"])
         found["minutes_last"] = _known(count[1], totals[1]["minutes"])
     found["projected_points"] = found["minutes_avg_last_5"] * found["points_per_minute_last_20"]
+    found.update(_long_inputs_many(key, code * _SPAN + night, np.where(code >= 0, end, 0),
+                                   columns))
     return np.column_stack([found[name] for name in HISTORY_INPUTS]).reshape(len(players), -1)
 
 
 def _known(count: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(count > 0, values, np.nan)
+
+
+def _long_inputs_many(key: np.ndarray, night_key: np.ndarray, end: np.ndarray,
+                      columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``model_inputs._long_inputs`` of every row: the newest ``LONG_GAMES`` games of the
+    ``LONG_WINDOW_DAYS`` before the night, summed newest first."""
+    first = np.searchsorted(key, night_key - LONG_WINDOW_DAYS, side="left")
+    games = np.clip(end - first, 0, LONG_GAMES)  # ``end`` is 0 for a player without logs
+    minutes, points = np.zeros(len(end)), np.zeros(len(end))
+    for k in range(LONG_GAMES):
+        index = np.maximum(end - 1 - k, 0)
+        there = games > k
+        if not there.any():
+            break
+        minutes = minutes + np.where(there, columns["minutes"][index], 0.0)
+        points = points + np.where(there, columns["points"][index], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {f"points_avg_last_{LONG_GAMES}": _known(games, points / games),
+                f"points_per_minute_last_{LONG_GAMES}": _known(games,
+                                                               points / np.maximum(minutes, 1.0))}

@@ -19,6 +19,7 @@ from tipoff.domain.history import history_window, past_games
 from tipoff.domain.stage4.builder import Stage4Inputs, build_feature_rows
 from tipoff.domain.stage4.nights import build_nights
 from tipoff.domain.systems import PastGame
+from tipoff.domain.systems.model_inputs import LONG_WINDOW_DAYS
 from tipoff.pipeline.build_features import HISTORY_WINDOW, input_windows
 from tipoff.ports import AnalyticsStore
 
@@ -78,16 +79,16 @@ class Snapshot:
         return build_nights(self.games, self.logs, self.team_stats, self.injuries, dates,
                             generated_at, history_days=HISTORY_WINDOW.days, hashed=hashed)
 
-    def history(self, game_date: date,
-                players: Collection[str] | None = None) -> dict[str, list[PastGame]]:
-        """Each player's past games before ``game_date`` (for the similarity system), from the
-        same window the live worker reads; only ``players``' when given (a player's history
-        depends on their own games only)."""
+    def history(self, game_date: date, players: Collection[str] | None = None, *,
+                days: int = LONG_WINDOW_DAYS) -> dict[str, list[PastGame]]:
+        """Each player's past games of the ``days`` before ``game_date`` (by default the year
+        a live worker reads); only ``players``' when given (a player's history depends on
+        their own games only)."""
         start, end = history_window(game_date)
         logs = self.slice("player_game_logs", start, end)
         if players is not None:
             logs = logs[logs["player_lookup"].isin(set(players))]
-        return past_games(logs, self.slice("team_game_stats", start, end), game_date)
+        return past_games(logs, self.slice("team_game_stats", start, end), game_date, days=days)
 
     def actual_points(self, game_date: date) -> dict[str, float]:
         """Points each player scored on ``game_date`` (players who played only)."""

@@ -49,6 +49,7 @@ from tipoff.domain.systems.market import (
 )
 from tipoff.domain.systems.minutes_role import RoleContext, minutes_role_predict, slate_roles
 from tipoff.domain.systems.model_inputs import slate_inputs
+from tipoff.domain.systems.similarity import WINDOW_DAYS
 from tipoff.domain.systems.xgboost_model import refit_on_all_rows
 from tipoff.errors import InputError
 from tipoff.pipeline.replay import Snapshot
@@ -181,7 +182,8 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
     matrix, market = [], []
     for day in recent:
         tonight = [r for r in held_out if r.game_date == day]
-        history = snapshot.history(day, {r.player_lookup for r in tonight})
+        # The systems called here read 90 days; the booster's rows already hold the rest.
+        history = snapshot.history(day, {r.player_lookup for r in tonight}, days=WINDOW_DAYS)
         lines = snapshot.market_lines(day)
         for r in tonight:
             matrix.append(_component_points(r, history.get(r.player_lookup, ()), model))

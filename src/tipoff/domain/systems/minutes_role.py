@@ -44,7 +44,7 @@ from tipoff.domain.systems.base import (
     steadiness_confidence,
 )
 from tipoff.domain.systems.moving_average import blended_average, capped_total
-from tipoff.domain.systems.similarity import PastGame
+from tipoff.domain.systems.similarity import WINDOW_DAYS, PastGame
 
 MIN_GAMES = 3
 LEVEL = {"points_avg_last_5": 0.22, "points_avg_last_10": 0.23, "points_avg_season": 0.52}
@@ -71,8 +71,9 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def minutes_profile(history: Sequence[PastGame]) -> dict[str, float]:
-    """Minutes L3 and L10, points per minute L10, starter share L5 and the newest game's start."""
-    played = [g for g in history if g.minutes > 0]
+    """Minutes L3 and L10, points per minute L10, starter share L5 and the newest game's start,
+    from the games of the last 90 days."""
+    played = [g for g in history if g.minutes > 0 and g.days_ago <= WINDOW_DAYS]
     if len(played) < MIN_GAMES:
         raise PredictionUnavailable(
             f"minutes_role needs {MIN_GAMES} past games with minutes, got {len(played)}")
