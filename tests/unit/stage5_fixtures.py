@@ -59,5 +59,6 @@ def small_model(seed: int = 3) -> XGBoostSystem:
     roles = np.full((len(features), len(MODEL_INPUT_NAMES) - len(FEATURE_NAMES)), np.nan)
     rows = np.hstack([features, roles])
     target = rows[:, 0] + rng.normal(0, 2, len(rows))
-    return XGBoostSystem(train_model(rows, target, trained_through=GAME_DATE - timedelta(days=1),
-                                     seed=seed))
+    minutes = np.clip(8 + 0.9 * rows[:, 0] + rng.normal(0, 3, len(rows)), 1, 48)
+    return XGBoostSystem(train_model(rows, target, minutes,
+                                     trained_through=GAME_DATE - timedelta(days=1), seed=seed))

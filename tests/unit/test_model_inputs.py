@@ -64,7 +64,8 @@ def test_the_season_long_pair_reads_a_years_newest_82_games_the_others_90_days()
     got = named(model_inputs(features(), recent + last_season + too_old, None, None))
     assert got["minutes_avg_last_20"] == 20.0 and got["started_share_last_10"] == 1.0
     assert got["points_avg_last_82"] == pytest.approx((2 * 10 + 80 * 30) / 82)
-    assert got["points_per_minute_last_82"] == pytest.approx((2 * 10 + 80 * 30) / (2 * 20 + 80 * 30))
+    assert got["points_per_minute_last_82"] == pytest.approx((2 * 10 + 80 * 30)
+                                                             / (2 * 20 + 80 * 30))
     only_last_season = named(model_inputs(features(), last_season, None, None))
     assert math.isnan(only_last_season["minutes_avg_last_3"])
     assert only_last_season["points_avg_last_82"] == 30.0

@@ -21,8 +21,8 @@ INPUT_INDEX = {name: i for i, name in enumerate(MODEL_INPUT_NAMES)}
 
 
 def synthetic_rows(n, seed):
-    """Plausible model input rows (the 25 features, then role inputs, some unknown) and points
-    that depend on form, minutes, defense, usage and venue."""
+    """Plausible model input rows (the 25 features, then role inputs, some unknown), points
+    that depend on form, minutes, defense, usage and venue, and the minutes played."""
     rng = np.random.default_rng(seed)
     X = np.full((n, len(MODEL_INPUT_NAMES)), np.nan)
     X[:, :FEATURE_COUNT] = 0.0
@@ -63,7 +63,8 @@ def synthetic_rows(n, seed):
          + 0.3 * col("shot_zone_mismatch_score") + 1.2 * col("usage_spike_score")
          + 0.5 * col("home_away") - 1.0 * col("back_to_back")
          + rng.normal(0, 1.5, n))
-    return X, np.clip(y, 0, None)
+    played = np.clip(minutes + rng.normal(0, 3, n), 1, 48)
+    return X, np.clip(y, 0, None), played
 
 
 @pytest.fixture(scope="module")
@@ -73,16 +74,32 @@ def data():
 
 @pytest.fixture(scope="module")
 def artifact(data):
-    X, y = data
-    return train_model(X, y, trained_through=TRAINED_THROUGH, seed=3)
+    X, y, minutes = data
+    return train_model(X, y, minutes, trained_through=TRAINED_THROUGH, seed=3)
 
 
 def test_the_trained_model_beats_a_constant_predictor_and_the_naive_blend(artifact):
-    X_test, y_test = synthetic_rows(500, seed=99)
+    X_test, y_test, _ = synthetic_rows(500, seed=99)
     system = XGBoostSystem(artifact)
     model_mae = np.mean(np.abs(system.predict_points(X_test) - y_test))
     assert model_mae < np.mean(np.abs(y_test.mean() - y_test)) * 0.6
     assert model_mae < np.mean(np.abs(naive_blend(X_test, MODEL_INPUT_NAMES) - y_test))
+
+
+def test_a_prediction_is_half_the_points_booster_half_minutes_times_scoring_rate(artifact):
+    X_test, _, minutes = synthetic_rows(500, seed=99)
+    parts = {name: booster.inplace_predict(X_test)
+             for name, booster in artifact.boosters.named().items()}
+    want = 0.5 * parts["points"] + 0.5 * parts["minutes"] * parts["points_per_minute"]
+    system = XGBoostSystem(artifact)
+    np.testing.assert_allclose(system.predict_points(X_test), want)
+    assert (np.mean(np.abs(parts["minutes"] - minutes))
+            < 0.6 * np.mean(np.abs(minutes.mean() - minutes)))  # it learned the minutes
+    recorded = system.predict(X_test[0], None).components
+    assert recorded["minutes"] == round(float(parts["minutes"][0]), 3)
+    assert recorded["points_per_minute"] == round(float(parts["points_per_minute"][0]), 3)
+    assert recorded["points_booster"] == round(float(parts["points"][0]), 3)
+    assert recorded["raw"] == round(float(want[0]), 3)
 
 
 def test_metrics_compare_the_model_with_the_naive_blend_on_the_validation_tail(artifact):
@@ -91,6 +108,8 @@ def test_metrics_compare_the_model_with_the_naive_blend_on_the_validation_tail(a
     assert metrics["validation_mae"] < metrics["baseline_validation_mae"]
     assert metrics["validation_mae"] < metrics["mean_validation_mae"]
     assert 1 <= metrics["trees"] <= 600
+    assert 1 <= metrics["minutes_trees"] <= 600 and 1 <= metrics["points_per_minute_trees"] <= 600
+    assert metrics["points_booster_validation_mae"] < metrics["mean_validation_mae"]
 
 
 def test_the_artefact_records_its_feature_contract_and_version(artifact):
@@ -102,13 +121,13 @@ def test_the_artefact_records_its_feature_contract_and_version(artifact):
 
 
 def test_training_is_reproducible_with_the_same_seed(data, artifact):
-    X, y = data
-    again = train_model(X, y, trained_through=TRAINED_THROUGH, seed=3)
+    X, y, minutes = data
+    again = train_model(X, y, minutes, trained_through=TRAINED_THROUGH, seed=3)
     assert again.model_version == artifact.model_version
 
 
 def test_save_and_load_round_trip_gives_identical_predictions(tmp_path, data, artifact):
-    X, _ = data
+    X = data[0]
     weighted = artifact.with_ensemble_weights({"xgboost_v1": 0.6, "zone_matchup_v1": 0.4})
     path = save_model(weighted, tmp_path / "models" / "xgboost_v1.json")
     loaded = load_model_file(path)
@@ -118,7 +137,7 @@ def test_save_and_load_round_trip_gives_identical_predictions(tmp_path, data, ar
     assert loaded.metrics == artifact.metrics
     assert loaded.trained_through == TRAINED_THROUGH
     assert loaded.ensemble_weights == {"xgboost_v1": 0.6, "zone_matchup_v1": 0.4}
-    assert json.loads(path.read_text())["format"] == "tipoff.xgboost_model/1"
+    assert json.loads(path.read_text())["format"] == "tipoff.xgboost_model/2"
 
 
 def test_loading_a_missing_file_says_there_is_no_model(tmp_path):
@@ -130,9 +149,18 @@ def test_loading_a_corrupt_file_says_it_is_corrupt(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(PredictionUnavailable, match="corrupt"):
         load_model_file(tmp_path / "bad.json")
-    (tmp_path / "half.json").write_text(json.dumps({"format": "tipoff.xgboost_model/1"}))
+    (tmp_path / "half.json").write_text(json.dumps({"format": "tipoff.xgboost_model/2"}))
     with pytest.raises(PredictionUnavailable, match="corrupt"):
         load_model_file(tmp_path / "half.json")
+
+
+def test_an_artefact_of_the_single_booster_format_must_be_retrained(tmp_path, artifact):
+    doc = json.loads(artifact.to_json())
+    earlier = {**doc, "format": "tipoff.xgboost_model/1",
+               "booster": doc.pop("boosters")["points"]}
+    (tmp_path / "old.json").write_text(json.dumps(earlier))
+    with pytest.raises(PredictionUnavailable, match="earlier tipoff.*retrain"):
+        load_model_file(tmp_path / "old.json")
 
 
 def test_without_a_model_the_system_is_unavailable_with_a_reason():
@@ -157,7 +185,7 @@ def test_a_model_with_features_in_another_order_is_unavailable(data, artifact):
 
 
 def test_batch_predictions_match_one_at_a_time_predictions(data, artifact):
-    X, _ = data
+    X = data[0]
     system = XGBoostSystem(artifact)
     lines = [15.5, None, 30.5]
     batch = system.predict_many(X[:3], lines)
@@ -189,16 +217,21 @@ def test_confidence_falls_as_the_model_strays_from_recent_form_and_with_volatili
 
 
 def test_training_refuses_too_few_rows_or_misshapen_data():
-    X, y = synthetic_rows(40, seed=1)
+    X, y, minutes = synthetic_rows(40, seed=1)
     with pytest.raises(InputError, match="at least 50"):
-        train_model(X, y, trained_through=TRAINED_THROUGH, seed=0)
+        train_model(X, y, minutes, trained_through=TRAINED_THROUGH, seed=0)
     with pytest.raises(InputError, match=f"n x {len(MODEL_INPUT_NAMES)}"):
-        train_model(X[:, :24], y, trained_through=TRAINED_THROUGH, seed=0)
+        train_model(X[:, :24], y, minutes, trained_through=TRAINED_THROUGH, seed=0)
+    with pytest.raises(InputError, match="but minutes of shape"):
+        train_model(X, y, minutes[:-1], trained_through=TRAINED_THROUGH, seed=0)
+    minutes[3] = np.nan
+    with pytest.raises(InputError, match="minutes contain missing"):
+        train_model(X, y, minutes, trained_through=TRAINED_THROUGH, seed=0)
 
 
 def test_a_model_of_the_25_features_alone_must_be_retrained(data):
-    X, y = data
-    old = train_model(X[:, :FEATURE_COUNT], y, trained_through=TRAINED_THROUGH,
+    X, y, minutes = data
+    old = train_model(X[:, :FEATURE_COUNT], y, minutes, trained_through=TRAINED_THROUGH,
                       feature_names=FEATURE_NAMES, seed=3)
     assert not XGBoostSystem(old).available
     with pytest.raises(PredictionUnavailable, match="different order or set.*retrain"):
@@ -206,7 +239,7 @@ def test_a_model_of_the_25_features_alone_must_be_retrained(data):
 
 
 def test_unknown_role_inputs_are_allowed_and_unknown_features_are_not(data, artifact):
-    X, _ = data
+    X = data[0]
     system = XGBoostSystem(artifact)
     unknown_role = X[:2].copy()
     unknown_role[:, FEATURE_COUNT:] = np.nan
@@ -224,9 +257,10 @@ def test_unknown_role_inputs_are_allowed_and_unknown_features_are_not(data, arti
 def test_refitting_on_all_rows_keeps_the_tree_count_and_the_held_out_metrics(data, artifact):
     from tipoff.domain.systems.xgboost_model import refit_on_all_rows
 
-    X, y = data
-    final = refit_on_all_rows(artifact, X, y, seed=3)
-    assert final.booster.num_boosted_rounds() == artifact.booster.num_boosted_rounds()
+    X, y, minutes = data
+    final = refit_on_all_rows(artifact, X, y, minutes, seed=3)
+    for name, booster in final.boosters.named().items():
+        assert booster.num_boosted_rounds() == artifact.boosters.named()[name].num_boosted_rounds()
     assert final.metrics == artifact.metrics and final.feature_names == artifact.feature_names
     assert final.model_version != artifact.model_version
     tail = slice(int(artifact.metrics["train_rows"]), None)
@@ -235,4 +269,4 @@ def test_refitting_on_all_rows_keeps_the_tree_count_and_the_held_out_metrics(dat
         return np.mean(np.abs(XGBoostSystem(model).predict_points(X[tail]) - y[tail]))
 
     assert tail_mae(final) < tail_mae(artifact)  # the refit has learned from the tail too
-    assert refit_on_all_rows(artifact, X, y, seed=3).model_version == final.model_version
+    assert refit_on_all_rows(artifact, X, y, minutes, seed=3).model_version == final.model_version

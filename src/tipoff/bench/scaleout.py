@@ -159,7 +159,9 @@ def train_bench_model(folder: Path, game_date: date, seed: int) -> str:
     for name in ("points_avg_last_5", "points_avg_last_10", "points_avg_season"):
         matrix[:, names.index(name)] = averages + rng.normal(0, 1, len(matrix))
     target = averages + rng.normal(0, 3, len(matrix))
-    artifact = train_model(matrix, target, trained_through=game_date - timedelta(days=1), seed=seed)
+    minutes = np.clip(8 + 0.9 * averages + rng.normal(0, 3, len(matrix)), 1, 48)
+    artifact = train_model(matrix, target, minutes, trained_through=game_date - timedelta(days=1),
+                           seed=seed)
     return model_store(folder).save(artifact, XGBOOST)
 
 

@@ -68,7 +68,7 @@ STEPS = 5  # progress: stage 4 rows, the booster, the ensemble fit, the refit, d
 @dataclass(frozen=True)
 class Example:
     """One training row: a ready player's features that night, the booster's inputs, their
-    team's slate that night and the points they scored."""
+    team's slate that night and the points they scored in the minutes they played."""
 
     game_date: date
     player_lookup: str
@@ -77,6 +77,7 @@ class Example:
     points: float
     inputs: list[float]  # ``model_inputs``: the features, then the role inputs
     role: RoleContext | None = None
+    minutes: float = 0.0  # minutes played that night
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime) -> list[E
     """Ready players' feature rows of each night (stage 4 for all nights in one pass) with
     their role inputs (their history that night, all nights at once, and the night's whole
     slate), joined to what they scored."""
-    points = _points_by_night(snapshot, dates)
+    points, minutes = _results_by_night(snapshot, dates)
     picked: list[tuple[date, dict, RoleContext | None]] = []
     for day, rows in snapshot.feature_rows_many(dates, now, hashed=False).items():
         scored = points.get(day, {})
@@ -111,18 +112,26 @@ def examples(snapshot: Snapshot, dates: Sequence[date], now: datetime) -> list[E
     return [Example(day, row["player_lookup"], row["features"], row["days_rest"],
                     points[day][row["player_lookup"]],
                     [*row["features"], *history, *slate_inputs(row["features"], role,
-                                                               row["days_rest"])], role)
+                                                               row["days_rest"])], role,
+                    minutes[day][row["player_lookup"]])
             for (day, row, role), history in zip(picked, past)]
 
 
-def _points_by_night(snapshot: Snapshot, dates: Sequence[date]) -> dict[date, dict[str, float]]:
-    """``snapshot.actual_points`` of every date, from one pass over the logs."""
+Results = dict[date, dict[str, float]]
+
+
+def _results_by_night(snapshot: Snapshot, dates: Sequence[date]) -> tuple[Results, Results]:
+    """The points (``snapshot.actual_points``) and minutes of every player who played on
+    each date, from one pass over the logs."""
     logs = snapshot.logs[snapshot.logs["game_date"].isin(set(dates))]
-    found: dict[date, dict[str, float]] = {}
-    for day, player, points in zip(logs["game_date"], logs["player_lookup"],
-                                   logs["points"].astype(float)):
-        found.setdefault(day, {})[player] = points
-    return found
+    points: Results = {}
+    minutes: Results = {}
+    played = logs["minutes"].astype(float).fillna(0.0)
+    for day, player, scored, on_court in zip(logs["game_date"], logs["player_lookup"],
+                                             logs["points"].astype(float), played):
+        points.setdefault(day, {})[player] = scored
+        minutes.setdefault(day, {})[player] = on_court
+    return points, minutes
 
 
 def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock: Clock, *,
@@ -142,8 +151,10 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
                          f"{MIN_TRAINING_ROWS} (load more history or train through a later date)")
     X = np.array([r.inputs for r in rows], dtype=float)
     y = np.array([r.points for r in rows], dtype=float)
-    say(2, STEPS, f"fitting XGBoost on {len(rows):,} rows")
-    artifact = train_model(X, y, trained_through=through, feature_version=FEATURE_VERSION, seed=seed)
+    minutes = np.array([r.minutes for r in rows], dtype=float)
+    say(2, STEPS, f"fitting XGBoost (points, minutes, points per minute) on {len(rows):,} rows")
+    artifact = train_model(X, y, minutes, trained_through=through,
+                           feature_version=FEATURE_VERSION, seed=seed)
     artifact = replace(artifact, metrics={**artifact.metrics,
                                           "moving_average_validation_mae": _baseline_mae(rows, artifact)})
     say(3, STEPS, "ensemble weights and calibration on the held-out nights")
@@ -154,7 +165,7 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
               "market_weight": market[0], "market_weight_rows": float(market[1])}
     artifact = replace(artifact, metrics={**artifact.metrics, **fitted})
     say(4, STEPS, f"boosting again on all {len(rows):,} rows")
-    artifact = refit_on_all_rows(artifact, X, y, seed=seed)
+    artifact = refit_on_all_rows(artifact, X, y, minutes, seed=seed)
     where = models.save(artifact, name) if models is not None else None
     say(STEPS, STEPS, f"trained on {len(rows):,} rows of {len(dates)} nights")
     return TrainReport(where, artifact, len(dates), len(rows))
