@@ -62,7 +62,7 @@ MIN_CALIBRATION_ROWS = 200
 COMPONENTS = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST, MINUTES_ROLE)
 # The ensemble's inputs: the components everywhere, the market system where a book line exists.
 ENSEMBLE_INPUTS = (*COMPONENTS, MARKET)
-STEPS = 5  # progress: stage 4 rows, the booster, the ensemble fit, the refit, done
+STEPS = 5  # progress: stage 4 rows, the boosters, the ensemble fit, the refit, done
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
     X = np.array([r.inputs for r in rows], dtype=float)
     y = np.array([r.points for r in rows], dtype=float)
     minutes = np.array([r.minutes for r in rows], dtype=float)
-    say(2, STEPS, f"fitting XGBoost (points, minutes, points per minute) on {len(rows):,} rows")
+    say(2, STEPS, f"fitting XGBoost on {len(rows):,} rows (points, minutes, points per minute)")
     artifact = train_model(X, y, minutes, trained_through=through,
                            feature_version=FEATURE_VERSION, seed=seed)
     artifact = replace(artifact, metrics={**artifact.metrics,

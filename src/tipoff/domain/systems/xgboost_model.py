@@ -12,9 +12,9 @@ nights: the points booster alone / the blend 0.9790x, 0.9733x, 0.9747x on 2023-0
 (0.06 for minutes and points per minute), at least 20 rows of weight per leaf, subsample 0.8,
 colsample 0.9, one thread each (two boosters at a time) and the caller's seed, on rows in
 chronological order: the last 20 % are the validation tail used for early stopping (50
-rounds; 25 at the quicker rate) and for the metrics. Each fitted booster is
-cut to its best iteration, so the artefact holds exactly the trees it predicts with;
-``refit_on_all_rows`` then boosts that many trees on every row. Metrics: validation MAE of the
+rounds; 25 at the quicker rate) and for the metrics. Each fitted booster is cut to its best
+iteration, so the artefact holds exactly the trees it predicts with; ``refit_on_all_rows``
+then boosts that many trees on every row. Metrics: validation MAE of the
 model, of its points booster alone, of the naive blend 0.5·L5 + 0.3·L10 + 0.2·season and of
 the training mean on the same rows.
 
@@ -178,8 +178,8 @@ class ModelArtifact:
             if doc.get("format") != ARTIFACT_FORMAT:
                 raise ValueError(f"unknown format {doc.get('format')!r}")
             return cls(
-                boosters=Boosters(**{name: _booster_from(doc["boosters"][name])
-                                     for name in ("points", "minutes", "points_per_minute")}),
+                boosters=Boosters(**{f.name: _booster_from(doc["boosters"][f.name])
+                                     for f in fields(Boosters)}),
                 feature_version=str(doc["feature_version"]),
                 feature_names=tuple(doc["feature_names"]),
                 trained_through=date.fromisoformat(doc["trained_through"]),
