@@ -2,23 +2,25 @@
 
 Each training night's features are rebuilt as stage 4 would have built them that night, and
 the booster's role inputs from the player's history and the night's slate as the worker reads
-them (``model_inputs``), so no row knows its own outcome; the target is the points the player
-then scored.
+them (``model_inputs``), so no row knows its own outcome; the targets are the points the
+player then scored and the minutes they played.
 
-Nested in time: the booster learns from the first 80 % of rows; on the held-out tail (its
+Nested in time: the boosters learn from the first 80 % of rows; on the held-out tail (its
 latest ``WEIGHT_DATES`` nights; their number is recorded in the metrics) the components'
 predictions fit the ensemble weights; the nights with sportsbook lines fit the market
 system's beta and its share of the ensemble where a line exists; and the ensemble's margin over
 the line fits the calibration of its confidence (over the nights' sportsbook lines when the
 store holds enough of them, else over tipoff's estimated line, the L10 average to the nearest
 .5 that an unpriced player gets; the calibration records which).
-Last, the booster is fitted again on every row with the number of trees early stopping chose
-(``refit_on_all_rows``): the weights and calibration fitted on the tail apply to it.
+Last, the boosters are fitted again on every row with the numbers of trees early stopping
+chose (``refit_on_all_rows``, in a thread beside the ensemble fit): the weights and
+calibration fitted on the tail apply to them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -157,15 +159,20 @@ def train(store: AnalyticsStore, models: ModelStore | None, through: date, clock
                            feature_version=FEATURE_VERSION, seed=seed)
     artifact = replace(artifact, metrics={**artifact.metrics,
                                           "moving_average_validation_mae": _baseline_mae(rows, artifact)})
-    say(3, STEPS, "ensemble weights and calibration on the held-out nights")
-    weights, calibration, beta, market = ensemble_weights(snapshot, rows, artifact)
-    artifact = artifact.with_ensemble_weights(weights).with_calibration(calibration)
+    say(3, STEPS, "ensemble weights and calibration on the held-out nights (boosting again "
+                  "on all rows beside them)")
+    # The refit needs only the tree counts: xgboost runs it outside the GIL while the
+    # held-out nights' systems run here.
+    with ThreadPoolExecutor(1) as beside:
+        refitted = beside.submit(refit_on_all_rows, artifact, X, y, minutes, seed=seed)
+        weights, calibration, beta, market = ensemble_weights(snapshot, rows, artifact)
+        say(4, STEPS, f"boosting again on all {len(rows):,} rows")
+        final = refitted.result()
     fitted = {"ensemble_fit_nights": float(_tail_nights(rows, artifact)),
               "market_beta": beta[0], "market_beta_rows": float(beta[1]),
               "market_weight": market[0], "market_weight_rows": float(market[1])}
-    artifact = replace(artifact, metrics={**artifact.metrics, **fitted})
-    say(4, STEPS, f"boosting again on all {len(rows):,} rows")
-    artifact = refit_on_all_rows(artifact, X, y, minutes, seed=seed)
+    artifact = replace(final.with_ensemble_weights(weights).with_calibration(calibration),
+                       metrics={**final.metrics, **fitted})
     where = models.save(artifact, name) if models is not None else None
     say(STEPS, STEPS, f"trained on {len(rows):,} rows of {len(dates)} nights")
     return TrainReport(where, artifact, len(dates), len(rows))

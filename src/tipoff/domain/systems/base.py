@@ -132,9 +132,9 @@ class FeatureView:
             raise PredictionUnavailable(
                 f"expected {FEATURE_COUNT} feature values, got {len(values)}"
             )
-        floats = tuple(float(v) for v in values)
-        bad = [FEATURE_NAMES[i] for i, v in enumerate(floats) if not math.isfinite(v)]
-        if bad:
+        floats = tuple(map(float, values))
+        if not all(map(math.isfinite, floats)):  # every system builds views: keep this cheap
+            bad = [FEATURE_NAMES[i] for i, v in enumerate(floats) if not math.isfinite(v)]
             raise PredictionUnavailable(f"features are not finite numbers: {', '.join(bad)}")
         object.__setattr__(self, "_values", floats)
 
@@ -148,7 +148,7 @@ class FeatureView:
             if missing:
                 raise PredictionUnavailable(f"features missing: {', '.join(missing)}")
             return cls([features[name] for name in FEATURE_NAMES])
-        return cls(list(features))
+        return cls(features)
 
     @property
     def values(self) -> tuple[float, ...]:
