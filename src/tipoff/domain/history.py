@@ -106,8 +106,8 @@ def history_inputs_many(logs: pd.DataFrame, players: Sequence[str],
     games ``past_games`` would give that night (games with minutes only; the 90 days before
     it, the year before it for the season-long pair): one sort of the logs, then each window
     summed newest game first, as ``history_inputs`` sums, so the values are the same to the
-    last bit. Training reads
-    thousands of nights; a test holds it equal to the per-night path."""
+    last bit. Training reads thousands of nights; a test holds it equal to the per-night
+    path."""
     played = logs[_numbers(logs, "minutes") > 0]
     played = played.sort_values(["player_lookup", "game_date"], kind="stable")
     codes = {p: n for n, p in enumerate(pd.unique(played["player_lookup"]))}

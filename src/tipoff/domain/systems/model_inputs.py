@@ -44,8 +44,7 @@ SCORING_WINDOWS = (5, 10, 20)
 SHOT_WINDOWS = (10, 20)
 START_WINDOWS = (5, 10)
 LONG_GAMES = 82  # a season's games …
-LONG_WINDOW_DAYS = 365  # … within a year: the history a worker reads
-RECENT_WINDOW_DAYS = WINDOW_DAYS  # the other history inputs read the newest 90 days
+LONG_WINDOW_DAYS = 365  # … within a year: the history a worker reads (the rest: 90 days)
 ROLE_INPUT_NAMES: tuple[str, ...] = (
     *(f"minutes_avg_last_{n}" for n in MINUTES_WINDOWS),
     *(f"points_per_minute_last_{n}" for n in SCORING_WINDOWS),
@@ -70,7 +69,7 @@ def _recent_totals(played: Sequence[PastGame]) -> list[tuple[float, ...]]:
     running = [0.0] * 5
     totals: list[tuple[float, ...]] = []
     for g in played[:WIDEST_WINDOW]:
-        if g.days_ago > RECENT_WINDOW_DAYS:
+        if g.days_ago > WINDOW_DAYS:
             break
         for i, value in enumerate((g.minutes, g.points, g.field_goal_attempts,
                                    g.free_throw_attempts, 1.0 if g.started else 0.0)):
