@@ -1,8 +1,9 @@
 """The typed league history and, for many game dates at once, each night's slate and roster.
 
 Every date's cut-offs and rules (season start, first tip-off, early-season placeholders, the
-roster's latest-log rule) are worked out in one pass. Teams and players are numbered (codes in sorted order), days are
-day numbers (days since 1970-01-01), so every later step is an array lookup.
+roster's latest-log rule) are worked out in one pass. Teams and players are numbered (codes in
+sorted order), days are day numbers (days since 1970-01-01), so every later step is an array
+lookup.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ class FeatureView:
             if missing:
                 raise PredictionUnavailable(f"features missing: {', '.join(missing)}")
             return cls([features[name] for name in FEATURE_NAMES])
-        return cls(features)
+        return cls(list(features))
 
     @property
     def values(self) -> tuple[float, ...]:
