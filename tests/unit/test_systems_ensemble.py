@@ -144,7 +144,7 @@ def test_weights_favour_the_component_that_predicts_the_median_of_skewed_points(
     median, mean = 1.6783469900166608 * level / shape, level  # the gamma(2) median
     systems = np.column_stack([median, mean])
     fitted = fit_ensemble_weights(systems, actual, ["median", "mean"])
-    squares = _simplex_least_squares(systems, actual)
+    squares = _simplex_least_squares(systems, actual, np.full(2, 0.5))
     assert fitted["median"] > 0.5 > squares[0]
 
     def mae(w):
@@ -169,3 +169,33 @@ def test_rows_with_missing_predictions_are_ignored_when_fitting():
 def test_projection_onto_the_simplex_keeps_weights_non_negative_and_summing_to_one():
     projected = project_to_simplex(np.array([0.9, 0.6, -0.4]))
     assert projected == pytest.approx([0.65, 0.35, 0.0])
+
+
+def test_where_the_data_cannot_tell_systems_apart_the_fit_keeps_to_the_prior():
+    rng = np.random.default_rng(1)
+    truth = rng.uniform(5, 30, 800)
+    shared = truth + rng.normal(0, 4, 800)
+    systems = np.column_stack([shared + rng.normal(0, 0.3, 800) for _ in range(3)])
+    actual = truth + rng.normal(0, 5, 800)
+    leaning = fit_ensemble_weights(systems, actual, ["a", "b", "c"], prior={"a": 1.0})
+    even = fit_ensemble_weights(systems, actual, ["a", "b", "c"])
+    assert leaning["a"] > 0.8 and even["a"] < 0.5
+    few = fit_ensemble_weights(systems[:49], actual[:49], ["a", "b", "c"], prior={"a": 3, "b": 1})
+    assert few == {"a": 0.75, "b": 0.25, "c": 0.0}
+
+
+def test_a_system_that_beats_the_prior_still_earns_its_weight():
+    rng = np.random.default_rng(6)
+    actual = rng.uniform(5, 30, 2000)
+    good = actual + rng.normal(0, 1, 2000)
+    poor = actual + rng.normal(0, 6, 2000)
+    weights = fit_ensemble_weights(np.column_stack([poor, good]), actual, ["poor", "good"],
+                                   prior={"poor": 1.0})
+    assert weights["good"] > 0.9
+
+
+def test_a_prior_must_have_some_weight_and_none_negative():
+    predictions = np.ones((60, 2))
+    for prior in ({"a": 0.0}, {"a": 1.0, "b": -0.5}, {"other": 1.0}):
+        with pytest.raises(ValueError, match="prior weights"):
+            fit_ensemble_weights(predictions, np.ones(60), ["a", "b"], prior=prior)

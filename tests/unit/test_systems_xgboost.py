@@ -86,11 +86,13 @@ def test_the_trained_model_beats_a_constant_predictor_and_the_naive_blend(artifa
     assert model_mae < np.mean(np.abs(naive_blend(X_test, MODEL_INPUT_NAMES) - y_test))
 
 
-def test_a_prediction_is_half_the_points_booster_half_minutes_times_scoring_rate(artifact):
+def test_a_prediction_mixes_the_boosters_points_and_minutes_times_rate_with_the_line(artifact):
     X_test, _, minutes = synthetic_rows(500, seed=99)
     parts = {name: booster.inplace_predict(X_test)
              for name, booster in artifact.boosters.named().items()}
-    want = 0.5 * parts["points"] + 0.5 * parts["minutes"] * parts["points_per_minute"]
+    parts["linear"] = artifact.linear.predict(X_test)
+    boosted = 0.5 * parts["points"] + 0.5 * parts["minutes"] * parts["points_per_minute"]
+    want = 0.7 * boosted + 0.3 * parts["linear"]
     system = XGBoostSystem(artifact)
     np.testing.assert_allclose(system.predict_points(X_test), want)
     assert (np.mean(np.abs(parts["minutes"] - minutes))
@@ -99,6 +101,7 @@ def test_a_prediction_is_half_the_points_booster_half_minutes_times_scoring_rate
     assert recorded["minutes"] == round(float(parts["minutes"][0]), 3)
     assert recorded["points_per_minute"] == round(float(parts["points_per_minute"][0]), 3)
     assert recorded["points_booster"] == round(float(parts["points"][0]), 3)
+    assert recorded["linear"] == round(float(parts["linear"][0]), 3)
     assert recorded["raw"] == round(float(want[0]), 3)
 
 
@@ -110,6 +113,7 @@ def test_metrics_compare_the_model_with_the_naive_blend_on_the_validation_tail(a
     assert 1 <= metrics["trees"] <= 600
     assert 1 <= metrics["minutes_trees"] <= 600 and 1 <= metrics["points_per_minute_trees"] <= 600
     assert metrics["points_booster_validation_mae"] < metrics["mean_validation_mae"]
+    assert metrics["linear_validation_mae"] < metrics["mean_validation_mae"]
 
 
 def test_the_artefact_records_its_feature_contract_and_version(artifact):
@@ -137,7 +141,7 @@ def test_save_and_load_round_trip_gives_identical_predictions(tmp_path, data, ar
     assert loaded.metrics == artifact.metrics
     assert loaded.trained_through == TRAINED_THROUGH
     assert loaded.ensemble_weights == {"xgboost_v1": 0.6, "zone_matchup_v1": 0.4}
-    assert json.loads(path.read_text())["format"] == "tipoff.xgboost_model/2"
+    assert json.loads(path.read_text())["format"] == "tipoff.xgboost_model/3"
 
 
 def test_loading_a_missing_file_says_there_is_no_model(tmp_path):
@@ -149,18 +153,25 @@ def test_loading_a_corrupt_file_says_it_is_corrupt(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(PredictionUnavailable, match="corrupt"):
         load_model_file(tmp_path / "bad.json")
-    (tmp_path / "half.json").write_text(json.dumps({"format": "tipoff.xgboost_model/2"}))
+    (tmp_path / "half.json").write_text(json.dumps({"format": "tipoff.xgboost_model/3"}))
     with pytest.raises(PredictionUnavailable, match="corrupt"):
         load_model_file(tmp_path / "half.json")
 
 
-def test_an_artefact_of_the_single_booster_format_must_be_retrained(tmp_path, artifact):
+def test_an_artefact_of_an_earlier_format_must_be_retrained(tmp_path, artifact):
     doc = json.loads(artifact.to_json())
-    earlier = {**doc, "format": "tipoff.xgboost_model/1",
-               "booster": doc.pop("boosters")["points"]}
-    (tmp_path / "old.json").write_text(json.dumps(earlier))
-    with pytest.raises(PredictionUnavailable, match="earlier tipoff.*retrain"):
-        load_model_file(tmp_path / "old.json")
+    linear = doc.pop("linear")
+    single_booster = {**doc, "format": "tipoff.xgboost_model/1",
+                      "booster": doc["boosters"]["points"]}
+    without_linear = {**doc, "format": "tipoff.xgboost_model/2"}
+    for earlier in (single_booster, without_linear):
+        (tmp_path / "old.json").write_text(json.dumps(earlier))
+        with pytest.raises(PredictionUnavailable, match="earlier tipoff.*retrain"):
+            load_model_file(tmp_path / "old.json")
+    short = {**doc, "linear": {**linear, "coefficients": linear["coefficients"][:-1]}}
+    (tmp_path / "short.json").write_text(json.dumps(short))
+    with pytest.raises(PredictionUnavailable, match="corrupt.*linear part"):
+        load_model_file(tmp_path / "short.json")
 
 
 def test_without_a_model_the_system_is_unavailable_with_a_reason():
@@ -263,6 +274,7 @@ def test_refitting_on_all_rows_keeps_the_tree_count_and_the_held_out_metrics(dat
         assert booster.num_boosted_rounds() == artifact.boosters.named()[name].num_boosted_rounds()
     assert final.metrics == artifact.metrics and final.feature_names == artifact.feature_names
     assert final.model_version != artifact.model_version
+    assert not np.array_equal(final.linear.coefficients, artifact.linear.coefficients)
     tail = slice(int(artifact.metrics["train_rows"]), None)
 
     def tail_mae(model):

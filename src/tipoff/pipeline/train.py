@@ -62,6 +62,9 @@ MIN_TRAINING_ROWS = 200
 WEIGHT_DATES = 45  # recent nights whose held-out predictions fit the weights and calibration
 MIN_CALIBRATION_ROWS = 200
 COMPONENTS = (MOVING_AVERAGE, ZONE_MATCHUP, SIMILARITY, XGBOOST, MINUTES_ROLE)
+# The components' weights are pulled towards the booster alone: the tail's held-out booster is
+# weaker than the refitted one the weights then serve, so the others must earn their share.
+WEIGHT_PRIOR = {XGBOOST: 1.0}
 # The ensemble's inputs: the components everywhere, the market system where a book line exists.
 ENSEMBLE_INPUTS = (*COMPONENTS, MARKET)
 STEPS = 5  # progress: stage 4 rows, the boosters, the ensemble fit, the refit, done
@@ -208,7 +211,7 @@ def ensemble_weights(snapshot: Snapshot, rows: list[Example], artifact: ModelArt
             market.append(lines.get(r.player_lookup, np.nan))
     points = np.array(matrix, dtype=float)
     actual = np.array([r.points for r in held_out], dtype=float)
-    weights = fit_ensemble_weights(points, actual, COMPONENTS)
+    weights = fit_ensemble_weights(points, actual, COMPONENTS, prior=WEIGHT_PRIOR)
     line = np.array(market, dtype=float)
     beta = fit_beta(points[:, COMPONENTS.index(XGBOOST)] - line, actual - line)
     by_market = np.round(np.clip(market_points(line, points[:, COMPONENTS.index(XGBOOST)],

@@ -17,9 +17,10 @@ points are right-skewed, so the median-seeking components deserve more than leas
 gives them) on the probability simplex (weights >= 0, summing to 1): iteratively reweighted
 least squares, each row weighted 1 / max(|error|, 1 point), ``LAD_ITERATIONS`` times. Each
 least-squares step is accelerated projected gradient descent with a ridge penalty
-``PRIOR_PRECISION`` x (MSE of the equal mix) / n x ||w - equal||^2 (a prior of weights within
-about 0.2 of equal): components that predict almost alike otherwise swap weight from one fit
-to the next. With fewer than 50 rows it returns equal weights. Absolute rather than squared
+``PRIOR_PRECISION`` x (MSE of the prior mix) / n x ||w - prior||^2 (a prior of weights within
+about 0.2 of the caller's prior weights, equal unless given): components that predict almost
+alike otherwise swap weight from one fit to the next. With fewer than 50 rows it returns the
+prior weights. Absolute rather than squared
 error was chosen on the held-out halves of 2023-02 … 04 and 2023-11 … 12 (fitted on the first
 half of each, judged on the second): the mix's MAE 0.9844x → 0.9831x and 0.9795x → 0.9791x
 the blend's.
@@ -115,17 +116,17 @@ def project_to_simplex(v: np.ndarray) -> np.ndarray:
     return np.maximum(v - cumulative[rho] / (rho + 1), 0.0)
 
 
-def _simplex_least_squares(P: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _simplex_least_squares(P: np.ndarray, y: np.ndarray, prior: np.ndarray) -> np.ndarray:
     gram, target = P.T @ P / len(y), P.T @ y / len(y)
-    # A Gaussian prior w ~ N(equal, 1/PRIOR_PRECISION) in the normalised problem: the pull is
+    # A Gaussian prior w ~ N(prior, 1/PRIOR_PRECISION) in the normalised problem: the pull is
     # noise variance / n, felt where the data barely tell the components apart (they all
     # start from recent scoring) and negligible where one mix is clearly better.
-    noise = float(np.mean((P.mean(axis=1) - y) ** 2))
+    noise = float(np.mean((P @ prior - y) ** 2))
     penalty = PRIOR_PRECISION * noise / len(y)
     gram = gram + penalty * np.eye(P.shape[1])
-    target = target + penalty / P.shape[1]
+    target = target + penalty * prior
     step = 1.0 / max(float(np.linalg.eigvalsh(gram)[-1]), 1e-12)
-    w = np.full(P.shape[1], 1.0 / P.shape[1])
+    w = prior.copy()
     momentum, t = w.copy(), 1.0
     for _ in range(FIT_ITERATIONS):
         updated = project_to_simplex(momentum - step * (gram @ momentum - target))
@@ -139,12 +140,15 @@ def _simplex_least_squares(P: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def fit_ensemble_weights(
-    predictions: np.ndarray, actual: np.ndarray, system_ids: Sequence[str]
+    predictions: np.ndarray, actual: np.ndarray, system_ids: Sequence[str],
+    prior: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """Non-negative weights summing to 1 that best mix the systems' past predictions.
 
     ``predictions`` is n x k (one column per system in ``system_ids``); rows with a missing
-    value are dropped. Fewer than 50 usable rows give equal weights.
+    value are dropped. ``prior`` (non-negative weights by system, normalised here; equal when
+    None, a system it omits 0) is what the fit is pulled towards and what fewer than 50 usable
+    rows give.
     """
     P = np.asarray(predictions, dtype=np.float64)
     y = np.asarray(actual, dtype=np.float64)
@@ -153,19 +157,28 @@ def fit_ensemble_weights(
     if P.ndim != 2 or P.shape[1] != len(system_ids) or y.shape != (P.shape[0],):
         raise ValueError(f"predictions {P.shape}, actual {y.shape} and {len(system_ids)} "
                          "system ids do not line up")
+    centre = _prior_weights(system_ids, prior)
     keep = np.isfinite(P).all(axis=1) & np.isfinite(y)
-    if keep.sum() < MIN_FIT_ROWS:
-        return {sid: 1.0 / len(system_ids) for sid in system_ids}
-    w = _simplex_least_absolute(P[keep], y[keep])
+    w = (centre if keep.sum() < MIN_FIT_ROWS
+         else _simplex_least_absolute(P[keep], y[keep], centre))
     return {sid: float(weight) for sid, weight in zip(system_ids, w / w.sum())}
 
 
-def _simplex_least_absolute(P: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _prior_weights(system_ids: Sequence[str], prior: Mapping[str, float] | None) -> np.ndarray:
+    if prior is None:
+        return np.full(len(system_ids), 1.0 / len(system_ids))
+    weights = np.array([float(prior.get(sid, 0.0)) for sid in system_ids])
+    if (weights < 0).any() or not weights.sum() > 0:
+        raise ValueError(f"prior weights must be non-negative with a positive sum, got {prior}")
+    return weights / weights.sum()
+
+
+def _simplex_least_absolute(P: np.ndarray, y: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Simplex weights minimising the mix's absolute error (iteratively reweighted least
     squares: a row's weight is 1 / max(|error|, LAD_FLOOR), normalised to mean 1)."""
-    w = _simplex_least_squares(P, y)
+    w = _simplex_least_squares(P, y, prior)
     for _ in range(LAD_ITERATIONS):
         rows = 1.0 / np.maximum(np.abs(y - P @ w), LAD_FLOOR)
         scale = np.sqrt(rows * len(y) / rows.sum())
-        w = _simplex_least_squares(P * scale[:, None], y * scale)
+        w = _simplex_least_squares(P * scale[:, None], y * scale, prior)
     return w

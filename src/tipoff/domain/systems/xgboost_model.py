@@ -48,16 +48,19 @@ from tipoff.domain.systems.base import (
     PredictionUnavailable,
     finish,
 )
+from tipoff.domain.systems.linear_part import LinearPart, fit_linear_part
 from tipoff.domain.systems.model_inputs import MODEL_INPUT_NAMES
 from tipoff.domain.systems.moving_average import WEIGHTS as BLEND  # the naive yardstick
 from tipoff.errors import InputError
 
-ARTIFACT_FORMAT = "tipoff.xgboost_model/2"
-EARLIER_FORMATS = ("tipoff.xgboost_model/1",)  # one booster, before minutes x rate
-POINTS_SHARE = 0.5  # the rest is minutes x points per minute
-# How a prediction's components record each booster's part.
+ARTIFACT_FORMAT = "tipoff.xgboost_model/3"
+# One booster (/1); three boosters without the linear part (/2).
+EARLIER_FORMATS = ("tipoff.xgboost_model/1", "tipoff.xgboost_model/2")
+POINTS_SHARE = 0.5  # of the boosters' points; the rest is minutes x points per minute
+LINEAR_SHARE = 0.3  # of the prediction; the rest is the boosters'
+# How a prediction's components record each part.
 PART_LABELS = {"points": "points_booster", "minutes": "minutes",
-               "points_per_minute": "points_per_minute"}
+               "points_per_minute": "points_per_minute", "linear": "linear"}
 FITS_AT_ONCE = 2  # boosters trained side by side, one thread each (this host has 2 cores)
 MAX_ROUNDS = 600
 EARLY_STOPPING_ROUNDS = 50
@@ -114,25 +117,30 @@ class Boosters:
         return {name: np.asarray(booster.inplace_predict(rows), dtype=np.float64)
                 for name, booster in self.named().items()}
 
-    def digest(self) -> str:
-        """A hash of the three models."""
+    def digest(self, *more: bytes) -> str:
+        """A hash of the three models (and of ``more``)."""
         digest = hashlib.sha256()
         for booster in self.named().values():
             digest.update(bytes(booster.save_raw("json")))
+        for extra in more:
+            digest.update(extra)
         return digest.hexdigest()[:10]
 
 
 def combined(parts: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The model's points from its boosters' predictions."""
-    return (POINTS_SHARE * parts["points"]
-            + (1.0 - POINTS_SHARE) * parts["minutes"] * parts["points_per_minute"])
+    """The model's points from its parts' predictions (``ModelArtifact.parts``)."""
+    boosters = (POINTS_SHARE * parts["points"]
+                + (1.0 - POINTS_SHARE) * parts["minutes"] * parts["points_per_minute"])
+    return (1.0 - LINEAR_SHARE) * boosters + LINEAR_SHARE * parts["linear"]
 
 
 @dataclass(frozen=True, eq=False)
 class ModelArtifact:
-    """Trained boosters with the feature contract they were trained on and their metrics."""
+    """Trained boosters and linear part with the feature contract they were trained on and
+    their metrics."""
 
     boosters: Boosters
+    linear: LinearPart
     feature_version: str
     feature_names: tuple[str, ...]
     trained_through: date
@@ -140,6 +148,10 @@ class ModelArtifact:
     model_version: str
     ensemble_weights: Mapping[str, float] | None = None
     calibration: Mapping[str, Any] | None = None  # ``Calibration.to_dict()`` of the ensemble
+
+    def parts(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Each booster's and the linear part's predictions for ``rows``."""
+        return {**self.boosters.parts(rows), "linear": self.linear.predict(rows)}
 
     def with_calibration(self, calibration: Mapping[str, Any] | None) -> ModelArtifact:
         """A copy carrying the ensemble's confidence calibration."""
@@ -164,6 +176,7 @@ class ModelArtifact:
             "calibration": None if self.calibration is None else dict(self.calibration),
             "boosters": {name: json.loads(bytes(booster.save_raw("json")))
                          for name, booster in self.boosters.named().items()},
+            "linear": self.linear.to_dict(),
         })
 
     @classmethod
@@ -173,13 +186,14 @@ class ModelArtifact:
             doc = json.loads(text)
             if doc.get("format") in EARLIER_FORMATS:
                 raise PredictionUnavailable(
-                    f"model artefact format {doc['format']!r} is from an earlier tipoff (one "
-                    f"booster; this one reads {ARTIFACT_FORMAT!r}); retrain")
+                    f"model artefact format {doc['format']!r} is from an earlier tipoff (this "
+                    f"one reads {ARTIFACT_FORMAT!r}); retrain")
             if doc.get("format") != ARTIFACT_FORMAT:
                 raise ValueError(f"unknown format {doc.get('format')!r}")
             return cls(
                 boosters=Boosters(**{f.name: _booster_from(doc["boosters"][f.name])
                                      for f in fields(Boosters)}),
+                linear=LinearPart.from_dict(doc["linear"], len(doc["feature_names"])),
                 feature_version=str(doc["feature_version"]),
                 feature_names=tuple(doc["feature_names"]),
                 trained_through=date.fromisoformat(doc["trained_through"]),
@@ -244,8 +258,10 @@ def _mae(predicted: np.ndarray, actual: np.ndarray) -> float:
     return float(np.mean(np.abs(predicted - actual)))
 
 
-def _model_version(boosters: Boosters, feature_version: str, trained_through: date) -> str:
-    return f"{XGBOOST}-{feature_version}-{trained_through:%Y%m%d}-{boosters.digest()}"
+def _model_version(boosters: Boosters, linear: LinearPart, feature_version: str,
+                   trained_through: date) -> str:
+    digest = boosters.digest(json.dumps(linear.to_dict()).encode())
+    return f"{XGBOOST}-{feature_version}-{trained_through:%Y%m%d}-{digest}"
 
 
 def train_model(
@@ -258,8 +274,9 @@ def train_model(
     feature_names: Sequence[str] = MODEL_INPUT_NAMES,
     seed: int = 0,
 ) -> ModelArtifact:
-    """Fit the three boosters on chronologically ordered rows (``y`` the points scored,
-    ``minutes`` the minutes played); the last 20 % validate and stop each early."""
+    """Fit the three boosters and the linear part on chronologically ordered rows (``y`` the
+    points scored, ``minutes`` the minutes played); the last 20 % validate (and stop each
+    booster early)."""
     X, targets = _validated_training_data(X, y, minutes, len(feature_names))
     cut = X.shape[0] - max(int(X.shape[0] * VALIDATION_SHARE), 10)
 
@@ -269,11 +286,13 @@ def train_model(
         return regressor.get_booster()[: regressor.best_iteration + 1]
 
     boosters = Boosters(**_fit_each(targets, fit))
-    parts = boosters.parts(X[cut:])
     y = targets["points"]
+    linear = fit_linear_part(X[:cut], y[:cut])
+    parts = {**boosters.parts(X[cut:]), "linear": linear.predict(X[cut:])}
     metrics = {
         "validation_mae": _mae(combined(parts), y[cut:]),
         "points_booster_validation_mae": _mae(parts["points"], y[cut:]),
+        "linear_validation_mae": _mae(parts["linear"], y[cut:]),
         "baseline_validation_mae": _mae(naive_blend(X[cut:], feature_names), y[cut:]),
         "mean_validation_mae": _mae(np.full(X.shape[0] - cut, y[:cut].mean()), y[cut:]),
         "train_rows": float(cut),
@@ -281,15 +300,17 @@ def train_model(
         **{("trees" if name == "points" else f"{name}_trees"): float(b.num_boosted_rounds())
            for name, b in boosters.named().items()},
     }
-    return ModelArtifact(boosters, feature_version, tuple(feature_names), trained_through,
-                         metrics, _model_version(boosters, feature_version, trained_through))
+    return ModelArtifact(boosters, linear, feature_version, tuple(feature_names),
+                         trained_through, metrics,
+                         _model_version(boosters, linear, feature_version, trained_through))
 
 
 def refit_on_all_rows(artifact: ModelArtifact, X: np.ndarray, y: np.ndarray,
                       minutes: np.ndarray, *, seed: int = 0) -> ModelArtifact:
     """``artifact`` (from ``train_model`` on the same rows) boosted again on every row, its
     validation tail included, each booster with the number of trees early stopping chose for
-    it; its metrics stay those measured on the tail. The newest nights are the most telling
+    it, and its linear part fitted again on every row; its metrics stay those measured on the
+    tail. The newest nights are the most telling
     about tonight: refitted points boosters scored 0.9803x, 0.9790x and 0.9748x the blend where
     the held-out ones scored 0.9820x, 0.9799x and 0.9774x (boosted through 2023-01-31, 10-31
     and 11-30, judged on the following nights)."""
@@ -305,8 +326,9 @@ def refit_on_all_rows(artifact: ModelArtifact, X: np.ndarray, y: np.ndarray,
         return regressor.get_booster()
 
     boosters = Boosters(**_fit_each(targets, fit))
-    return replace(artifact, boosters=boosters, model_version=_model_version(
-        boosters, artifact.feature_version, artifact.trained_through))
+    linear = fit_linear_part(X, targets["points"])
+    return replace(artifact, boosters=boosters, linear=linear, model_version=_model_version(
+        boosters, linear, artifact.feature_version, artifact.trained_through))
 
 
 def xgboost_confidence(predicted: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -363,14 +385,14 @@ class XGBoostSystem:
         return self.artifact
 
     def predict_parts(self, matrix: np.ndarray) -> dict[str, np.ndarray]:
-        """Each booster's raw predictions for an n x ``len(MODEL_INPUT_NAMES)`` matrix of
-        ``model_inputs`` rows."""
+        """Each booster's and the linear part's raw predictions for an n x
+        ``len(MODEL_INPUT_NAMES)`` matrix of ``model_inputs`` rows."""
         artifact = self._require_model()
         rows = np.asarray(matrix, dtype=np.float64)
         width = len(MODEL_INPUT_NAMES)
         if rows.ndim != 2 or rows.shape[1] != width:
             raise PredictionUnavailable(f"expected an n x {width} matrix, got {rows.shape}")
-        return artifact.boosters.parts(rows)
+        return artifact.parts(rows)
 
     def predict_points(self, matrix: np.ndarray) -> np.ndarray:
         """The model's raw points for an n x ``len(MODEL_INPUT_NAMES)`` matrix of
