@@ -7,26 +7,29 @@ those inputs: one for points, one for minutes and one for points per minute; it 
 0.5 x points + 0.5 x minutes x points per minute. (Chosen nested in time, boosted on earlier
 nights: the points booster alone / the blend 0.9790x, 0.9733x, 0.9747x on 2023-02 … 04,
 2023-11 … 12 and 2023-01; minutes x rate alone 0.9782x, 0.9702x, 0.9732x; the half-and-half
-0.9769x, 0.9700x, 0.9720x.) Training (``train_model``) fits each as an
+0.9769x, 0.9700x, 0.9720x.) Beside the boosters sits a linear part (``linear_part``: a
+least-absolute-error line in the same inputs); the model predicts 0.7 x the boosters' points +
+0.3 x the line's (the same splits: 0.9770x, 0.9701x, 0.9712x → 0.9758x, 0.9691x, 0.9694x;
+0.2 … 0.4 within 0.0004). Training (``train_model``) fits each booster as an
 ``xgboost.XGBRegressor`` on absolute error, 600 trees at most, depth 3, learning rate 0.03
 (0.06 for minutes and points per minute), at least 20 rows of weight per leaf, subsample 0.8,
 colsample 0.9, one thread each (two boosters at a time) and the caller's seed, on rows in
 chronological order: the last 20 % are the validation tail used for early stopping (50
 rounds; 25 at the quicker rate) and for the metrics. Each fitted booster is cut to its best
 iteration, so the artefact holds exactly the trees it predicts with; ``refit_on_all_rows``
-then boosts that many trees on every row. Metrics: validation MAE of the
-model, of its points booster alone, of the naive blend 0.5·L5 + 0.3·L10 + 0.2·season and of
-the training mean on the same rows.
+then boosts that many trees on every row (and fits the line again on every row). Metrics:
+validation MAE of the model, of its points booster alone, of its line alone, of the naive
+blend 0.5·L5 + 0.3·L10 + 0.2·season and of the training mean on the same rows.
 
 Confidence = 85 - min(30, 10·z) - min(25, 40·CV) - 5·injury_risk, where
 z = |prediction - L10| / max(std10, 2) (a model far from recent form, in units of the player's
 own volatility, is extrapolating) and CV = std10 / max(L10, 1).
 
 An artefact is one JSON document: tipoff metadata plus xgboost's own JSON models under
-``"boosters"`` (no pickle). A missing model, one built for other features or an artefact of
-the earlier single-booster format makes this system raise ``PredictionUnavailable`` (the
-latter two say "retrain"); the other systems are unaffected. xgboost is imported on first
-use so that importing the domain stays cheap.
+``"boosters"`` and the line's coefficients under ``"linear"`` (no pickle). A missing model,
+one built for other features or an artefact of an earlier format makes this system raise
+``PredictionUnavailable`` (the latter two say "retrain"); the other systems are unaffected.
+xgboost is imported on first use so that importing the domain stays cheap.
 """
 
 from __future__ import annotations
