@@ -20,10 +20,9 @@ least-squares step is accelerated projected gradient descent with a ridge penalt
 ``PRIOR_PRECISION`` x (MSE of the prior mix) / n x ||w - prior||^2 (a prior of weights within
 about 0.2 of the caller's prior weights, equal unless given): components that predict almost
 alike otherwise swap weight from one fit to the next. With fewer than 50 rows it returns the
-prior weights. Absolute rather than squared
-error was chosen on the held-out halves of 2023-02 … 04 and 2023-11 … 12 (fitted on the first
-half of each, judged on the second): the mix's MAE 0.9844x → 0.9831x and 0.9795x → 0.9791x
-the blend's.
+prior weights. Absolute rather than squared error was chosen on the held-out halves of
+2023-02 … 04 and 2023-11 … 12 (fitted on the first half of each, judged on the second): the
+mix's MAE 0.9844x → 0.9831x and 0.9795x → 0.9791x the blend's.
 """
 
 from __future__ import annotations

@@ -313,10 +313,10 @@ def refit_on_all_rows(artifact: ModelArtifact, X: np.ndarray, y: np.ndarray,
     """``artifact`` (from ``train_model`` on the same rows) boosted again on every row, its
     validation tail included, each booster with the number of trees early stopping chose for
     it, and its linear part fitted again on every row; its metrics stay those measured on the
-    tail. The newest nights are the most telling
-    about tonight: refitted points boosters scored 0.9803x, 0.9790x and 0.9748x the blend where
-    the held-out ones scored 0.9820x, 0.9799x and 0.9774x (boosted through 2023-01-31, 10-31
-    and 11-30, judged on the following nights)."""
+    tail. The newest nights are the most telling about tonight: refitted points boosters
+    scored 0.9803x, 0.9790x and 0.9748x the blend where the held-out ones scored 0.9820x,
+    0.9799x and 0.9774x (boosted through 2023-01-31, 10-31 and 11-30, judged on the following
+    nights)."""
     X, targets = _validated_training_data(X, y, minutes, len(artifact.feature_names))
     held_out = artifact.boosters.named()
 
