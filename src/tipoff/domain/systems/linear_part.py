@@ -68,11 +68,10 @@ def fit_linear_part(X: np.ndarray, y: np.ndarray) -> LinearPart:
     sometimes = np.flatnonzero(absent.any(axis=0))  # the columns that get a "missing" term
     design = np.column_stack([np.ones(len(X)), (values - centre) / scale,
                               absent[:, sometimes].astype(np.float64)])
-    weights = np.ones(len(y))
-    solution = np.zeros(design.shape[1])
-    for _ in range(ITERATIONS + 1):
-        solution = _weighted_ridge(design, y, weights)
+    solution = _weighted_ridge(design, y, np.ones(len(y)))
+    for _ in range(ITERATIONS):
         weights = 1.0 / np.maximum(np.abs(y - design @ solution), FLOOR)
+        solution = _weighted_ridge(design, y, weights)
     coefficients = solution[1:1 + width] / scale
     missing = np.zeros(width)
     missing[sometimes] = solution[1 + width:]

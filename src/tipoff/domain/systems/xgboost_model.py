@@ -130,6 +130,10 @@ class Boosters:
         return digest.hexdigest()[:10]
 
 
+def _parts(boosters: Boosters, linear: LinearPart, rows: np.ndarray) -> dict[str, np.ndarray]:
+    return {**boosters.parts(rows), "linear": linear.predict(rows)}
+
+
 def combined(parts: Mapping[str, np.ndarray]) -> np.ndarray:
     """The model's points from its parts' predictions (``ModelArtifact.parts``)."""
     boosters = (POINTS_SHARE * parts["points"]
@@ -154,7 +158,7 @@ class ModelArtifact:
 
     def parts(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Each booster's and the linear part's predictions for ``rows``."""
-        return {**self.boosters.parts(rows), "linear": self.linear.predict(rows)}
+        return _parts(self.boosters, self.linear, rows)
 
     def with_calibration(self, calibration: Mapping[str, Any] | None) -> ModelArtifact:
         """A copy carrying the ensemble's confidence calibration."""
@@ -291,7 +295,7 @@ def train_model(
     boosters = Boosters(**_fit_each(targets, fit))
     y = targets["points"]
     linear = fit_linear_part(X[:cut], y[:cut])
-    parts = {**boosters.parts(X[cut:]), "linear": linear.predict(X[cut:])}
+    parts = _parts(boosters, linear, X[cut:])
     metrics = {
         "validation_mae": _mae(combined(parts), y[cut:]),
         "points_booster_validation_mae": _mae(parts["points"], y[cut:]),
